@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+export type ServiceRole = 'ingress' | 'worker' | 'migrate' | 'admin';
+
+export interface BaseConfig {
+  readonly role: ServiceRole;
+  readonly databaseUrl: string;
+  readonly logLevel: LogLevel;
+  readonly db: { readonly poolSize: number };
+  readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string };
+}
+
+export interface QueueConfig extends BaseConfig {
+  readonly redisUrl: string;
+  /** BullMQ key prefix, wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
+  readonly queuePrefix: string;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface IngressConfig extends QueueConfig {
+  readonly role: 'ingress';
+  readonly port: number;
+  readonly adminToken: string;
+  readonly publicUrl: string;
+  readonly replyTimeoutMs: number;
+  readonly maxBodyBytes: number;
+}
+
+export interface WorkerConfig extends QueueConfig {
+  readonly role: 'worker';
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly parallelBatches: number;
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const urlWithScheme = (schemes: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}` },
+  );
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const base = {
+  DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  DB_POOL_SIZE: int(1, 500).default(10),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithScheme(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+};
+
+const queue = {
+  REDIS_URL: urlWithScheme(['redis:', 'rediss:']),
+  QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _').default('scimflow'),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
+};
+
+const ingress = {
+  ...queue,
+  PORT: int(0, 65_535).default(8080),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
+  // Entra fails a request after 60 s; answering 503 well before that lets it retry cleanly.
+  REPLY_TIMEOUT_MS: int(100, 55_000).default(25_000),
+  MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+};
+
+const worker = {
+  ...queue,
+  WORKER_CONCURRENCY: int(1, 10_000).default(256),
+  WORKER_BATCH_SIZE: int(1, 1000).default(100),
+  WORKER_PARALLEL_BATCHES: int(1, 64).default(4),
+};
+
+const shapes = { ingress, worker, migrate: {}, admin: {} } as const;
+
+/**
+ * Reads and validates the environment once. Every bad variable is reported in one error, and the
+ * result is frozen so no module can change configuration behind another's back.
+ */
+export function loadConfig(env: Env, role: 'ingress'): IngressConfig;
+export function loadConfig(env: Env, role: 'worker'): WorkerConfig;
+export function loadConfig(env: Env, role: 'migrate' | 'admin'): BaseConfig;
+export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
+  // Compose and shells often pass `VAR=` for "unset"; treat empty strings as absent.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = z.object({ ...base, ...shapes[role] }).safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  const v: Record<string, unknown> = parsed.data;
+  const common: BaseConfig = {
+    role,
+    databaseUrl: v.DATABASE_URL as string,
+    logLevel: v.LOG_LEVEL as LogLevel,
+    db: { poolSize: v.DB_POOL_SIZE as number },
+    otel: {
+      endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
+      serviceName: (v.OTEL_SERVICE_NAME as string | undefined) ?? `scimflow-${role}`,
+    },
+  };
+  if (role === 'migrate' || role === 'admin') return deepFreeze(common);
+
+  const queued: QueueConfig = {
+    ...common,
+    redisUrl: v.REDIS_URL as string,
+    queuePrefix: `{${v.QUEUE_PREFIX as string}}`,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
+  };
+  if (role === 'worker') {
+    const config: WorkerConfig = {
+      ...queued,
+      role,
+      concurrency: v.WORKER_CONCURRENCY as number,
+      batchSize: v.WORKER_BATCH_SIZE as number,
+      parallelBatches: v.WORKER_PARALLEL_BATCHES as number,
+    };
+    return deepFreeze(config);
+  }
+  const port = v.PORT as number;
+  const config: IngressConfig = {
+    ...queued,
+    role: 'ingress',
+    port,
+    adminToken: v.ADMIN_TOKEN as string,
+    publicUrl: ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    replyTimeoutMs: v.REPLY_TIMEOUT_MS as number,
+    maxBodyBytes: v.MAX_BODY_BYTES as number,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

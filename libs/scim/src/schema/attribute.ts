@@ -1,0 +1,80 @@
+/** RFC 7643 §7: the characteristics every attribute definition carries. */
+export type AttributeType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
+export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
+export type Returned = 'always' | 'never' | 'default' | 'request';
+export type Uniqueness = 'none' | 'server' | 'global';
+
+export interface AttributeDefinition {
+  readonly name: string;
+  readonly type: AttributeType;
+  readonly multiValued: boolean;
+  readonly description: string;
+  readonly required: boolean;
+  readonly caseExact: boolean;
+  readonly mutability: Mutability;
+  readonly returned: Returned;
+  readonly uniqueness: Uniqueness;
+  readonly canonicalValues?: readonly string[];
+  readonly referenceTypes?: readonly string[];
+  readonly subAttributes?: readonly AttributeDefinition[];
+}
+
+export interface SchemaDefinition {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly attributes: readonly AttributeDefinition[];
+}
+
+type AttributeOptions = Partial<Omit<AttributeDefinition, 'name' | 'type'>>;
+
+/** Builds a definition with RFC 7643 §2.2 defaults, so schema files list only what differs. */
+export function attribute(name: string, type: AttributeType, options: AttributeOptions = {}): AttributeDefinition {
+  return {
+    name,
+    type,
+    multiValued: false,
+    description: '',
+    required: false,
+    caseExact: false,
+    mutability: 'readWrite',
+    returned: 'default',
+    uniqueness: 'none',
+    ...options,
+  };
+}
+
+export function complex(name: string, subAttributes: AttributeDefinition[], options: AttributeOptions = {}): AttributeDefinition {
+  return attribute(name, 'complex', { ...options, subAttributes });
+}
+
+/** The value/display/type/primary shape shared by emails, phoneNumbers, ims, photos, roles... (RFC 7643 §2.4). */
+export function multiValuedComplex(
+  name: string,
+  description: string,
+  options: { types?: string[]; valueType?: AttributeType; valueRequired?: boolean; referenceTypes?: string[] } = {},
+): AttributeDefinition {
+  const valueOptions: AttributeOptions = {
+    description: `The value of ${name}.`,
+    ...(options.referenceTypes ? { referenceTypes: options.referenceTypes } : {}),
+  };
+  const typeOptions: AttributeOptions = {
+    description: 'A label indicating the function of the value.',
+    ...(options.types ? { canonicalValues: options.types } : {}),
+  };
+  return complex(
+    name,
+    [
+      attribute('value', options.valueType ?? 'string', valueOptions),
+      attribute('display', 'string', { description: 'A human-readable name, primarily used for display purposes.' }),
+      attribute('type', 'string', typeOptions),
+      attribute('primary', 'boolean', { description: 'Indicates the preferred value of the attribute.' }),
+    ],
+    { multiValued: true, description },
+  );
+}
+
+/** Lower-cased name -> definition, because SCIM attribute names are case-insensitive (RFC 7643 §2.1). */
+export function indexByName(attributes: readonly AttributeDefinition[]): ReadonlyMap<string, AttributeDefinition> {
+  return new Map(attributes.map((attr) => [attr.name.toLowerCase(), attr]));
+}
