@@ -18,6 +18,12 @@ export interface QueueConfig extends BaseConfig {
   readonly shutdownTimeoutMs: number;
 }
 
+export interface AdminConfig extends BaseConfig {
+  readonly role: 'admin';
+  /** Base of every tenant's scimBaseUrl and meta.location. */
+  readonly publicUrl: string;
+}
+
 export interface IngressConfig extends QueueConfig {
   readonly role: 'ingress';
   readonly port: number;
@@ -25,13 +31,16 @@ export interface IngressConfig extends QueueConfig {
   readonly publicUrl: string;
   readonly replyTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** Most commands the ingress puts in one queue job. */
+  readonly batchSize: number;
+  /** Most jobs one ingress has waiting for a worker at once; commands arriving meanwhile form the next batch. */
+  readonly batchesInFlight: number;
 }
 
 export interface WorkerConfig extends QueueConfig {
   readonly role: 'worker';
+  /** Jobs (command batches) applied in parallel, each in its own transaction. */
   readonly concurrency: number;
-  readonly batchSize: number;
-  readonly parallelBatches: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -72,24 +81,28 @@ const queue = {
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
 };
 
+const publicUrl = {
+  PORT: int(0, 65_535).default(8080),
+  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
+};
+
 const ingress = {
   ...queue,
-  PORT: int(0, 65_535).default(8080),
+  ...publicUrl,
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
   // Entra fails a request after 60 s; answering 503 well before that lets it retry cleanly.
   REPLY_TIMEOUT_MS: int(100, 55_000).default(25_000),
   MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+  INGRESS_BATCH_SIZE: int(1, 1000).default(100),
+  INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
 };
 
 const worker = {
   ...queue,
-  WORKER_CONCURRENCY: int(1, 10_000).default(256),
-  WORKER_BATCH_SIZE: int(1, 1000).default(100),
-  WORKER_PARALLEL_BATCHES: int(1, 64).default(4),
+  WORKER_CONCURRENCY: int(1, 1000).default(8),
 };
 
-const shapes = { ingress, worker, migrate: {}, admin: {} } as const;
+const shapes = { ingress, worker, migrate: {}, admin: publicUrl } as const;
 
 /**
  * Reads and validates the environment once. Every bad variable is reported in one error, and the
@@ -97,7 +110,8 @@ const shapes = { ingress, worker, migrate: {}, admin: {} } as const;
  */
 export function loadConfig(env: Env, role: 'ingress'): IngressConfig;
 export function loadConfig(env: Env, role: 'worker'): WorkerConfig;
-export function loadConfig(env: Env, role: 'migrate' | 'admin'): BaseConfig;
+export function loadConfig(env: Env, role: 'admin'): AdminConfig;
+export function loadConfig(env: Env, role: 'migrate'): BaseConfig;
 export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
   // Compose and shells often pass `VAR=` for "unset"; treat empty strings as absent.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
@@ -116,7 +130,10 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
       serviceName: (v.OTEL_SERVICE_NAME as string | undefined) ?? `scimflow-${role}`,
     },
   };
-  if (role === 'migrate' || role === 'admin') return deepFreeze(common);
+  const port = v.PORT as number;
+  const publicUrlOf = () => ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (role === 'migrate') return deepFreeze(common);
+  if (role === 'admin') return deepFreeze<AdminConfig>({ ...common, role, publicUrl: publicUrlOf() });
 
   const queued: QueueConfig = {
     ...common,
@@ -129,20 +146,19 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
       ...queued,
       role,
       concurrency: v.WORKER_CONCURRENCY as number,
-      batchSize: v.WORKER_BATCH_SIZE as number,
-      parallelBatches: v.WORKER_PARALLEL_BATCHES as number,
     };
     return deepFreeze(config);
   }
-  const port = v.PORT as number;
   const config: IngressConfig = {
     ...queued,
     role: 'ingress',
     port,
     adminToken: v.ADMIN_TOKEN as string,
-    publicUrl: ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: publicUrlOf(),
     replyTimeoutMs: v.REPLY_TIMEOUT_MS as number,
     maxBodyBytes: v.MAX_BODY_BYTES as number,
+    batchSize: v.INGRESS_BATCH_SIZE as number,
+    batchesInFlight: v.INGRESS_BATCHES_IN_FLIGHT as number,
   };
   return deepFreeze(config);
 }

@@ -1,4 +1,5 @@
 export * from './constants';
+export * from './json-equal';
 export * from './errors';
 export * from './schema/attribute';
 export * from './schema/user-schema';
@@ -10,6 +11,7 @@ export * from './filter/evaluate-element';
 export * from './resource/coerce-value';
 export * from './resource/normalize-resource';
 export * from './resource/render-resource';
+export * from './resource/etag';
 export * from './patch/parse-patch-request';
 export * from './patch/compile-patch';
 export * from './patch/apply-patch';

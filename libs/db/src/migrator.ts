@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationResult } from 'kysely/migration';
+import * as initial from './migrations/0001-initial';
+
+// Listed statically (not read from a folder) so the migrations travel inside the bundled build.
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+export class MigrationError extends Error {
+  constructor(
+    cause: unknown,
+    readonly results: readonly MigrationResult[],
+  ) {
+    super(`Migration failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies every pending migration; concurrent callers are serialised by kysely's lock table. */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<readonly MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) throw new MigrationError(error, results);
+  return results;
+}

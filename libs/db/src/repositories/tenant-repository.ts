@@ -1,0 +1,56 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { JsonObject } from '@scimflow/scim';
+import type { Database } from '../database';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Postgres channel that carries a tenant id whenever its SCIM token changes. */
+export const TENANT_AUTH_CHANNEL = 'scimflow_tenant_auth';
+
+export interface TenantRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly settings: JsonObject;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly tokenRotatedAt: Date;
+}
+
+const columns = ['id', 'name', 'settings', 'created_at', 'updated_at', 'token_rotated_at'] as const;
+
+function toRecord(row: { id: string; name: string; settings: JsonObject; created_at: Date; updated_at: Date; token_rotated_at: Date }): TenantRecord {
+  return { id: row.id, name: row.name, settings: row.settings, createdAt: row.created_at, updatedAt: row.updated_at, tokenRotatedAt: row.token_rotated_at };
+}
+
+export async function insertTenant(db: Executor, tenant: { id: string; name: string; tokenHash: Buffer }): Promise<TenantRecord> {
+  const row = await db
+    .insertInto('tenants')
+    .values({ id: tenant.id, name: tenant.name, token_hash: tenant.tokenHash })
+    .returning(columns)
+    .executeTakeFirstOrThrow();
+  return toRecord(row);
+}
+
+export async function findTenant(db: Executor, id: string): Promise<TenantRecord | undefined> {
+  const row = await db.selectFrom('tenants').select(columns).where('id', '=', id).executeTakeFirst();
+  return row && toRecord(row);
+}
+
+export async function findTenantTokenHash(db: Executor, id: string): Promise<Buffer | undefined> {
+  const row = await db.selectFrom('tenants').select('token_hash').where('id', '=', id).executeTakeFirst();
+  return row?.token_hash;
+}
+
+/** Swaps the token hash and tells every ingress (NOTIFY is delivered on commit) to drop its cached copy. */
+export async function replaceTenantTokenHash(db: Kysely<Database>, id: string, tokenHash: Buffer): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('tenants')
+      .set({ token_hash: tokenHash, token_rotated_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await sql`select pg_notify(${TENANT_AUTH_CHANNEL}, ${id})`.execute(trx);
+    return true;
+  });
+}

@@ -1,0 +1,52 @@
+import { CommandBatcher } from './command-batcher';
+
+describe('CommandBatcher', () => {
+  it('sends items submitted together in one batch, and answers each', async () => {
+    const batches: number[][] = [];
+    const batcher = new CommandBatcher<number, number>(
+      async (items) => {
+        batches.push([...items]);
+        return items.map((item) => ({ value: item * 10 }));
+      },
+      { maxBatchSize: 100, maxParallel: 1 },
+    );
+    const results = await Promise.all([1, 2, 3].map((n) => batcher.submit(n)));
+    expect(results).toEqual([10, 20, 30]);
+    expect(batches).toEqual([[1, 2, 3]]);
+  });
+
+  it('respects the batch size and the parallel limit, queueing the rest', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const sizes: number[] = [];
+    const batcher = new CommandBatcher<number, number>(
+      async (items) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        sizes.push(items.length);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return items.map((item) => ({ value: item }));
+      },
+      { maxBatchSize: 4, maxParallel: 2 },
+    );
+    await Promise.all(Array.from({ length: 20 }, (_, n) => batcher.submit(n)));
+    expect(maxInFlight).toBe(2);
+    expect(Math.max(...sizes)).toBe(4);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(batcher.load).toBe(0);
+  });
+
+  it('fails only the items that failed, or the whole batch when the flush throws', async () => {
+    const batcher = new CommandBatcher<number, number>(
+      async (items) => {
+        if (items.includes(99)) throw new Error('database down');
+        return items.map((item) => (item === 2 ? { error: new Error('bad item') } : { value: item }));
+      },
+      { maxBatchSize: 10, maxParallel: 1 },
+    );
+    const settled = await Promise.allSettled([batcher.submit(1), batcher.submit(2)]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+    await expect(batcher.submit(99)).rejects.toThrow('database down');
+  });
+});

@@ -1,0 +1,4 @@
+export * from './job-map';
+export * from './command-batcher';
+export * from './redis-connection';
+export * from './replies';

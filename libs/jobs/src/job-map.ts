@@ -1,0 +1,60 @@
+import type { PatchOperation, ScimDocument, ScimErrorData, StoredResource } from '@scimflow/scim';
+
+/** Every queue scimflow uses. */
+export const QueueName = {
+  /** Batches of SCIM writes, applied by the worker; the ingress waits for each command's outcome. */
+  commands: 'commands',
+  /** Housekeeping the worker schedules for itself. */
+  maintenance: 'maintenance',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+/** RFC 7644 §3.14: `If-Match` value the resource's current version must equal. */
+type Precondition = { readonly ifMatch?: string };
+
+/** One map from SCIM command to its payload, shared by the ingress (producer) and the worker. */
+export interface CommandMap {
+  'user.create': { readonly userId: string; readonly data: ScimDocument };
+  'user.replace': Precondition & { readonly userId: string; readonly data: ScimDocument };
+  'user.patch': Precondition & { readonly userId: string; readonly operations: readonly PatchOperation[] };
+  'user.delete': Precondition & { readonly userId: string };
+}
+export type CommandName = keyof CommandMap;
+
+/** A command as it travels: its own id (the idempotency key), tenant and trace context. */
+export type Command = {
+  [N in CommandName]: {
+    readonly id: string;
+    readonly name: N;
+    readonly tenantId: string;
+    readonly data: CommandMap[N];
+    /** W3C traceparent of the SCIM request that issued it. */
+    readonly traceparent?: string;
+  };
+}[CommandName];
+export type CommandOf<N extends CommandName> = Extract<Command, { name: N }>;
+
+/**
+ * Every job name and its payload (`JobOf<Name>`). The ingress sends the commands that arrive
+ * together as one job: BullMQ's per-job cost is paid once per batch, not once per request.
+ */
+export interface JobMap {
+  'commands.apply': {
+    /** Pub/sub channel of the ingress instance waiting for the outcomes. */
+    readonly replyTo: string;
+    /** Epoch ms after which the ingress has answered 503; commands not applied by then are dropped. */
+    readonly deadline: number;
+    readonly commands: readonly Command[];
+  };
+  'maintenance.prune-applied-commands': { readonly olderThanMs: number };
+}
+export type JobName = keyof JobMap;
+export type JobOf<N extends JobName> = { readonly name: N; readonly data: JobMap[N] };
+
+/** What the worker did with one command. */
+export type CommandOutcome =
+  | { readonly ok: true; readonly status: 200 | 201 | 204; readonly resource?: StoredResource }
+  | { readonly ok: false; readonly error: ScimErrorData };
+
+/** A `commands.apply` job's return value: one outcome per command, in order. */
+export type CommandBatchResult = readonly CommandOutcome[];

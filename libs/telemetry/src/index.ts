@@ -1,0 +1,4 @@
+export * from './logger';
+export * from './shutdown-telemetry';
+export * from './drain-on-signal';
+export * from './trace-context';

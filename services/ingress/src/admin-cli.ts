@@ -1,0 +1,47 @@
+import { loadConfig } from '@scimflow/config';
+import { createDatabase, isUuid, type Db } from '@scimflow/db';
+import { runMain } from '@scimflow/telemetry';
+import { createTenant, describeTenant, rotateTenantToken } from './admin/tenant-admin';
+
+const USAGE = `usage: npm run admin -- <command>
+
+  tenants create <name>        create a tenant; prints its SCIM base URL and token (shown once)
+  tenants rotate-token <id>    issue a new token; the old one stops working immediately
+  tenants get <id>             show a tenant's settings (never its token)`;
+
+/** Same operations as the admin HTTP API, straight against the database; prints JSON. */
+async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> {
+  const [group, command, arg] = args;
+  if (group !== 'tenants' || !command || !arg) throw new UsageError();
+  switch (command) {
+    case 'create':
+      return createTenant(db, args.slice(2).join(' '), publicUrl);
+    case 'rotate-token':
+      return orNotFound(isUuid(arg) ? await rotateTenantToken(db, arg) : undefined, arg);
+    case 'get':
+      return orNotFound(isUuid(arg) ? await describeTenant(db, arg, publicUrl) : undefined, arg);
+    default:
+      throw new UsageError();
+  }
+}
+
+class UsageError extends Error {
+  constructor() {
+    super(USAGE);
+  }
+}
+
+function orNotFound<T>(value: T | undefined, id: string): T {
+  if (value === undefined) throw new Error(`tenant ${id} not found`);
+  return value;
+}
+
+runMain(async () => {
+  const config = loadConfig(process.env, 'admin');
+  const db = createDatabase({ url: config.databaseUrl, poolSize: 1, applicationName: 'scimflow-admin' });
+  try {
+    console.log(JSON.stringify(await run(db, config.publicUrl, process.argv.slice(2)), null, 2));
+  } finally {
+    await db.destroy();
+  }
+});

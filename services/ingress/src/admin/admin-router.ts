@@ -1,0 +1,60 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { isUuid, type Db } from '@scimflow/db';
+import { ScimError } from '@scimflow/scim';
+import { sendScimError } from '../http/scim-response';
+import type { TenantTokenCache } from '../scim/tenant-token-cache';
+import { createTenant, describeTenant, rotateTenantToken } from './tenant-admin';
+import { bearerToken } from './tokens';
+
+const createTenantBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Bearer ADMIN_TOKEN, compared in constant time (digests have equal length whatever was sent). */
+function adminAuth(adminToken: string): RequestHandler {
+  const expected = digest(adminToken);
+  return (req, res, next) => {
+    const token = bearerToken(req.get('authorization'));
+    if (token !== undefined && timingSafeEqual(digest(token), expected)) return next();
+    res.set('WWW-Authenticate', 'Bearer realm="scimflow-admin"');
+    sendScimError(res, { status: 401, detail: 'Missing or invalid admin token' });
+  };
+}
+
+function tenantNotFound(id: string): ScimError {
+  return ScimError.notFound(`Tenant ${id} not found`);
+}
+
+export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: string; tokens: TenantTokenCache }): Router {
+  const router = Router();
+  router.use(adminAuth(deps.adminToken));
+
+  router.post('/tenants', async (req, res) => {
+    const parsed = createTenantBody.safeParse(req.body);
+    if (!parsed.success) {
+      throw ScimError.badRequest('invalidValue', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    }
+    const tenant = await createTenant(deps.db, parsed.data.name, deps.publicUrl);
+    res.status(201).location(`/admin/tenants/${tenant.id}`).json(tenant);
+  });
+
+  router.get('/tenants/:id', async (req, res) => {
+    const tenant = isUuid(req.params.id) ? await describeTenant(deps.db, req.params.id, deps.publicUrl) : undefined;
+    if (!tenant) throw tenantNotFound(req.params.id);
+    res.json(tenant);
+  });
+
+  router.post('/tenants/:id/token', async (req, res) => {
+    const rotated = isUuid(req.params.id) ? await rotateTenantToken(deps.db, req.params.id) : undefined;
+    if (!rotated) throw tenantNotFound(req.params.id);
+    // Other instances hear the NOTIFY; this one must not answer even one more request with the old token.
+    deps.tokens.evict(req.params.id);
+    res.json(rotated);
+  });
+
+  return router;
+}

@@ -1,0 +1,57 @@
+import express, { type Express } from 'express';
+import type { IngressConfig } from '@scimflow/config';
+import type { Db } from '@scimflow/db';
+import type { Logger } from '@scimflow/telemetry';
+import { adminRouter } from './admin/admin-router';
+import type { CommandBus } from './command-bus';
+import { accessLog } from './http/access-log';
+import { errorHandler, notFound } from './http/error-handler';
+import type { ReadinessReport } from './http/readiness';
+import { tenantAuth } from './scim/tenant-auth';
+import type { TenantTokenCache } from './scim/tenant-token-cache';
+import { registerUserRoutes } from './scim/users-router';
+
+export interface AppDeps {
+  readonly config: IngressConfig;
+  readonly db: Db;
+  readonly bus: CommandBus;
+  readonly tokens: TenantTokenCache;
+  readonly readiness: () => Promise<ReadinessReport>;
+  readonly logger: Logger;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // SCIM ETags are resource versions (RFC 7644 §3.14), not hashes of the response body.
+  app.set('etag', false);
+  app.use(accessLog(deps.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await deps.readiness();
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'unavailable', ...report.checks });
+  });
+
+  app.use(
+    express.json({
+      type: ['application/json', 'application/scim+json', 'application/*+json'],
+      limit: deps.config.maxBodyBytes,
+    }),
+  );
+
+  app.use('/admin', adminRouter({ db: deps.db, adminToken: deps.config.adminToken, publicUrl: deps.config.publicUrl, tokens: deps.tokens }));
+
+  // One flat router with full paths: nested routers with mergeParams cost measurably per request.
+  const scim = express.Router();
+  const prefix = '/scim/v2/:tenantId';
+  scim.use(prefix, tenantAuth(deps.tokens));
+  registerUserRoutes(scim, prefix, { db: deps.db, bus: deps.bus, publicUrl: deps.config.publicUrl });
+  app.use(scim);
+
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

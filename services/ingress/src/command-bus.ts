@@ -1,0 +1,211 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  CommandBatcher,
+  replyChannel,
+  type Command,
+  type CommandMap,
+  type CommandName,
+  type CommandOutcome,
+  type ItemResult,
+  type JobMap,
+  type ReplyMessage,
+} from '@scimflow/jobs';
+import { currentTraceparent, type Logger } from '@scimflow/telemetry';
+
+/** The queue is unreachable, or no worker answered in time: the client should retry later (503). */
+export class CommandUnavailableError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'CommandUnavailableError';
+  }
+}
+
+export interface CommandBusOptions {
+  readonly queue: Queue;
+  /** A dedicated connection: a subscribed ioredis client can't run other commands. */
+  readonly subscriber: Redis;
+  /** For reading stored job results when a reply was missed. */
+  readonly reader: Redis;
+  readonly prefix: string;
+  readonly instanceId: string;
+  readonly replyTimeoutMs: number;
+  readonly batchSize: number;
+  readonly batchesInFlight: number;
+  readonly logger: Logger;
+}
+
+interface PendingJob {
+  readonly resolve: (outcomes: readonly CommandOutcome[]) => void;
+  readonly deadline: number;
+  nextPollAt: number;
+  pollDelay: number;
+}
+
+const FIRST_POLL_MS = 1_000;
+const MAX_POLL_DELAY_MS = 4_000;
+const TICK_MS = 250;
+
+/**
+ * Sends SCIM commands to the worker and waits for their outcomes.
+ *
+ * Commands arriving while earlier batches are in flight are sent together as one job, so
+ * BullMQ's per-job cost is paid per batch. Replies normally arrive on this instance's pub/sub
+ * channel within milliseconds; pub/sub drops messages while the subscriber is disconnected (and
+ * QueueEvents has documented gaps: bullmq#2341, #2517, #2749), so a job whose reply is overdue is
+ * looked up in its stored result, with backoff. Every command has its own deadline: past it the
+ * caller gets a CommandUnavailableError (503), and a job still waiting is removed so it can't
+ * apply after the client was told it failed.
+ */
+export class CommandBus {
+  private readonly batcher: CommandBatcher<Command, CommandOutcome>;
+  private readonly jobs = new Map<string, PendingJob>();
+  private readonly deadlines = new Map<string, number>();
+  private readonly channel: string;
+  private ticker: NodeJS.Timeout | undefined;
+  private polling = false;
+
+  constructor(private readonly options: CommandBusOptions) {
+    this.channel = replyChannel(options.prefix, options.instanceId);
+    this.batcher = new CommandBatcher((commands) => this.dispatch(commands), {
+      maxBatchSize: options.batchSize,
+      maxParallel: options.batchesInFlight,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { subscriber } = this.options;
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) this.onReply(message);
+    });
+    // After a reconnect, replies published meanwhile are gone: look every pending job up now.
+    subscriber.on('ready', () => {
+      for (const job of this.jobs.values()) job.nextPollAt = 0;
+    });
+    await subscriber.subscribe(this.channel);
+    this.ticker = setInterval(() => void this.poll(), TICK_MS);
+    this.ticker.unref();
+  }
+
+  async send<N extends CommandName>(name: N, tenantId: string, data: CommandMap[N]): Promise<CommandOutcome> {
+    const traceparent = currentTraceparent();
+    const command = { id: uuidv7(), name, tenantId, data, ...(traceparent ? { traceparent } : {}) } as Command;
+    const deadline = Date.now() + this.options.replyTimeoutMs;
+    this.deadlines.set(command.id, deadline);
+    let timer: NodeJS.Timeout | undefined;
+    // Bounds the wait even while the command is still queued behind busy batches.
+    const expiry = new Promise<CommandOutcome>((resolve) => {
+      timer = setTimeout(() => resolve(unavailable('No worker answered in time; the request was not applied. Try again')), this.options.replyTimeoutMs + 50);
+    });
+    try {
+      const outcome = await Promise.race([this.batcher.submit(command), expiry]);
+      if (!outcome.ok && outcome.error.status === 503) throw new CommandUnavailableError(outcome.error.detail);
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+      this.deadlines.delete(command.id);
+    }
+  }
+
+  /** Stops listening. Callers drain HTTP first, so nothing should be pending; anything left gets a 503. */
+  async close(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    for (const [jobId, job] of this.jobs) {
+      this.jobs.delete(jobId);
+      job.resolve([]);
+    }
+    await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  }
+
+  /** Sends one batch as one job and waits for its outcomes. */
+  private async dispatch(commands: readonly Command[]): Promise<ItemResult<CommandOutcome>[]> {
+    const now = Date.now();
+    const deadline = Math.min(...commands.map((command) => this.deadlines.get(command.id) ?? now));
+    if (deadline <= now) return commands.map(() => ({ value: unavailable('The request waited too long for the queue; it was not applied') }));
+    const jobId = uuidv7();
+    const outcomes = new Promise<readonly CommandOutcome[]>((resolve) => {
+      this.jobs.set(jobId, { resolve, deadline, nextPollAt: now + FIRST_POLL_MS, pollDelay: FIRST_POLL_MS });
+    });
+    const data: JobMap['commands.apply'] = { replyTo: this.channel, deadline, commands };
+    try {
+      await this.options.queue.add('commands.apply', data, { jobId, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
+    } catch (error) {
+      this.jobs.delete(jobId);
+      this.options.logger.warn({ err: error, commands: commands.length }, 'could not enqueue commands');
+      return commands.map(() => ({ value: unavailable('The provisioning queue is unavailable; try again shortly') }));
+    }
+    const result = await outcomes;
+    return commands.map((_, index) => ({ value: result[index] ?? unavailable('The service is shutting down; try again') }));
+  }
+
+  private onReply(message: string): void {
+    let reply: ReplyMessage;
+    try {
+      reply = JSON.parse(message) as ReplyMessage;
+    } catch {
+      this.options.logger.warn('ignoring an unreadable reply message');
+      return;
+    }
+    this.settle(reply.jobId, reply.outcomes);
+  }
+
+  private settle(jobId: string, outcomes: readonly CommandOutcome[]): void {
+    const job = this.jobs.get(jobId);
+    if (!job) return;
+    this.jobs.delete(jobId);
+    job.resolve(outcomes);
+  }
+
+  /** Looks up the stored result of every job whose reply is overdue, in one pipeline. */
+  private async poll(): Promise<void> {
+    if (this.polling || this.jobs.size === 0) return;
+    this.polling = true;
+    try {
+      const now = Date.now();
+      const due = [...this.jobs].filter(([, job]) => job.nextPollAt <= now || job.deadline <= now);
+      if (due.length === 0) return;
+      const pipeline = this.options.reader.pipeline();
+      for (const [jobId] of due) pipeline.hmget(this.options.queue.toKey(jobId), 'finishedOn', 'returnvalue');
+      const replies = await pipeline.exec().catch(() => null);
+      for (const [index, [jobId, job]] of due.entries()) {
+        const fields = replies?.[index]?.[1];
+        const stored = Array.isArray(fields) ? storedOutcomes(fields as (string | null)[]) : undefined;
+        if (stored) this.settle(jobId, stored);
+        else if (job.deadline <= now) await this.expire(jobId);
+        else {
+          job.nextPollAt = now + job.pollDelay;
+          job.pollDelay = Math.min(job.pollDelay * 2, MAX_POLL_DELAY_MS);
+        }
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async expire(jobId: string): Promise<void> {
+    // A job still waiting is removed, so it can never apply after the client was told 503.
+    // One already running may still commit; the client's retry then sees its effect.
+    await this.options.queue.remove(jobId).catch(() => 0);
+    this.settle(jobId, []);
+  }
+}
+
+/** A finished job's stored outcomes; a job that failed for good answers 503 for each command. */
+function storedOutcomes([finishedOn, returnvalue]: (string | null)[]): readonly CommandOutcome[] | undefined {
+  if (!finishedOn) return undefined;
+  // A job that failed once and then completed keeps its old failedReason; the return value wins.
+  if (returnvalue) {
+    try {
+      const value: unknown = JSON.parse(returnvalue);
+      if (Array.isArray(value)) return value as CommandOutcome[];
+    } catch {
+      // unreadable: answer 503 below
+    }
+  }
+  return [];
+}
+
+function unavailable(detail: string): CommandOutcome {
+  return { ok: false, error: { status: 503, detail } };
+}

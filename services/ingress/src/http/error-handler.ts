@@ -1,0 +1,51 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ScimError } from '@scimflow/scim';
+import type { Logger } from '@scimflow/telemetry';
+import { CommandUnavailableError } from '../command-bus';
+import { sendScimError } from './scim-response';
+
+/** Seconds a client should wait before retrying a 503; Entra and Okta honour Retry-After. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** body-parser tags its errors with `type`; each is the client's fault, never a 5xx. */
+function bodyParserError(error: unknown): ScimError | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string') return undefined;
+  switch (error.type) {
+    case 'entity.too.large':
+      return new ScimError(413, 'The request body is larger than this service accepts');
+    case 'entity.parse.failed':
+      return ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ScimError(415, 'Unsupported body encoding or charset; send UTF-8 JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return ScimError.badRequest('invalidSyntax', 'The request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    let scim = error instanceof ScimError ? error : bodyParserError(error);
+    if (error instanceof CommandUnavailableError) {
+      scim = new ScimError(503, error.message);
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
+    if (!scim) {
+      logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      scim = new ScimError(500, 'Internal server error');
+    }
+    sendScimError(res, scim.toData());
+  };
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  sendScimError(res, { status: 404, detail: `No endpoint at ${req.method} ${req.path}` });
+};

@@ -1,0 +1,79 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
+import type { IngressConfig } from '@scimflow/config';
+import { createDatabase } from '@scimflow/db';
+import { createRedis, QueueName } from '@scimflow/jobs';
+import type { Logger } from '@scimflow/telemetry';
+import { createApp } from './app';
+import { CommandBus } from './command-bus';
+import { checkReadiness } from './http/readiness';
+import { TenantTokenCache } from './scim/tenant-token-cache';
+
+export interface IngressHandle {
+  readonly server: Server;
+  readonly port: number;
+  /** Stops accepting connections, lets in-flight requests finish (up to the shutdown timeout), then disconnects. */
+  close(): Promise<void>;
+}
+
+export async function startIngress(config: IngressConfig, logger: Logger): Promise<IngressHandle> {
+  const db = createDatabase({ url: config.databaseUrl, poolSize: config.db.poolSize, applicationName: 'scimflow-ingress' });
+  const producer = createRedis(config.redisUrl, 'producer', 'scimflow-ingress');
+  const subscriber = createRedis(config.redisUrl, 'subscriber', 'scimflow-ingress-replies');
+  const queue = new Queue(QueueName.commands, {
+    connection: producer,
+    prefix: config.queuePrefix,
+    telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
+    // Fail fast while Redis is down instead of waiting for it (BullMQ: producers in HTTP handlers).
+    // The version check is a command too, and would fail for good if Redis were down at start-up;
+    // the worker, whose connection waits for Redis, performs it instead.
+    skipWaitingForReady: true,
+    skipVersionCheck: true,
+  });
+  queue.on('error', (error) => logger.warn({ err: error }, 'command queue error'));
+  const bus = new CommandBus({
+    queue,
+    subscriber,
+    reader: producer,
+    prefix: config.queuePrefix,
+    instanceId: randomUUID(),
+    replyTimeoutMs: config.replyTimeoutMs,
+    batchSize: config.batchSize,
+    batchesInFlight: config.batchesInFlight,
+    logger,
+  });
+  await bus.start();
+  const tokens = new TenantTokenCache(db, config.databaseUrl, logger);
+  await tokens.start();
+
+  const app = createApp({ config, db, bus, tokens, readiness: () => checkReadiness(db, producer), logger });
+  const server = createServer(app);
+  server.listen(config.port);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, publicUrl: config.publicUrl }, 'ingress listening');
+
+  return {
+    server,
+    port,
+    async close() {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        logger.warn('shutdown timeout reached; closing open connections');
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      await drained;
+      clearTimeout(timer);
+      await bus.close();
+      await tokens.stop();
+      await queue.close().catch(() => undefined);
+      await db.destroy();
+      await Promise.all([producer.quit(), subscriber.quit()].map((p) => p.catch(() => undefined)));
+    },
+  };
+}

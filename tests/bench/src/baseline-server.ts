@@ -1,0 +1,26 @@
+// The benchmark's yardstick: a bare Express 5 + pg handler doing the same single-statement work
+// scimflow does per request (INSERT ... RETURNING, an indexed SELECT), with nothing around it.
+import express from 'express';
+import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_SIZE ?? 20) });
+const app = express();
+app.use(express.json({ type: ['application/json', 'application/scim+json'] }));
+
+app.post('/Users', async (req, res) => {
+  const { rows } = await pool.query('insert into bench_users (id, user_name, data) values ($1, $2, $3) returning *', [randomUUID(), req.body.userName, req.body]);
+  res.status(201).json({ ...rows[0].data, id: rows[0].id });
+});
+
+app.get('/Users', async (req, res) => {
+  const userName = String(req.query.filter ?? '').match(/"(.*)"/)?.[1] ?? '';
+  const { rows } = await pool.query('select * from bench_users where lower(user_name) = lower($1)', [userName]);
+  res.json({ totalResults: rows.length, Resources: rows.map((row) => ({ ...row.data, id: row.id })) });
+});
+
+const server = app.listen(Number(process.env.PORT ?? 0), () => {
+  const address = server.address();
+  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+});
+process.on('SIGTERM', () => server.close(() => void pool.end()));
