@@ -1,1 +1,9 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'db', rootDir: __dirname, testMatch: ['<rootDir>/src/**/*.spec.ts'] };
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'db',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  globalSetup: '<rootDir>/../../tests/support/global-setup.ts',
+  globalTeardown: '<rootDir>/../../tests/support/global-teardown.ts',
+  testTimeout: 30_000,
+};

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { loadConfig, type Env } from '@scimflow/config';
+import { createLogger } from '@scimflow/telemetry';
+import { startIngress, type IngressHandle } from '../../services/ingress/src/start-ingress';
+import { startWorker, type WorkerHandle } from '../../services/worker/src/start-worker';
+import { ScimClient } from './scim-client';
+import { createTestDatabase, testEnvironment, type TestDatabase } from './test-database';
+
+export const ADMIN_TOKEN = 'integration-admin-token';
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly scimBaseUrl: string;
+  readonly token: string;
+  readonly scim: ScimClient;
+}
+
+export interface StackOptions {
+  /** Extra environment for both services (REPLY_TIMEOUT_MS, REDIS_URL...). */
+  readonly env?: Env;
+  /** Start without a worker (tests that need commands to go unanswered). */
+  readonly worker?: boolean;
+}
+
+/** A free TCP port (there is a tiny race until the ingress binds it, acceptable in tests). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * The real ingress and worker, in this process, against this file's own database and queue
+ * prefix. What a test file talks to is exactly what production runs, minus process boundaries.
+ */
+export class Stack {
+  private readonly workers: WorkerHandle[] = [];
+
+  private constructor(
+    readonly database: TestDatabase,
+    readonly url: string,
+    readonly queuePrefix: string,
+    private readonly env: Env,
+    private ingress: IngressHandle,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const { redisUrl } = testEnvironment();
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const queuePrefix = `t-${randomBytes(5).toString('hex')}`;
+    const env: Env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl,
+      ADMIN_TOKEN,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      QUEUE_PREFIX: queuePrefix,
+      REPLY_TIMEOUT_MS: '10000',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      DB_POOL_SIZE: '4',
+      ...options.env,
+    };
+    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });
+    const ingress = await startIngress(loadConfig(env, 'ingress'), logger);
+    const stack = new Stack(database, `http://127.0.0.1:${port}`, queuePrefix, env, ingress);
+    if (options.worker !== false) await stack.startWorker();
+    return stack;
+  }
+
+  async startWorker(env: Env = {}): Promise<WorkerHandle> {
+    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test-worker' });
+    const worker = await startWorker(loadConfig({ ...this.env, ...env }, 'worker'), logger);
+    this.workers.push(worker);
+    return worker;
+  }
+
+  async stopWorkers(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((worker) => worker.close()));
+  }
+
+  async createTenant(name = 'acme'): Promise<Tenant> {
+    const response = await fetch(`${this.url}/admin/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    if (response.status !== 201) throw new Error(`tenant creation answered ${response.status}`);
+    const tenant = (await response.json()) as Omit<Tenant, 'scim'>;
+    return { ...tenant, scim: new ScimClient(tenant.scimBaseUrl, tenant.token) };
+  }
+
+  async stop(): Promise<void> {
+    await this.ingress.close();
+    await this.stopWorkers();
+    await this.database.drop();
+    await deleteKeys(testEnvironment().redisUrl, `{${this.queuePrefix}}*`);
+  }
+}
+
+async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
