@@ -3,7 +3,7 @@ module.exports = {
   displayName: 'integration',
   rootDir: __dirname,
   testMatch: ['<rootDir>/src/**/*.test.ts'],
-  globalSetup: '<rootDir>/../support/global-setup.ts',
+  globalSetup: '<rootDir>/global-setup.ts',
   globalTeardown: '<rootDir>/../support/global-teardown.ts',
   testTimeout: 60_000,
   // Two cores: more workers only add contention between suites that each run a full stack.

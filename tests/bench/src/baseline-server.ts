@@ -8,6 +8,10 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Numb
 const app = express();
 app.use(express.json({ type: ['application/json', 'application/scim+json'] }));
 
+app.get('/healthz', (_req, res) => {
+  res.json({ status: 'ok' });
+});
+
 app.post('/Users', async (req, res) => {
   const { rows } = await pool.query('insert into bench_users (id, user_name, data) values ($1, $2, $3) returning *', [randomUUID(), req.body.userName, req.body]);
   res.status(201).json({ ...rows[0].data, id: rows[0].id });
@@ -19,8 +23,5 @@ app.get('/Users', async (req, res) => {
   res.json({ totalResults: rows.length, Resources: rows.map((row) => ({ ...row.data, id: row.id })) });
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), () => {
-  const address = server.address();
-  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
-});
+const server = app.listen(Number(process.env.PORT ?? 0));
 process.on('SIGTERM', () => server.close(() => void pool.end()));

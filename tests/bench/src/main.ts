@@ -3,7 +3,7 @@
 import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
-import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from './processes';
+import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const baseline = startScript('bench-baseline', { DATABASE_URL: databaseUrl.href, PORT: String(port + 1), DB_POOL_SIZE: '20' });
   const children = [ingress, worker, baseline];
   try {
-    await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), new Promise((resolve) => baseline.once('message', resolve))]);
+    await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), waitForHttp(`http://127.0.0.1:${port + 1}/healthz`)]);
     const created = (await (
       await fetch(`http://127.0.0.1:${port}/admin/tenants`, {
         method: 'POST',
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     const baseUrl = `http://127.0.0.1:${port + 1}`;
     const basePath = '';
     const baseHeaders = { 'content-type': 'application/scim+json' };
-    const scimPids = [ingress.pid, worker.pid];
+    const scimPids = [ingress.child.pid, worker.child.pid];
 
     console.log(`warming up (${CONNECTIONS} connections)...`);
     await load(baseUrl, baseHeaders, postRequest(basePath, 'warm-b'), [], 3);
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     console.log(`POST /Users: ${ROUNDS} rounds of ${DURATION_S}s per server...`);
     let round = 0;
     const post = await compare(
-      () => load(baseUrl, baseHeaders, postRequest(basePath, `base${round++}`), [baseline.pid]),
+      () => load(baseUrl, baseHeaders, postRequest(basePath, `base${round++}`), [baseline.child.pid]),
       () => load(scimUrl, scimHeaders, postRequest(scimPath, `scim${round++}`), scimPids),
     );
 
@@ -158,18 +158,18 @@ async function main(): Promise<void> {
 
     console.log(`GET /Users?filter=userName eq over ${GET_USERS}+ users: ${ROUNDS} rounds of ${DURATION_S}s per server...`);
     const get = await compare(
-      () => load(baseUrl, baseHeaders, getRequest(basePath, baseNames), [baseline.pid]),
+      () => load(baseUrl, baseHeaders, getRequest(basePath, baseNames), [baseline.child.pid]),
       () => load(scimUrl, scimHeaders, getRequest(scimPath, scimNames), scimPids),
     );
 
-    const idleRss = (rssBytes(ingress.pid) + rssBytes(worker.pid)) / 1024 / 1024;
+    const idleRss = (rssBytes(ingress.child.pid) + rssBytes(worker.child.pid)) / 1024 / 1024;
     console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} runs of ${DURATION_S}s per figure (RSS: peak)`);
     report('POST /Users', post.baseline, post.scimflow);
     report('GET  /Users?filter', get.baseline, get.scimflow);
     console.log(`\nscimflow RSS after the run (ingress + worker): ${idleRss.toFixed(0)} MB`);
     console.log(`BENCH_JSON ${JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, post, get })}`);
   } finally {
-    await Promise.all(children.map(stopProcess));
+    await Promise.all(children.map((child) => stopProcess(child)));
     await raw.end();
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);
