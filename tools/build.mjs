@@ -16,10 +16,13 @@ export const entries = {
   'bench-baseline': 'tests/bench/src/baseline-server.ts',
 };
 
-export async function buildAll() {
+/** Builds the named entries (all of them by default), e.g. `node tools/build.mjs ingress worker`. */
+export async function buildAll(names = Object.keys(entries)) {
+  const unknown = names.filter((name) => !(name in entries));
+  if (unknown.length > 0) throw new Error(`unknown entries: ${unknown.join(', ')}`);
   await build({
     absWorkingDir: root,
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(root, file)])),
+    entryPoints: Object.fromEntries(names.map((name) => [name, path.join(root, entries[name])])),
     outdir: path.join(root, 'dist'),
     bundle: true,
     platform: 'node',
@@ -32,5 +35,6 @@ export async function buildAll() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildAll();
+  const names = process.argv.slice(2);
+  await buildAll(names.length > 0 ? names : undefined);
 }

@@ -27,6 +27,7 @@ export class ProcessStack {
       QUEUE_PREFIX: `p-${randomBytes(5).toString('hex')}`,
       LOG_LEVEL: 'info',
       DB_POOL_SIZE: '4',
+      WORKER_HEALTH_PORT: '0',
       ...options.env,
     };
     return new ProcessStack(database, `http://127.0.0.1:${port}`, env, options.preload ?? false);

@@ -65,6 +65,7 @@ export class Stack {
       REPLY_TIMEOUT_MS: '10000',
       SHUTDOWN_TIMEOUT_MS: '5000',
       DB_POOL_SIZE: '4',
+      WORKER_HEALTH_PORT: '0',
       ...options.env,
     };
     const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });

@@ -41,6 +41,8 @@ export interface WorkerConfig extends QueueConfig {
   readonly role: 'worker';
   /** Jobs (command batches) applied in parallel, each in its own transaction. */
   readonly concurrency: number;
+  /** Port of the worker's /healthz and /readyz (0: any free port). */
+  readonly healthPort: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -100,6 +102,7 @@ const ingress = {
 const worker = {
   ...queue,
   WORKER_CONCURRENCY: int(1, 1000).default(8),
+  WORKER_HEALTH_PORT: int(0, 65_535).default(8081),
 };
 
 const shapes = { ingress, worker, migrate: {}, admin: publicUrl } as const;
@@ -146,6 +149,7 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
       ...queued,
       role,
       concurrency: v.WORKER_CONCURRENCY as number,
+      healthPort: v.WORKER_HEALTH_PORT as number,
     };
     return deepFreeze(config);
   }

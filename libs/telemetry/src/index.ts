@@ -2,3 +2,4 @@ export * from './logger';
 export * from './shutdown-telemetry';
 export * from './drain-on-signal';
 export * from './trace-context';
+export * from './readiness';

@@ -1,12 +1,11 @@
 import express, { type Express } from 'express';
 import type { IngressConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
-import type { Logger } from '@scimflow/telemetry';
+import type { Logger, ReadinessReport } from '@scimflow/telemetry';
 import { adminRouter } from './admin/admin-router';
 import type { CommandBus } from './command-bus';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/error-handler';
-import type { ReadinessReport } from './http/readiness';
 import { tenantAuth } from './scim/tenant-auth';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
 import { registerUserRoutes } from './scim/users-router';

@@ -7,10 +7,10 @@ import { BullMQOtel } from 'bullmq-otel';
 import type { IngressConfig } from '@scimflow/config';
 import { createDatabase } from '@scimflow/db';
 import { createRedis, QueueName } from '@scimflow/jobs';
-import type { Logger } from '@scimflow/telemetry';
+import { sql } from 'kysely';
+import { checkReadiness, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
-import { checkReadiness } from './http/readiness';
 import { TenantTokenCache } from './scim/tenant-token-cache';
 
 export interface IngressHandle {
@@ -50,7 +50,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const tokens = new TenantTokenCache(db, config.databaseUrl, logger);
   await tokens.start();
 
-  const app = createApp({ config, db, bus, tokens, readiness: () => checkReadiness(db, producer), logger });
+  const app = createApp({ config, db, bus, tokens, readiness: () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => producer.ping() }), logger });
   const server = createServer(app);
   server.listen(config.port);
   await once(server, 'listening');

@@ -3,11 +3,15 @@ import { BullMQOtel } from 'bullmq-otel';
 import type { WorkerConfig } from '@scimflow/config';
 import { createDatabase, pruneAppliedCommands } from '@scimflow/db';
 import { createRedis, QueueName, type CommandBatchResult, type CommandOutcome, type JobMap, type JobName } from '@scimflow/jobs';
-import { endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
+import { sql } from 'kysely';
+import { checkReadiness, endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
 import { applyCommandBatch } from './apply-command-batch';
+import { portOf, startHealthServer } from './health-server';
 import { publishReply } from './reply-publisher';
 
 export interface WorkerHandle {
+  /** Port of the /healthz and /readyz server. */
+  readonly healthPort: number;
   /** Stops taking jobs, lets the ones in progress finish (up to the shutdown timeout), then disconnects. */
   close(): Promise<void>;
 }
@@ -79,10 +83,17 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   );
   maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
 
-  logger.info({ concurrency: config.concurrency }, 'worker started');
+  const health = await startHealthServer(
+    config.healthPort,
+    () => worker.isRunning(),
+    () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => connection.ping() }),
+  );
+  logger.info({ concurrency: config.concurrency, healthPort: portOf(health) }, 'worker started');
 
   return {
+    healthPort: portOf(health),
     async close() {
+      health.close();
       const graceful = Promise.all([worker.close(), maintenance.close()]);
       const timedOut = await Promise.race([
         graceful.then(() => false),

@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     PORT: String(port),
     QUEUE_PREFIX: `bench-${runId}`,
     LOG_LEVEL: 'warn',
+    WORKER_HEALTH_PORT: '0',
   };
   const ingress = startScript('ingress', env);
   const worker = startScript('worker', env);
