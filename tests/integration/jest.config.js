@@ -1,11 +1,9 @@
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: 'integration',
-  rootDir: __dirname,
-  testMatch: ['<rootDir>/src/**/*.test.ts'],
+module.exports = require('../../jest.project.js')(__dirname, 'integration', {
+  services: true,
+  // Also builds dist/ once, for the suites that run the services as processes.
   globalSetup: '<rootDir>/global-setup.ts',
-  globalTeardown: '<rootDir>/../support/global-teardown.ts',
+  testMatch: ['<rootDir>/src/**/*.test.ts'],
   testTimeout: 60_000,
   // Two cores: more workers only add contention between suites that each run a full stack.
   maxWorkers: 2,
-};
+});

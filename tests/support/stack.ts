@@ -118,3 +118,27 @@ async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/**
+ * Registers beforeAll/afterAll hooks that start a stack (and one tenant) for a test file, and
+ * returns accessors for them.
+ */
+export function useStack(options: StackOptions & { tenant?: string } = {}): { readonly stack: Stack; readonly tenant: Tenant } {
+  let stack: Stack | undefined;
+  let tenant: Tenant | undefined;
+  beforeAll(async () => {
+    stack = await Stack.start(options);
+    tenant = await stack.createTenant(options.tenant ?? 'acme');
+  });
+  afterAll(() => stack?.stop());
+  return {
+    get stack() {
+      if (!stack) throw new Error('the stack starts in beforeAll');
+      return stack;
+    },
+    get tenant() {
+      if (!tenant) throw new Error('the stack starts in beforeAll');
+      return tenant;
+    },
+  };
+}

@@ -3,23 +3,19 @@ import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { QueueName, type CommandBatchResult, type JobMap } from '@scimflow/jobs';
-import { Stack, type Tenant } from '../../support/stack';
+import { useStack } from '../../support/stack';
 import { testEnvironment } from '../../support/test-database';
 
-let stack: Stack;
-let tenant: Tenant;
+const ctx = useStack();
 
 beforeAll(async () => {
-  stack = await Stack.start();
   // A second worker: commands can now also race in separate transactions, not just within a batch.
-  await stack.startWorker();
-  tenant = await stack.createTenant();
+  await ctx.stack.startWorker();
 });
-afterAll(() => stack.stop());
 
 describe('concurrent writes', () => {
   it('loses none of 8 concurrent PATCHes to different attributes of one user', async () => {
-    const id = (await tenant.scim.post('/Users', { userName: 'contended@example.com' })).body.id as string;
+    const id = (await ctx.tenant.scim.post('/Users', { userName: 'contended@example.com' })).body.id as string;
     const changes: [string, string][] = [
       ['displayName', 'Contended'],
       ['nickName', 'C'],
@@ -31,10 +27,10 @@ describe('concurrent writes', () => {
       ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter', 'CC-7'],
     ];
     for (let round = 0; round < 3; round++) {
-      const responses = await Promise.all(changes.map(([path, value]) => tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', path, value: `${value}-${round}` }])));
+      const responses = await Promise.all(changes.map(([path, value]) => ctx.tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', path, value: `${value}-${round}` }])));
       expect(responses.map((r) => r.status)).toEqual(changes.map(() => 200));
     }
-    const user = await tenant.scim.get(`/Users/${id}`);
+    const user = await ctx.tenant.scim.get(`/Users/${id}`);
     expect(user.body).toMatchObject({
       displayName: 'Contended-2',
       nickName: 'C-2',
@@ -49,20 +45,20 @@ describe('concurrent writes', () => {
   });
 
   it('creates exactly one user when the same userName is posted many times at once', async () => {
-    const responses = await Promise.all(Array.from({ length: 12 }, () => tenant.scim.post('/Users', { userName: 'Racy@example.com' })));
+    const responses = await Promise.all(Array.from({ length: 12 }, () => ctx.tenant.scim.post('/Users', { userName: 'Racy@example.com' })));
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 409 && r.body.scimType === 'uniqueness')).toHaveLength(11);
   });
 
   it('applies a command once even when its job is delivered twice', async () => {
-    const id = (await tenant.scim.post('/Users', { userName: 'delivered-twice@example.com' })).body.id as string;
+    const id = (await ctx.tenant.scim.post('/Users', { userName: 'delivered-twice@example.com' })).body.id as string;
     const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(QueueName.commands, { connection, prefix: `{${stack.queuePrefix}}` });
+    const queue = new Queue(QueueName.commands, { connection, prefix: `{${ctx.stack.queuePrefix}}` });
     try {
       const data: JobMap['commands.apply'] = {
         replyTo: `nobody-${randomUUID()}`,
         deadline: Date.now() + 30_000,
-        commands: [{ id: uuidv7(), name: 'user.patch', tenantId: tenant.id, data: { userId: id, operations: [{ op: 'add', path: 'emails', value: [{ value: 'twice@example.com' }] }] } }],
+        commands: [{ id: uuidv7(), name: 'user.patch', tenantId: ctx.tenant.id, data: { userId: id, operations: [{ op: 'add', path: 'emails', value: [{ value: 'twice@example.com' }] }] } }],
       };
       const jobs = [await queue.add('commands.apply', data), await queue.add('commands.apply', data)];
       const results: CommandBatchResult[] = [];
@@ -78,7 +74,7 @@ describe('concurrent writes', () => {
         }
       }
       expect(results[0]).toEqual(results[1]);
-      const user = await tenant.scim.get(`/Users/${id}`);
+      const user = await ctx.tenant.scim.get(`/Users/${id}`);
       expect(user.body).toMatchObject({ emails: [{ value: 'twice@example.com' }], meta: { version: 'W/"2"' } });
     } finally {
       await queue.close();
