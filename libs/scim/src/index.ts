@@ -1,5 +1,6 @@
 export * from './constants';
 export * from './json-equal';
+export * from './storable-text';
 export * from './errors';
 export * from './schema/attribute';
 export * from './schema/user-schema';

@@ -96,6 +96,15 @@ describe('applyCommandBatch', () => {
     expect((await findUser(t.db, tenantId, bystander))?.data).toMatchObject({ title: 'Left', nickName: 'Right' });
   });
 
+  it('answers a value Postgres refuses with 400 for that command, not a retry', async () => {
+    // Validation at the ingress stops these; this is the worker's own guard should one slip through.
+    const bad = command('user.create', { userId: uuidv7(), data: { userName: 'nul\u0000@example.com' } });
+    const good = command('user.create', { userId: uuidv7(), data: { userName: 'fine@example.com' } });
+    const results = outcomes(await applyCommandBatch(t.db, [bad, good], later()));
+    expect(results[0]).toMatchObject({ ok: false, error: { status: 400, scimType: 'invalidValue' } });
+    expect(results[1]).toMatchObject({ ok: true, status: 201 });
+  });
+
   it('loses no update when many commands change one user at once', async () => {
     const userId = await createUser('busy@example.com');
     const changes: [string, unknown][] = [

@@ -9,6 +9,7 @@ import {
   pgConstraint,
   pgErrorCode,
   recordAppliedCommands,
+  isDataException,
   type Database,
   type Db,
 } from '@scimflow/db';
@@ -56,6 +57,8 @@ async function applyAlone(db: Db, command: Command, deadline: number, now: numbe
       if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key') {
         return { value: failed(userNameTaken(userNameOf(command))) };
       }
+      // A value Postgres won't store: retrying can't help, and it is the request's fault.
+      if (isDataException(error)) return { value: failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')) };
       // Anything else (database unreachable...) is not applied; the job is retried until its deadline.
       return { error };
     }

@@ -37,11 +37,22 @@ describe('bad requests get SCIM errors, never a 5xx', () => {
     ['a filter on an unknown attribute', () => ctx.tenant.scim.get(`/Users?filter=${encodeURIComponent('shoeSize eq 42')}`), 400, 'invalidFilter'],
     ['a non-integer count', () => ctx.tenant.scim.get('/Users?count=ten'), 400, 'invalidValue'],
     ['a repeated query parameter', () => ctx.tenant.scim.get('/Users?count=1&count=2'), 400, 'invalidValue'],
+    ['a NUL character in a value', () => ctx.tenant.scim.post('/Users', '{"userName": "nul\\u0000@example.com"}'), 400, 'invalidValue'],
+    ['an unpaired surrogate in a PATCH value', () => ctx.tenant.scim.patch(`/Users/${userId}`, [{ op: 'replace', path: 'displayName', value: '\ud800' }]), 400, 'invalidValue'],
+    ['a NUL character in a filter', () => ctx.tenant.scim.get(`/Users?filter=${encodeURIComponent('userName eq "a\\u0000b"')}`), 400, 'invalidFilter'],
     ['an id that is not a uuid', () => ctx.tenant.scim.get('/Users/010101001010101011001010101011'), 404, undefined],
     ['PATCH on a non-uuid id', () => ctx.tenant.scim.patch('/Users/00919288221112222', [{ op: 'replace', path: 'displayName', value: 'x' }]), 404, undefined],
     ['an unknown endpoint', () => ctx.tenant.scim.get('/Printers'), 404, undefined],
+    ['a malformed %-escape in the path', () => ctx.tenant.scim.get('/Users/%ZZ'), 400, undefined],
+    ['a corrupt gzip body', () => ctx.tenant.scim.request('POST', '/Users', 'garbage', { 'content-type': 'application/scim+json', 'content-encoding': 'gzip' }), 400, undefined],
   ])('%s', async (_name, send, status, scimType) => {
     expectScimError(await send(), status, scimType);
+  });
+
+  it('answers a page past the end with an empty list, however far', async () => {
+    const page = await ctx.tenant.scim.get('/Users?startIndex=99999999999999&count=10');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ startIndex: 99999999999999, itemsPerPage: 0, Resources: [] });
   });
 
   it('answers 412 when If-Match is stale and applies when it matches', async () => {

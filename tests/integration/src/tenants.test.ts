@@ -40,6 +40,7 @@ describe('admin API', () => {
     expect((await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: '' }) })).status).toBe(400);
     expect((await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: 'x', extra: true }) })).status).toBe(400);
     expect((await admin('/tenants', { method: 'POST', body: '{' })).status).toBe(400);
+    expect((await admin('/tenants', { method: 'POST', body: '{"name": "a\\u0000b"}' })).status).toBe(400);
     expect((await admin('/tenants/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await admin('/tenants/not-a-uuid/token', { method: 'POST' })).status).toBe(404);
   });

@@ -83,6 +83,8 @@ describe('parseFilter', () => {
     ['userName eq "unterminated', 'Unterminated string'],
     ['a.b.c eq "x"', 'not a valid attribute path'],
     ['1abc eq "x"', 'not a valid attribute path'],
+    ['userName eq "a\\u0000b"', 'NUL character'],
+    ['userName eq "\\ud800"', 'unpaired surrogate'],
   ])('rejects %j with 400 invalidFilter', (text, detail) => {
     const error = errorOf(() => parseFilter(text));
     expect(error.status).toBe(400);

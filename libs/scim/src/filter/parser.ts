@@ -1,5 +1,6 @@
 import { ScimError } from '../errors';
 import { compareOps, type AttrPath, type CompValue, type CompareOp, type FilterNode } from './ast';
+import { isStorableText } from '../storable-text';
 import { tokenize, type Token } from './lexer';
 
 /** A PATCH target (RFC 7644 §3.5.2): `attrPath` or `attrPath[valFilter]`, either optionally followed by `.sub`. */
@@ -140,6 +141,9 @@ class Parser {
 
   private parseValue(): CompValue {
     const token = this.next('a comparison value');
+    if ((token.kind === 'string' || token.kind === 'word') && !isStorableText(token.value)) {
+      this.fail(`The value at position ${token.at + 1} contains a NUL character or an unpaired surrogate`);
+    }
     if (token.kind === 'string') return token.value;
     if (token.kind !== 'word') return this.fail(`Expected a comparison value at position ${token.at + 1}`);
     const lower = token.value.toLowerCase();

@@ -2,6 +2,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../constants';
 import { ScimError } from '../errors';
 import type { AttributeDefinition } from '../schema/attribute';
 import { findSubAttribute } from '../schema/resource-type';
+import { isStorableText } from '../storable-text';
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -63,8 +64,9 @@ export function coerceSingle(def: AttributeDefinition, raw: unknown, label = def
     case 'string':
     case 'reference':
     case 'binary':
-      if (typeof raw === 'string') return raw;
-      throw invalid(label, 'a string');
+      if (typeof raw !== 'string') throw invalid(label, 'a string');
+      if (!isStorableText(raw)) throw invalid(label, 'text without NUL characters or unpaired surrogates');
+      return raw;
   }
 }
 

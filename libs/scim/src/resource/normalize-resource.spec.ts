@@ -65,6 +65,8 @@ describe('normalizeResource', () => {
     [{ userName: 'x', favouriteColour: 'red' }, 'invalidValue'],
     [{ userName: 'x', name: 'Alice' }, 'invalidValue'],
     [{ userName: 'x', schemas: 'urn' }, 'invalidSyntax'],
+    [{ userName: 'nul\u0000@example.com' }, 'invalidValue'],
+    [{ userName: 'x', displayName: 'lone \ud800 surrogate' }, 'invalidValue'],
   ])('rejects %j with %s', (body, scimType) => {
     const error = scimErrorOf(() => normalizeResource(UserResource, body));
     expect(error.status).toBe(400);

@@ -2,13 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { isUuid, type Db } from '@scimflow/db';
-import { ScimError } from '@scimflow/scim';
+import { isStorableText, ScimError } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
 import { createTenant, describeTenant, rotateTenantToken } from './tenant-admin';
 import { bearerToken } from './tokens';
 
-const createTenantBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+const createTenantBody = z
+  .object({ name: z.string().trim().min(1).max(200).refine(isStorableText, 'must not contain NUL characters or unpaired surrogates') })
+  .strict();
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

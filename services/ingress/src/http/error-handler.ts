@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isDataException } from '@scimflow/db';
 import { ScimError } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
 import { CommandUnavailableError } from '../command-bus';
@@ -27,16 +28,27 @@ function bodyParserError(error: unknown): ScimError | undefined {
   }
 }
 
+/** Express and its parsers mark client errors (a malformed %-escape, a corrupt gzip body) with a 4xx `status`. */
+function clientError(error: unknown): ScimError | undefined {
+  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number') return undefined;
+  if (error.status < 400 || error.status > 499) return undefined;
+  return new ScimError(error.status, error.status === 400 ? 'The request is malformed' : 'The request cannot be processed');
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    let scim = error instanceof ScimError ? error : bodyParserError(error);
+    let scim = error instanceof ScimError ? error : (bodyParserError(error) ?? clientError(error));
     if (error instanceof CommandUnavailableError) {
       scim = new ScimError(503, error.message);
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
+    if (!scim && isDataException(error)) {
+      logger.warn({ err: error, method: req.method, path: req.path }, 'a request value reached Postgres unvalidated');
+      scim = ScimError.badRequest('invalidValue', 'A value in the request cannot be used');
     }
     if (!scim) {
       logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');

@@ -117,6 +117,6 @@ export function queryParam(req: Request, name: string): string | undefined {
 function integerParam(req: Request, name: string): number | undefined {
   const value = queryParam(req, name);
   if (value === undefined || value === '') return undefined;
-  if (!/^-?\d{1,9}$/.test(value.trim())) throw ScimError.badRequest('invalidValue', `Query parameter '${name}' must be an integer`);
+  if (!/^-?\d{1,15}$/.test(value.trim())) throw ScimError.badRequest('invalidValue', `Query parameter '${name}' must be an integer`);
   return Number(value);
 }
