@@ -28,6 +28,27 @@ export interface UserTable {
   updated_at: Generated<Date>;
 }
 
+export interface GroupTable {
+  tenant_id: string;
+  id: string;
+  data: Jsonb<ScimDocument>;
+  display_name: GeneratedAlways<string>;
+  external_id: GeneratedAlways<string | null>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** One membership; exactly one of user_id / member_group_id is set, member_id is whichever it is. */
+export interface GroupMemberTable {
+  tenant_id: string;
+  group_id: string;
+  user_id: string | null;
+  member_group_id: string | null;
+  member_id: GeneratedAlways<string>;
+  created_at: Generated<Date>;
+}
+
 export interface AppliedCommandTable {
   command_id: string;
   tenant_id: string;
@@ -38,5 +59,7 @@ export interface AppliedCommandTable {
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
   applied_commands: AppliedCommandTable;
 }

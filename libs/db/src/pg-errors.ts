@@ -1,6 +1,7 @@
 /** SQLSTATE codes we act on (PostgreSQL Appendix A). */
 export const PgCode = {
   uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
   notNullViolation: '23502',
   serializationFailure: '40001',
   deadlockDetected: '40P01',

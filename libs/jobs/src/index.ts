@@ -2,3 +2,4 @@ export * from './job-map';
 export * from './command-batcher';
 export * from './redis-connection';
 export * from './replies';
+export * from './member-input';

@@ -12,12 +12,23 @@ export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 /** RFC 7644 §3.14: `If-Match` value the resource's current version must equal. */
 type Precondition = { readonly ifMatch?: string };
 
+/** A group member as the client named it; the worker checks it exists in the tenant. */
+export interface MemberInput {
+  readonly value: string;
+  readonly type?: string;
+}
+
 /** One map from SCIM command to its payload, shared by the ingress (producer) and the worker. */
 export interface CommandMap {
   'user.create': { readonly userId: string; readonly data: ScimDocument };
   'user.replace': Precondition & { readonly userId: string; readonly data: ScimDocument };
   'user.patch': Precondition & { readonly userId: string; readonly operations: readonly PatchOperation[] };
   'user.delete': Precondition & { readonly userId: string };
+  /** `data` never holds members: they are rows, sent as `members`. */
+  'group.create': { readonly groupId: string; readonly data: ScimDocument; readonly members: readonly MemberInput[] };
+  'group.replace': Precondition & { readonly groupId: string; readonly data: ScimDocument; readonly members: readonly MemberInput[] };
+  'group.patch': Precondition & { readonly groupId: string; readonly operations: readonly PatchOperation[] };
+  'group.delete': Precondition & { readonly groupId: string };
 }
 export type CommandName = keyof CommandMap;
 

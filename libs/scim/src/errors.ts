@@ -1,6 +1,6 @@
 import { Urn } from './constants';
 
-/** RFC 7644 §3.12, Table 9. */
+/** RFC 7644 §3.12, Table 9, and RFC 9865 §2.3. */
 export type ScimType =
   | 'invalidFilter'
   | 'tooMany'
@@ -11,7 +11,11 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  // RFC 9865 §2.3 (cursor pagination).
+  | 'invalidCursor'
+  | 'expiredCursor'
+  | 'invalidCount';
 
 export interface ScimErrorBody {
   schemas: [typeof Urn.Error];

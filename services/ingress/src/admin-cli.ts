@@ -1,13 +1,15 @@
 import { loadConfig } from '@scimflow/config';
 import { createDatabase, isUuid, type Db } from '@scimflow/db';
 import { runMain } from '@scimflow/telemetry';
-import { createTenant, describeTenant, rotateTenantToken } from './admin/tenant-admin';
+import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from './admin/tenant-admin';
 
 const USAGE = `usage: npm run admin -- <command>
 
   tenants create <name>        create a tenant; prints its SCIM base URL and token (shown once)
   tenants rotate-token <id>    issue a new token; the old one stops working immediately
-  tenants get <id>             show a tenant's settings (never its token)`;
+  tenants get <id>             show a tenant's settings (never its token)
+  tenants update <id> <json>   change the name or settings, e.g.
+                               '{"requiredAttributes": {"User": ["userName", "externalId"]}, "defaultGroups": ["<group id>"]}'`;
 
 /** Same operations as the admin HTTP API, straight against the database; prints JSON. */
 async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> {
@@ -20,6 +22,15 @@ async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> 
       return orNotFound(isUuid(arg) ? await rotateTenantToken(db, arg) : undefined, arg);
     case 'get':
       return orNotFound(isUuid(arg) ? await describeTenant(db, arg, publicUrl) : undefined, arg);
+    case 'update': {
+      let body: unknown;
+      try {
+        body = JSON.parse(args.slice(3).join(' '));
+      } catch {
+        throw new Error(`the settings must be JSON\n${USAGE}`);
+      }
+      return orNotFound(isUuid(arg) ? await updateTenantSettings(db, arg, body, publicUrl) : undefined, arg);
+    }
     default:
       throw new UsageError();
   }
@@ -31,6 +42,7 @@ class UsageError extends Error {
   }
 }
 
+/** Errors carry a SCIM detail when validation refused the input. */
 function orNotFound<T>(value: T | undefined, id: string): T {
   if (value === undefined) throw new Error(`tenant ${id} not found`);
   return value;

@@ -6,9 +6,8 @@ import { adminRouter } from './admin/admin-router';
 import type { CommandBus } from './command-bus';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/error-handler';
-import { tenantAuth } from './scim/tenant-auth';
+import { scimRouter } from './scim/scim-router';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
-import { registerUserRoutes } from './scim/users-router';
 
 export interface AppDeps {
   readonly config: IngressConfig;
@@ -43,12 +42,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use('/admin', adminRouter({ db: deps.db, adminToken: deps.config.adminToken, publicUrl: deps.config.publicUrl, tokens: deps.tokens }));
 
-  // One flat router with full paths: nested routers with mergeParams cost measurably per request.
-  const scim = express.Router();
-  const prefix = '/scim/v2/:tenantId';
-  scim.use(prefix, tenantAuth(deps.tokens));
-  registerUserRoutes(scim, prefix, { db: deps.db, bus: deps.bus, publicUrl: deps.config.publicUrl });
-  app.use(scim);
+  app.use(scimRouter({ db: deps.db, bus: deps.bus, publicUrl: deps.config.publicUrl, tokens: deps.tokens }));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

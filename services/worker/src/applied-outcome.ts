@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { findUser, type Database } from '@scimflow/db';
+import { findResource, type Database } from '@scimflow/db';
 import { isJsonObject, type JsonObject, type ScimErrorData } from '@scimflow/scim';
 import type { Command, CommandOutcome } from '@scimflow/jobs';
 
@@ -16,7 +16,8 @@ export async function replayOutcome(db: Kysely<Database> | Transaction<Database>
   const summary = stored as unknown as OutcomeSummary;
   if (!summary.ok) return { ok: false, error: isJsonObject(stored.error) ? summary.error : { status: 500, detail: 'Unreadable stored outcome' } };
   if (summary.status === 204 || !summary.resourceId) return { ok: true, status: summary.status };
-  const resource = await findUser(db, command.tenantId, summary.resourceId);
-  if (!resource) return { ok: false, error: { status: 404, detail: `User ${summary.resourceId} not found` } };
+  const users = command.name.startsWith('user.');
+  const resource = await findResource(db, users ? 'users' : 'groups', { tenantId: command.tenantId, id: summary.resourceId }, users);
+  if (!resource) return { ok: false, error: { status: 404, detail: `${users ? 'User' : 'Group'} ${summary.resourceId} not found` } };
   return { ok: true, status: summary.status, resource };
 }

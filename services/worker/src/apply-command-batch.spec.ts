@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { findUser, insertTenant } from '@scimflow/db';
+import { findResource, insertTenant, memberSlice, updateTenant } from '@scimflow/db';
 import type { Command, CommandMap, CommandName, CommandOutcome, ItemResult } from '@scimflow/jobs';
 import { Urn } from '@scimflow/scim';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/test-database';
@@ -37,6 +37,17 @@ async function createUser(userName: string, extra: Record<string, unknown> = {})
 const patchOp = (op: 'add' | 'replace' | 'remove', path: string | undefined, value?: unknown) =>
   ({ op, ...(path ? { path } : {}), ...(value === undefined ? {} : { value }) }) as CommandMap['user.patch']['operations'][number];
 
+async function createGroup(displayName: string, members: string[] = []): Promise<string> {
+  const groupId = uuidv7();
+  const [outcome] = outcomes(await applyCommandBatch(t.db, [command('group.create', { groupId, data: { displayName }, members: members.map((value) => ({ value })) })], later()));
+  expect(outcome).toMatchObject({ ok: true, status: 201 });
+  return groupId;
+}
+
+async function memberIds(groupId: string): Promise<string[]> {
+  return (await memberSlice(t.db, tenantId, groupId, undefined, 1000)).map((member) => member.id).sort();
+}
+
 describe('applyCommandBatch', () => {
   it('applies a batch in one go and answers each command on its own', async () => {
     const existing = await createUser('existing@example.com');
@@ -57,7 +68,7 @@ describe('applyCommandBatch', () => {
     );
     expect(results.map((o) => (o.ok ? o.status : o.error.status))).toEqual([201, 409, 200, 400, 412, 404]);
     expect(results[1]).toMatchObject({ ok: false, error: { scimType: 'uniqueness' } });
-    expect(await findUser(t.db, tenantId, existing)).toMatchObject({ version: 2, data: { displayName: 'Existing' } });
+    expect(await findResource(t.db, 'users', { tenantId, id: existing })).toMatchObject({ version: 2, data: { displayName: 'Existing' } });
   });
 
   it('applies a command once however often its job runs', async () => {
@@ -67,7 +78,7 @@ describe('applyCommandBatch', () => {
     const second = outcomes(await applyCommandBatch(t.db, [patch], later()));
     expect(first[0]).toMatchObject({ ok: true, status: 200, resource: { version: 2 } });
     expect(second[0]).toMatchObject({ ok: true, status: 200, resource: { version: 2 } });
-    expect((await findUser(t.db, tenantId, userId))?.version).toBe(2);
+    expect((await findResource(t.db, 'users', { tenantId, id: userId }))?.version).toBe(2);
 
     const create = command('user.create', { userId: uuidv7(), data: { userName: 'created-once@example.com' } });
     const again = outcomes(await applyCommandBatch(t.db, [create, command('user.create', { userId: uuidv7(), data: { userName: 'other@example.com' } })], later()));
@@ -93,7 +104,7 @@ describe('applyCommandBatch', () => {
     const renames = [outcomes(left)[0], outcomes(right)[0]];
     expect(renames.filter((o) => o?.ok)).toHaveLength(1);
     expect(renames.filter((o) => !o?.ok && o?.error.scimType === 'uniqueness')).toHaveLength(1);
-    expect((await findUser(t.db, tenantId, bystander))?.data).toMatchObject({ title: 'Left', nickName: 'Right' });
+    expect((await findResource(t.db, 'users', { tenantId, id: bystander }))?.data).toMatchObject({ title: 'Left', nickName: 'Right' });
   });
 
   it('answers a value Postgres refuses with 400 for that command, not a retry', async () => {
@@ -119,7 +130,7 @@ describe('applyCommandBatch', () => {
     ];
     const results = await Promise.all(changes.map(([path, value]) => applyCommandBatch(t.db, [command('user.patch', { userId, operations: [patchOp('replace', path, value)] })], later())));
     expect(results.map((r) => outcomes(r)[0]?.ok)).toEqual(changes.map(() => true));
-    const stored = await findUser(t.db, tenantId, userId);
+    const stored = await findResource(t.db, 'users', { tenantId, id: userId });
     expect(stored?.version).toBe(1 + changes.length);
     expect(stored?.data).toMatchObject({
       displayName: 'Busy',
@@ -131,5 +142,100 @@ describe('applyCommandBatch', () => {
       emails: [{ type: 'work', value: 'busy@example.com' }],
       [Urn.EnterpriseUser]: { department: 'R&D' },
     });
+  });
+});
+
+describe('groups', () => {
+  it('checks every member before writing anything', async () => {
+    const alice = await createUser('member-a@example.com');
+    const results = outcomes(
+      await applyCommandBatch(
+        t.db,
+        [
+          command('group.create', { groupId: uuidv7(), data: { displayName: 'Broken' }, members: [{ value: alice }, { value: uuidv7() }, { value: 'not-an-id' }] }),
+          command('group.create', { groupId: uuidv7(), data: { displayName: 'Typed wrong' }, members: [{ value: alice, type: 'Group' }] }),
+          command('group.create', { groupId: uuidv7(), data: { displayName: 'Fine' }, members: [{ value: alice, type: 'User' }] }),
+        ],
+        later(),
+      ),
+    );
+    expect(results.map((o) => (o.ok ? o.status : o.error.status))).toEqual([400, 400, 201]);
+    expect(results[0]).toMatchObject({ ok: false, error: { scimType: 'invalidValue' } });
+    expect(await findResource(t.db, 'groups', { tenantId, id: uuidv7() })).toBeUndefined();
+  });
+
+  it('adds, removes and replaces members as deltas, with one new version per command', async () => {
+    const [a, b, c] = [await createUser('delta-a@example.com'), await createUser('delta-b@example.com'), await createUser('delta-c@example.com')];
+    const groupId = await createGroup('Deltas', [a]);
+    const patch = (...operations: ReturnType<typeof patchOp>[]) => applyCommandBatch(t.db, [command('group.patch', { groupId, operations })], later());
+    expect(outcomes(await patch(patchOp('add', 'members', [{ value: b }, { value: a }]))).at(0)).toMatchObject({ ok: true, resource: { version: 2 } });
+    expect(await memberIds(groupId)).toEqual([a, b].sort());
+    await patch(patchOp('remove', 'members', [{ value: a }]), patchOp('add', 'members', [{ value: c }]));
+    expect(await memberIds(groupId)).toEqual([b, c].sort());
+    await patch(patchOp('remove', `members[value eq "${b}"]`));
+    expect(await memberIds(groupId)).toEqual([c]);
+    await patch(patchOp('replace', 'members', [{ value: a }, { value: b }]), patchOp('replace', 'displayName', 'Renamed'));
+    expect(await memberIds(groupId)).toEqual([a, b].sort());
+    expect(await findResource(t.db, 'groups', { tenantId, id: groupId })).toMatchObject({ version: 5, data: { displayName: 'Renamed' } });
+    // Adding members that are already there changes nothing, version included.
+    expect(outcomes(await patch(patchOp('add', 'members', [{ value: a }]))).at(0)).toMatchObject({ ok: true, resource: { version: 5 } });
+    const missing = outcomes(await patch(patchOp('add', 'members', [{ value: c }, { value: uuidv7() }])));
+    expect(missing[0]).toMatchObject({ ok: false, error: { status: 400, scimType: 'invalidValue' } });
+    expect(await memberIds(groupId)).toEqual([a, b].sort());
+  });
+
+  it('loses none of 20 concurrent member additions to one group', async () => {
+    const groupId = await createGroup('Crowded');
+    const members = await Promise.all(Array.from({ length: 20 }, (_, n) => createUser(`crowd-${n}@example.com`)));
+    const results = await Promise.all(members.map((value) => applyCommandBatch(t.db, [command('group.patch', { groupId, operations: [patchOp('add', 'members', [{ value }])] })], later())));
+    expect(results.map((r) => outcomes(r)[0]?.ok)).toEqual(members.map(() => true));
+    expect(await memberIds(groupId)).toEqual([...members].sort());
+    expect((await findResource(t.db, 'groups', { tenantId, id: groupId }))?.version).toBe(21);
+  });
+
+  it('gives a group a new version when a member is deleted, and drops nested memberships with the group', async () => {
+    const user = await createUser('departing@example.com');
+    const child = await createGroup('Child', [user]);
+    const parent = await createGroup('Parent', [child, user]);
+    const [deleted] = outcomes(await applyCommandBatch(t.db, [command('user.delete', { userId: user })], later()));
+    expect(deleted).toMatchObject({ ok: true, status: 204 });
+    expect(await memberIds(parent)).toEqual([child]);
+    expect((await findResource(t.db, 'groups', { tenantId, id: child }))?.version).toBe(2);
+    outcomes(await applyCommandBatch(t.db, [command('group.delete', { groupId: child })], later()));
+    expect(await memberIds(parent)).toEqual([]);
+    expect((await findResource(t.db, 'groups', { tenantId, id: parent }))?.version).toBe(3);
+  });
+});
+
+describe('tenant profiles', () => {
+  afterEach(() => updateTenant(t.db, tenantId, { settings: {} }));
+
+  it('enforces required attributes on create, replace and patch, inside the transaction', async () => {
+    await updateTenant(t.db, tenantId, { settings: { requiredAttributes: { User: ['externalId', 'emails[type eq "work"].value'], Group: ['externalId'] } } });
+    const missing = outcomes(
+      await applyCommandBatch(
+        t.db,
+        [
+          command('user.create', { userId: uuidv7(), data: { userName: 'incomplete@example.com', externalId: 'x' } }),
+          command('user.create', { userId: uuidv7(), data: { userName: 'complete@example.com', externalId: 'y', emails: [{ type: 'work', value: 'c@example.com' }] } }),
+          command('group.create', { groupId: uuidv7(), data: { displayName: 'No external id' }, members: [] }),
+        ],
+        later(),
+      ),
+    );
+    expect(missing.map((o) => (o.ok ? o.status : o.error.status))).toEqual([400, 201, 400]);
+    expect(missing[0]).toMatchObject({ error: { scimType: 'invalidValue', detail: expect.stringContaining('emails[type eq "work"].value') } });
+    const userId = (missing[1] as { resource: { id: string } }).resource.id;
+    const removal = outcomes(await applyCommandBatch(t.db, [command('user.patch', { userId, operations: [patchOp('remove', 'externalId')] })], later()));
+    expect(removal[0]).toMatchObject({ ok: false, error: { status: 400 } });
+  });
+
+  it('puts every new user in the default groups, in the same transaction', async () => {
+    const workspace = await createGroup('Default workspace');
+    await updateTenant(t.db, tenantId, { settings: { defaultGroups: [workspace, uuidv7()] } });
+    const userId = uuidv7();
+    const [created] = outcomes(await applyCommandBatch(t.db, [command('user.create', { userId, data: { userName: 'newcomer@example.com' } })], later()));
+    expect(created).toMatchObject({ ok: true, status: 201, resource: { derived: { groups: [{ value: workspace, display: 'Default workspace', type: 'direct' }] } } });
+    expect(await memberIds(workspace)).toEqual([userId]);
   });
 });

@@ -2,20 +2,24 @@ import type { Transaction } from 'kysely';
 import { ScimError } from '@scimflow/scim';
 import {
   findAppliedOutcomes,
-  insertUsers,
-  keyOf,
-  lockUsers,
+  findTenantSettings,
+  groupsOfUsers,
+  isDataException,
+  lockResources,
   PgCode,
   pgConstraint,
   pgErrorCode,
   recordAppliedCommands,
-  isDataException,
+  tenantProfile,
   type Database,
   type Db,
+  type ResourceTable,
 } from '@scimflow/db';
 import type { Command, CommandOf, CommandOutcome, ItemResult } from '@scimflow/jobs';
 import { replayOutcome, summarize } from './applied-outcome';
-import { failed, patchUser, removeUser, replaceUser, userNameTaken, type CommandContext } from './user-commands';
+import { failed, nameTaken, type CommandContext } from './command-context';
+import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
+import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
 
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -54,15 +58,33 @@ async function applyAlone(db: Db, command: Command, deadline: number, now: numbe
         // Another worker committed this very command meanwhile; the retry answers it as a replay.
         (code === PgCode.uniqueViolation && constraint === 'applied_commands_pkey');
       if (retryable && attempt < MAX_CONFLICT_RETRIES) continue;
-      if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key') {
-        return { value: failed(userNameTaken(userNameOf(command))) };
-      }
+      if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key') return { value: failed(nameTaken('users', nameOf(command))) };
+      if (code === PgCode.uniqueViolation && constraint === 'groups_display_name_key') return { value: failed(nameTaken('groups', nameOf(command))) };
+      // A member deleted while this command was adding it.
+      if (code === PgCode.foreignKeyViolation) return { value: failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')) };
       // A value Postgres won't store: retrying can't help, and it is the request's fault.
       if (isDataException(error)) return { value: failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')) };
       // Anything else (database unreachable...) is not applied; the job is retried until its deadline.
       return { error };
     }
   }
+}
+
+const TABLE: Record<Command['name'], ResourceTable> = {
+  'user.create': 'users',
+  'user.replace': 'users',
+  'user.patch': 'users',
+  'user.delete': 'users',
+  'group.create': 'groups',
+  'group.replace': 'groups',
+  'group.patch': 'groups',
+  'group.delete': 'groups',
+};
+
+type Update = Exclude<Command, CommandOf<'user.create' | 'group.create'>>;
+
+function targetId(command: Update): string {
+  return 'userId' in command.data ? command.data.userId : command.data.groupId;
 }
 
 async function applyInTransaction(trx: Transaction<Database>, commands: readonly Command[], deadline: number, now: number): Promise<CommandOutcome[]> {
@@ -76,26 +98,34 @@ async function applyInTransaction(trx: Transaction<Database>, commands: readonly
     else live.push(index);
   }
 
-  const updates = live.filter((index) => commands[index]?.name !== 'user.create');
-  const users = await lockUsers(
-    trx,
-    updates.map((index) => {
-      const command = commands[index] as Exclude<Command, CommandOf<'user.create'>>;
-      return { tenantId: command.tenantId, id: command.data.userId };
-    }),
-  );
-  await createUsers(trx, live.filter((index) => commands[index]?.name === 'user.create'), commands, outcomes);
+  const settings = await findTenantSettings(trx, [...new Set(live.map((index) => (commands[index] as Command).tenantId))]);
+  const updates = live.filter((index) => !(commands[index] as Command).name.endsWith('.create'));
+  const lock = (table: ResourceTable) =>
+    lockResources(
+      trx,
+      table,
+      updates.filter((index) => TABLE[(commands[index] as Command).name] === table).map((index) => ({ tenantId: (commands[index] as Update).tenantId, id: targetId(commands[index] as Update) })),
+    );
+  // Groups before users, always: one lock order for every batch.
+  const groups = await lock('groups');
+  const users = await lock('users');
+  const ctx: CommandContext = { trx, rows: { users, groups }, profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])) };
 
-  const ctx: CommandContext = { trx, users };
+  const creates = <N extends 'user.create' | 'group.create'>(name: N) =>
+    live.flatMap((index) => ((commands[index] as Command).name === name ? [{ index, command: commands[index] as CommandOf<N> }] : []));
+  await createGroups(ctx, creates('group.create'), outcomes);
+  await createUsers(ctx, creates('user.create'), outcomes);
+
   for (const index of updates) {
     try {
-      outcomes[index] = await applyUpdate(ctx, commands[index] as Command);
+      outcomes[index] = await applyUpdate(ctx, commands[index] as Update);
     } catch (error) {
       // Domain errors are detected before anything is written, so they fail just this command.
       if (!(error instanceof ScimError)) throw error;
       outcomes[index] = failed(error);
     }
   }
+  await attachUserGroups(trx, commands, outcomes, updates);
 
   await recordAppliedCommands(
     trx,
@@ -107,22 +137,7 @@ async function applyInTransaction(trx: Transaction<Database>, commands: readonly
   return outcomes.map((outcome) => outcome ?? failed(new ScimError(500, 'Command produced no outcome')));
 }
 
-/** All creates of the batch in one INSERT, sorted so concurrent batches take index locks in one order. */
-async function createUsers(trx: Transaction<Database>, indexes: number[], commands: readonly Command[], outcomes: (CommandOutcome | undefined)[]): Promise<void> {
-  const creates = indexes.map((index) => ({ index, command: commands[index] as CommandOf<'user.create'> }));
-  const sortKey = (c: CommandOf<'user.create'>) => `${c.tenantId}/${String(c.data.data.userName).toLowerCase()}`;
-  creates.sort((a, b) => (sortKey(a.command) < sortKey(b.command) ? -1 : 1));
-  const inserted = await insertUsers(
-    trx,
-    creates.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.userId, data: command.data.data })),
-  );
-  for (const { index, command } of creates) {
-    const resource = inserted.get(keyOf(command.tenantId, command.data.userId));
-    outcomes[index] = resource ? { ok: true, status: 201, resource } : failed(userNameTaken(userNameOf(command)));
-  }
-}
-
-function applyUpdate(ctx: CommandContext, command: Command): Promise<CommandOutcome> {
+function applyUpdate(ctx: CommandContext, command: Update): Promise<CommandOutcome> {
   switch (command.name) {
     case 'user.replace':
       return replaceUser(ctx, command);
@@ -130,13 +145,37 @@ function applyUpdate(ctx: CommandContext, command: Command): Promise<CommandOutc
       return patchUser(ctx, command);
     case 'user.delete':
       return removeUser(ctx, command);
-    case 'user.create':
-      throw new Error('creates are applied in bulk');
+    case 'group.replace':
+      return replaceGroup(ctx, command);
+    case 'group.patch':
+      return patchGroup(ctx, command);
+    case 'group.delete':
+      return removeGroup(ctx, command);
   }
 }
 
-function userNameOf(command: Command): string | undefined {
-  const name = command.name === 'user.create' || command.name === 'user.replace' ? command.data.data.userName : undefined;
+/** Updated users are answered with their (derived, read-only) groups, read once per tenant. */
+async function attachUserGroups(trx: Transaction<Database>, commands: readonly Command[], outcomes: (CommandOutcome | undefined)[], updates: readonly number[]): Promise<void> {
+  const byTenant = new Map<string, number[]>();
+  for (const index of updates) {
+    const command = commands[index] as Command;
+    const outcome = outcomes[index];
+    if (TABLE[command.name] === 'users' && outcome?.ok && outcome.resource) byTenant.set(command.tenantId, [...(byTenant.get(command.tenantId) ?? []), index]);
+  }
+  for (const [tenantId, indexes] of byTenant) {
+    const groups = await groupsOfUsers(trx, tenantId, indexes.map((index) => (outcomes[index] as { resource: { id: string } }).resource.id));
+    for (const index of indexes) {
+      const outcome = outcomes[index];
+      if (!outcome?.ok || !outcome.resource) continue;
+      const mine = groups.get(outcome.resource.id);
+      const { derived: _stale, ...resource } = outcome.resource;
+      outcomes[index] = { ...outcome, resource: mine ? { ...resource, derived: { groups: mine } } : resource };
+    }
+  }
+}
+
+function nameOf(command: Command): string | undefined {
+  const name = command.name === 'user.create' || command.name === 'user.replace' ? command.data.data.userName : command.name === 'group.create' || command.name === 'group.replace' ? command.data.data.displayName : undefined;
   return typeof name === 'string' ? name : undefined;
 }
 

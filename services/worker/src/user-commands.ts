@@ -1,65 +1,97 @@
-import type { Transaction } from 'kysely';
-import { applyPatch, compilePatch, ifMatchSatisfied, jsonEqual, ScimError, UserResource, validateDocument, type StoredResource } from '@scimflow/scim';
-import { deleteUser, isUserNameTaken, keyOf, updateUserData, type Database } from '@scimflow/db';
+import { applyPatch, compilePatch, UserResource, validateDocument, type JsonValue } from '@scimflow/scim';
+import {
+  addMembers,
+  deleteResource,
+  EMPTY_PROFILE,
+  groupsContaining,
+  insertResources,
+  keyOf,
+  resolveMembers,
+  touchResources,
+} from '@scimflow/db';
 import type { CommandOf, CommandOutcome } from '@scimflow/jobs';
+import { failed, lockedRow, nameTaken, requireProfileAttributes, writeDocument, type CommandContext } from './command-context';
+import { ScimError } from '@scimflow/scim';
 
-export interface CommandContext {
-  readonly trx: Transaction<Database>;
-  /** Rows this batch locked, keyed by keyOf(); updated as commands change them, so later commands see earlier ones. */
-  readonly users: Map<string, StoredResource | undefined>;
-}
+type Indexed<N extends 'user.create'> = { readonly index: number; readonly command: CommandOf<N> };
 
-export function failed(error: ScimError): CommandOutcome {
-  return { ok: false, error: error.toData() };
-}
-
-export function userNameTaken(userName?: string): ScimError {
-  const name = typeof userName === 'string' ? `userName '${userName}'` : 'userName';
-  return new ScimError(409, `${name} is already in use in this tenant`, 'uniqueness');
-}
-
-type UserUpdate = CommandOf<'user.replace' | 'user.patch' | 'user.delete'>;
-
-/** Shared checks before any update: the user exists in the tenant, and If-Match holds. */
-function lockedUser(ctx: CommandContext, command: UserUpdate): StoredResource {
-  const current = ctx.users.get(keyOf(command.tenantId, command.data.userId));
-  if (!current) throw ScimError.notFound(`User ${command.data.userId} not found`);
-  const { ifMatch } = command.data;
-  if (ifMatch !== undefined && !ifMatchSatisfied(ifMatch, current.version)) {
-    throw new ScimError(412, `If-Match does not match the current version W/"${current.version}"`);
+/**
+ * All user creates of a batch in one INSERT (sorted, so concurrent batches take index locks in
+ * one order), then each new user joins its tenant's default groups, in the same transaction.
+ */
+export async function createUsers(ctx: CommandContext, creates: readonly Indexed<'user.create'>[], outcomes: (CommandOutcome | undefined)[]): Promise<void> {
+  const accepted = creates.filter(({ index, command }) => {
+    try {
+      requireProfileAttributes(ctx, command.tenantId, UserResource, command.data.data);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ScimError)) throw error;
+      outcomes[index] = failed(error);
+      return false;
+    }
+  });
+  const sortKey = ({ command }: Indexed<'user.create'>) => `${command.tenantId}/${String(command.data.data.userName).toLowerCase()}`;
+  const sorted = [...accepted].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  const inserted = await insertResources(
+    ctx.trx,
+    'users',
+    sorted.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.userId, data: command.data.data })),
+  );
+  const created = new Map<string, string[]>();
+  for (const { index, command } of sorted) {
+    const resource = inserted.get(keyOf(command.tenantId, command.data.userId));
+    if (!resource) {
+      outcomes[index] = failed(nameTaken('users', String(command.data.data.userName)));
+      continue;
+    }
+    outcomes[index] = { ok: true, status: 201, resource };
+    created.set(command.tenantId, [...(created.get(command.tenantId) ?? []), resource.id]);
   }
-  return current;
+  for (const [tenantId, userIds] of created) {
+    const groups = await joinDefaultGroups(ctx, tenantId, userIds);
+    if (groups.length === 0) continue;
+    for (const { index } of sorted) {
+      const outcome = outcomes[index];
+      if (outcome?.ok && outcome.resource && userIds.includes(outcome.resource.id)) outcomes[index] = { ...outcome, resource: { ...outcome.resource, derived: { groups } } };
+    }
+  }
 }
 
-/** Writes `next` unless nothing changed (no version bump for a no-op, RFC 7644 §3.14). */
-async function write(ctx: CommandContext, command: UserUpdate, current: StoredResource, next: StoredResource['data']): Promise<CommandOutcome> {
-  if (jsonEqual(current.data, next)) return { ok: true, status: 200, resource: current };
-  const newName = next.userName;
-  const oldName = current.data.userName;
-  const key = { tenantId: command.tenantId, id: command.data.userId };
-  if (typeof newName === 'string' && (typeof oldName !== 'string' || newName.toLowerCase() !== oldName.toLowerCase())) {
-    if (await isUserNameTaken(ctx.trx, key.tenantId, newName, key.id)) throw userNameTaken(newName);
-  }
-  const updated = await updateUserData(ctx.trx, key, next);
-  ctx.users.set(keyOf(key.tenantId, key.id), updated);
-  return { ok: true, status: 200, resource: updated };
+/** Connecter's "default workspace": every new user joins the tenant's default groups. Returns them as [{value, display}]. */
+async function joinDefaultGroups(ctx: CommandContext, tenantId: string, userIds: readonly string[]): Promise<JsonValue[]> {
+  const wanted = (ctx.profiles.get(tenantId) ?? EMPTY_PROFILE).defaultGroups;
+  if (wanted.length === 0) return [];
+  const found = await resolveMembers(ctx.trx, tenantId, wanted);
+  // A default group deleted since the profile was saved is skipped, not an error for the user.
+  const groupIds = wanted.filter((id) => found.get(id) === 'Group');
+  for (const groupId of groupIds) await addMembers(ctx.trx, tenantId, groupId, userIds.map((id) => ({ id, type: 'User' as const })));
+  const touched = await touchResources(ctx.trx, 'groups', tenantId, groupIds);
+  return groupIds.flatMap((id) => {
+    const group = touched.get(id);
+    return group ? [{ value: id, display: String(group.data.displayName), type: 'direct' }] : [];
+  });
 }
 
 export async function replaceUser(ctx: CommandContext, command: CommandOf<'user.replace'>): Promise<CommandOutcome> {
-  const current = lockedUser(ctx, command);
+  const current = lockedRow(ctx, 'users', command.tenantId, command.data.userId, command.data.ifMatch);
   validateDocument(UserResource, command.data.data);
-  return write(ctx, command, current, command.data.data);
+  requireProfileAttributes(ctx, command.tenantId, UserResource, command.data.data);
+  return { ok: true, status: 200, resource: await writeDocument(ctx, 'users', command.tenantId, current, command.data.data) };
 }
 
 export async function patchUser(ctx: CommandContext, command: CommandOf<'user.patch'>): Promise<CommandOutcome> {
-  const current = lockedUser(ctx, command);
+  const current = lockedRow(ctx, 'users', command.tenantId, command.data.userId, command.data.ifMatch);
   const { doc } = applyPatch(UserResource, current.data, compilePatch(UserResource, command.data.operations));
-  return write(ctx, command, current, doc);
+  requireProfileAttributes(ctx, command.tenantId, UserResource, doc);
+  return { ok: true, status: 200, resource: await writeDocument(ctx, 'users', command.tenantId, current, doc) };
 }
 
+/** Deleting a user drops its memberships (the database cascades) and gives those groups a new version. */
 export async function removeUser(ctx: CommandContext, command: CommandOf<'user.delete'>): Promise<CommandOutcome> {
-  lockedUser(ctx, command);
-  await deleteUser(ctx.trx, { tenantId: command.tenantId, id: command.data.userId });
-  ctx.users.set(keyOf(command.tenantId, command.data.userId), undefined);
+  const { tenantId, data } = command;
+  lockedRow(ctx, 'users', tenantId, data.userId, data.ifMatch);
+  await touchResources(ctx.trx, 'groups', tenantId, await groupsContaining(ctx.trx, tenantId, [data.userId]));
+  await deleteResource(ctx.trx, 'users', { tenantId, id: data.userId });
+  ctx.rows.users.set(keyOf(tenantId, data.userId), undefined);
   return { ok: true, status: 204 };
 }

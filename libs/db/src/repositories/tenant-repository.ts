@@ -41,6 +41,21 @@ export async function findTenantTokenHash(db: Executor, id: string): Promise<Buf
   return row?.token_hash;
 }
 
+/** Each tenant's stored settings (jsonb), read inside the transaction that applies its commands. */
+export async function findTenantSettings(db: Executor, ids: readonly string[]): Promise<Map<string, JsonObject>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('tenants').select(['id', 'settings']).where(sql<boolean>`id = any(${ids}::uuid[])`).execute();
+  return new Map(rows.map((row) => [row.id, row.settings]));
+}
+
+export async function updateTenant(db: Executor, id: string, changes: { name?: string; settings?: JsonObject }): Promise<TenantRecord | undefined> {
+  const set: { name?: string; settings?: string; updated_at: ReturnType<typeof sql<Date>> } = { updated_at: sql<Date>`now()` };
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.settings !== undefined) set.settings = JSON.stringify(changes.settings);
+  const row = await db.updateTable('tenants').set(set).where('id', '=', id).returning(columns).executeTakeFirst();
+  return row && toRecord(row);
+}
+
 /** Swaps the token hash and tells every ingress (NOTIFY is delivered on commit) to drop its cached copy. */
 export async function replaceTenantTokenHash(db: Kysely<Database>, id: string, tokenHash: Buffer): Promise<boolean> {
   return db.transaction().execute(async (trx) => {

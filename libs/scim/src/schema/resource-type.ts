@@ -1,5 +1,6 @@
 import { Urn } from '../constants';
 import { attribute, complex, indexByName, type AttributeDefinition, type SchemaDefinition } from './attribute';
+import { groupSchema } from './group-schema';
 import { enterpriseUserSchema, userSchema } from './user-schema';
 
 /** RFC 7643 §3.1: attributes every resource has, outside any schema's attribute list. */
@@ -42,6 +43,8 @@ function resourceType(name: ResourceType['name'], endpoint: string, schema: Sche
 }
 
 export const UserResource = resourceType('User', '/Users', userSchema, [enterpriseUserSchema]);
+export const GroupResource = resourceType('Group', '/Groups', groupSchema, []);
+export const resourceTypes: readonly ResourceType[] = [UserResource, GroupResource];
 
 export function isCoreSchema(resource: ResourceType, urn: string): boolean {
   return resource.schema.id.toLowerCase() === urn.toLowerCase();

@@ -5,7 +5,7 @@ import { isUuid, type Db } from '@scimflow/db';
 import { isStorableText, ScimError } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
-import { createTenant, describeTenant, rotateTenantToken } from './tenant-admin';
+import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from './tenant-admin';
 import { bearerToken } from './tokens';
 
 const createTenantBody = z
@@ -46,6 +46,12 @@ export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: strin
 
   router.get('/tenants/:id', async (req, res) => {
     const tenant = isUuid(req.params.id) ? await describeTenant(deps.db, req.params.id, deps.publicUrl) : undefined;
+    if (!tenant) throw tenantNotFound(req.params.id);
+    res.json(tenant);
+  });
+
+  router.patch('/tenants/:id', async (req, res) => {
+    const tenant = isUuid(req.params.id) ? await updateTenantSettings(deps.db, req.params.id, req.body, deps.publicUrl) : undefined;
     if (!tenant) throw tenantNotFound(req.params.id);
     res.json(tenant);
   });

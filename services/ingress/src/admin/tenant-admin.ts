@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { findTenant, insertTenant, replaceTenantTokenHash, type Db } from '@scimflow/db';
+import { z } from 'zod';
+import { findTenant, insertTenant, replaceTenantTokenHash, resolveMembers, tenantSettingsSchema, updateTenant, validateRequiredPaths, type Db } from '@scimflow/db';
+import { isStorableText, ScimError, type JsonObject } from '@scimflow/scim';
 import { generateToken, hashToken } from './tokens';
 
 /** The "Tenant URL" an admin pastes into Entra ID or Okta. */
@@ -22,6 +24,7 @@ export interface TenantView {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly tokenRotatedAt: string;
+  readonly settings: JsonObject;
 }
 
 export async function createTenant(db: Db, name: string, publicUrl: string): Promise<CreatedTenant> {
@@ -47,5 +50,38 @@ export async function describeTenant(db: Db, id: string, publicUrl: string): Pro
     createdAt: tenant.createdAt.toISOString(),
     updatedAt: tenant.updatedAt.toISOString(),
     tokenRotatedAt: tenant.tokenRotatedAt.toISOString(),
+    settings: tenant.settings,
   };
+}
+
+const nameSchema = z.string().trim().min(1).max(200).refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
+
+/** PATCH /admin/tenants/{id}: `name` and any setting; a setting given as null is removed. */
+export const tenantUpdateSchema = z
+  .object({
+    name: nameSchema.optional(),
+    requiredAttributes: tenantSettingsSchema.shape.requiredAttributes.nullable(),
+    defaultGroups: tenantSettingsSchema.shape.defaultGroups.nullable(),
+  })
+  .strict();
+
+export async function updateTenantSettings(db: Db, id: string, body: unknown, publicUrl: string): Promise<TenantView | undefined> {
+  const parsed = tenantUpdateSchema.safeParse(body);
+  if (!parsed.success) throw ScimError.badRequest('invalidValue', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  const tenant = await findTenant(db, id);
+  if (!tenant) return undefined;
+  const { name, ...changes } = parsed.data;
+  const settings: JsonObject = { ...tenant.settings };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) delete settings[key];
+    else if (value !== undefined) settings[key] = value as JsonObject[string];
+  }
+  const checked = tenantSettingsSchema.parse(settings);
+  validateRequiredPaths(checked);
+  const missing = (checked.defaultGroups ?? []).filter((groupId) => groupId);
+  const found = await resolveMembers(db, id, missing);
+  const notGroups = missing.filter((groupId) => found.get(groupId) !== 'Group');
+  if (notGroups.length > 0) throw ScimError.badRequest('invalidValue', `defaultGroups: no such group in this tenant: ${notGroups.join(', ')}`);
+  await updateTenant(db, id, { ...(name === undefined ? {} : { name }), settings });
+  return describeTenant(db, id, publicUrl);
 }

@@ -12,6 +12,12 @@ export function sendScim(res: Response, status: number, body: unknown): void {
   res.end(json);
 }
 
+/** Starts a streamed SCIM body: no Content-Length, so Node sends it chunked. */
+export function startScimStream(res: Response, status: number): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', CONTENT_TYPE);
+}
+
 export function sendScimError(res: Response, error: ScimErrorData): void {
   sendScim(res, error.status, scimErrorBody(error));
 }

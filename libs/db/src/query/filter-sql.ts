@@ -1,0 +1,295 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import {
+  formatAttrPath,
+  resolveAttrPath,
+  ScimError,
+  validateElementFilter,
+  type AttrPath,
+  type AttributeDefinition,
+  type CompValue,
+  type CompareOp,
+  type FilterNode,
+  type ResolvedPath,
+} from '@scimflow/scim';
+import { isUuid } from '../uuid';
+import type { Accessor, ResourceSql } from './resource-sql';
+
+export type Condition = RawBuilder<SqlBool>;
+
+const TRUE = sql<SqlBool>`true`;
+const FALSE = sql<SqlBool>`false`;
+
+function invalid(detail: string): never {
+  throw ScimError.badRequest('invalidFilter', detail);
+}
+
+/**
+ * Compiles a SCIM filter (RFC 7644 §3.4.2.2) into a condition on the resource's table. Every
+ * leaf is two-valued (a missing attribute compares false, or true for `ne`), so `not` and `or`
+ * behave as SCIM says rather than as SQL's NULL logic would.
+ */
+export function compileFilter(mapping: ResourceSql, filter: FilterNode): Condition {
+  return new FilterCompiler(mapping).node(filter);
+}
+
+/**
+ * A value filter over one row of a relation (`members[type eq "Group"]`), to use inside a query
+ * whose FROM is that relation's (see MEMBER_JOINS).
+ */
+export function compileRelationFilter(mapping: ResourceSql, attr: string, filter: FilterNode): Condition {
+  return new FilterCompiler(mapping).relationElement(attr, filter);
+}
+
+/** Where a value lives: one value per resource, or elements of a multi-valued attribute. */
+interface ElementScope {
+  /** The accessor and definition of a sub-attribute of one element. */
+  sub(name: string): { accessor: Accessor; def: AttributeDefinition } | undefined;
+  exists(condition: Condition): Condition;
+  label: string;
+}
+
+class FilterCompiler {
+  constructor(private readonly mapping: ResourceSql) {}
+
+  node(node: FilterNode): Condition {
+    switch (node.type) {
+      case 'and':
+        return sql<SqlBool>`(${this.node(node.left)} and ${this.node(node.right)})`;
+      case 'or':
+        return sql<SqlBool>`(${this.node(node.left)} or ${this.node(node.right)})`;
+      case 'not':
+        return sql<SqlBool>`(not ${this.node(node.operand)})`;
+      case 'present':
+        return this.present(node.path);
+      case 'compare':
+        return this.compare(node.path, node.op, node.value);
+      case 'valuePath': {
+        const resolved = this.resolve({ ...node.path, sub: undefined });
+        if (!resolved.attr.multiValued) invalid(`'${resolved.attr.name}' is not multi-valued, so it can't take a value filter`);
+        validateElementFilter(node.filter, resolved.attr, 'invalidFilter');
+        const scope = this.elements(resolved);
+        return this.withIndexHint(resolved, node.filter, scope.exists(this.element(scope, node.filter)));
+      }
+    }
+  }
+
+  relationElement(attr: string, filter: FilterNode): Condition {
+    const resolved = this.resolve({ attr });
+    validateElementFilter(filter, resolved.attr, 'invalidPath');
+    return this.element(this.elements(resolved), filter);
+  }
+
+  private resolve(path: AttrPath): ResolvedPath {
+    const resolved = resolveAttrPath(this.mapping.resource, path, 'invalidFilter');
+    if (resolved.attr.returned === 'never' || resolved.sub?.returned === 'never') invalid(`'${formatAttrPath(path)}' can't be filtered on`);
+    return resolved;
+  }
+
+  private present(path: AttrPath): Condition {
+    const resolved = this.resolve(path);
+    if (resolved.attr.multiValued) {
+      const scope = this.elements(resolved);
+      return scope.exists(resolved.sub ? presence(this.subOf(scope, resolved.sub.name)) : TRUE);
+    }
+    if (resolved.attr.type === 'complex' && !resolved.sub) return sql<SqlBool>`(jsonb_typeof(${this.json(resolved)}) = 'object')`;
+    return presence({ accessor: this.scalar(resolved), def: resolved.sub ?? resolved.attr });
+  }
+
+  private compare(path: AttrPath, op: CompareOp, value: CompValue): Condition {
+    const resolved = this.resolve(path);
+    if (resolved.attr.multiValued) {
+      // `emails co "x"` and `emails.value eq "x"` test every element's value (RFC 7644 §3.4.2.2).
+      const scope = this.elements(resolved);
+      const name = resolved.sub?.name ?? 'value';
+      const condition = comparison(this.subOf(scope, name), op, value, `${resolved.attr.name}.${name}`);
+      const filter: FilterNode = { type: 'compare', path: { attr: name }, op, value };
+      return this.withIndexHint(resolved, filter, scope.exists(condition));
+    }
+    const def = resolved.sub ?? resolved.attr;
+    if (def.type === 'complex') invalid(`Compare a sub-attribute of '${def.name}', such as '${def.name}.${def.subAttributes?.[0]?.name ?? 'value'}'`);
+    return comparison({ accessor: this.scalar(resolved), def }, op, value, formatAttrPath(path));
+  }
+
+  /** A filter inside `attr[...]`: every path names a sub-attribute of one element. */
+  private element(scope: ElementScope, node: FilterNode): Condition {
+    switch (node.type) {
+      case 'and':
+        return sql<SqlBool>`(${this.element(scope, node.left)} and ${this.element(scope, node.right)})`;
+      case 'or':
+        return sql<SqlBool>`(${this.element(scope, node.left)} or ${this.element(scope, node.right)})`;
+      case 'not':
+        return sql<SqlBool>`(not ${this.element(scope, node.operand)})`;
+      case 'present':
+        return presence(this.subOf(scope, node.path.attr));
+      case 'compare':
+        return comparison(this.subOf(scope, node.path.attr), node.op, node.value, `${scope.label}.${node.path.attr}`);
+      case 'valuePath':
+        return invalid('Value filters cannot be nested');
+    }
+  }
+
+  private subOf(scope: ElementScope, name: string): { accessor: Accessor; def: AttributeDefinition } {
+    return scope.sub(name) ?? invalid(`'${name}' is not a sub-attribute of ${scope.label}`);
+  }
+
+  /** JSON arrays are searched with jsonb_array_elements; memberships with a correlated subquery. */
+  private elements(resolved: ResolvedPath): ElementScope {
+    const attr = resolved.attr;
+    const relation = resolved.namespace === null ? this.mapping.relations[attr.name] : undefined;
+    const defOf = (name: string) => (attr.type === 'complex' ? attr.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase()) : name.toLowerCase() === 'value' ? attr : undefined);
+    if (relation) {
+      return {
+        label: attr.name,
+        sub: (name) => {
+          const def = defOf(name);
+          const accessor = def && relation.sub[def.name];
+          return def && accessor ? { accessor, def } : undefined;
+        },
+        exists: (condition) => sql<SqlBool>`exists (select 1 from ${relation.from} where ${relation.correlate} and ${condition})`,
+      };
+    }
+    const list = this.json(resolved);
+    return {
+      label: attr.name,
+      sub: (name) => {
+        const def = defOf(name);
+        if (!def) return undefined;
+        const text = attr.type === 'complex' ? sql`scim_el.v->>${sql.lit(def.name)}` : sql`scim_el.v #>> '{}'`;
+        return { accessor: { sql: text, kind: 'text' }, def };
+      },
+      exists: (condition) =>
+        sql<SqlBool>`exists (select 1 from jsonb_array_elements(case when jsonb_typeof(${list}) = 'array' then ${list} else '[]'::jsonb end) as scim_el(v) where ${condition})`,
+    };
+  }
+
+  /** For `emails[... value eq "x" ...]`, the same condition phrased so Postgres can use the GIN index first. */
+  private withIndexHint(resolved: ResolvedPath, filter: FilterNode, condition: Condition): Condition {
+    if (resolved.namespace !== null || !this.mapping.valueIndexed.has(resolved.attr.name)) return condition;
+    const value = valueEquality(filter);
+    if (value === undefined) return condition;
+    return sql<SqlBool>`(scim_lower_values(${this.json(resolved)}) @> array[lower(${value})]::text[] and ${condition})`;
+  }
+
+  private json(resolved: ResolvedPath): RawBuilder<unknown> {
+    const base = resolved.namespace ? sql`${this.mapping.table}.data->${sql.lit(resolved.namespace)}` : sql`${this.mapping.table}.data`;
+    return sql`${base}->${sql.lit(resolved.attr.name)}`;
+  }
+
+  /** A single value: an indexed column when there is one, else text out of the JSON document. */
+  private scalar(resolved: ResolvedPath): Accessor {
+    if (resolved.namespace === null) {
+      const column = this.mapping.columns[resolved.sub ? `${resolved.attr.name}.${resolved.sub.name}` : resolved.attr.name];
+      if (column) return column;
+      if (resolved.attr.name === 'meta') invalid(`'meta.${resolved.sub?.name ?? ''}' can't be filtered on`);
+    }
+    const node = this.json(resolved);
+    return { sql: resolved.sub ? sql`${node}->>${sql.lit(resolved.sub.name)}` : sql`${this.jsonParent(resolved)}->>${sql.lit(resolved.attr.name)}`, kind: 'text' };
+  }
+
+  private jsonParent(resolved: ResolvedPath): RawBuilder<unknown> {
+    return resolved.namespace ? sql`${this.mapping.table}.data->${sql.lit(resolved.namespace)}` : sql`${this.mapping.table}.data`;
+  }
+}
+
+/** `value eq "x"` at the top of a value filter's `and` chain, if there is one. */
+function valueEquality(node: FilterNode): string | undefined {
+  if (node.type === 'and') return valueEquality(node.left) ?? valueEquality(node.right);
+  if (node.type === 'compare' && node.op === 'eq' && node.path.attr.toLowerCase() === 'value' && typeof node.value === 'string') return node.value;
+  return undefined;
+}
+
+function presence({ accessor, def }: { accessor: Accessor; def: AttributeDefinition }): Condition {
+  if (accessor.kind === 'constant') return TRUE;
+  if (accessor.kind === 'text' && def.type !== 'boolean') return sql<SqlBool>`coalesce(${accessor.sql} <> '', false)`;
+  return sql<SqlBool>`(${accessor.sql} is not null)`;
+}
+
+const ORDER_OPS: Readonly<Record<string, string>> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
+
+/** One comparison, typed by the attribute (RFC 7644 §3.4.2.2 Table 3), never NULL. */
+function comparison(target: { accessor: Accessor; def: AttributeDefinition }, op: CompareOp, value: CompValue, label: string): Condition {
+  const { accessor, def } = target;
+  if (value === null) {
+    // `attr eq null` asks for absence, `ne null` for presence.
+    if (op === 'eq') return sql<SqlBool>`(not ${presence(target)})`;
+    if (op === 'ne') return presence(target);
+    return invalid(`'${op}' can't compare '${label}' with null`);
+  }
+  const positive = (condition: Condition): Condition => (op === 'ne' ? sql<SqlBool>`(not coalesce(${condition}, false))` : sql<SqlBool>`coalesce(${condition}, false)`);
+  const symbol = ORDER_OPS[op === 'ne' ? 'eq' : op];
+  const ordered = (left: RawBuilder<unknown>, right: RawBuilder<unknown>) => {
+    if (!symbol) return invalid(`'${op}' can't be used on the ${def.type} '${label}'`);
+    return positive(sql<SqlBool>`${left} ${sql.raw(symbol)} ${right}`);
+  };
+
+  switch (accessor.kind) {
+    case 'constant':
+      if (op !== 'eq' && op !== 'ne') return invalid(`'${op}' can't be used on '${label}'`);
+      return positive(sql<SqlBool>`${accessor.sql} = ${String(value)}`);
+    case 'version': {
+      if (op !== 'eq' && op !== 'ne') return invalid(`'${op}' can't be used on '${label}'`);
+      const version = /^(W\/)?"?(\d{1,9})"?$/.exec(String(value))?.[2];
+      return version === undefined ? (op === 'ne' ? TRUE : FALSE) : positive(sql<SqlBool>`${accessor.sql} = ${Number(version)}`);
+    }
+    case 'uuid':
+      if (op === 'eq' || op === 'ne') {
+        if (typeof value !== 'string' || !isUuid(value)) return op === 'ne' ? TRUE : FALSE;
+        return positive(sql<SqlBool>`${accessor.sql} = ${value}::uuid`);
+      }
+      return textComparison(sql`${accessor.sql}::text`, false, op, String(value).toLowerCase(), ordered);
+    case 'boolean':
+      return booleanComparison(accessor.sql, op, value, label, positive);
+    case 'timestamptz':
+      return ordered(accessor.sql, sql`${dateValue(value, label)}::timestamptz`);
+    case 'text':
+      switch (def.type) {
+        case 'boolean':
+          return booleanComparison(sql`(${accessor.sql})::boolean`, op, value, label, positive);
+        case 'dateTime':
+          return ordered(sql`(${accessor.sql})::timestamptz`, sql`${dateValue(value, label)}::timestamptz`);
+        case 'integer':
+        case 'decimal':
+          if (typeof value !== 'number') return invalid(`'${label}' is a number`);
+          return ordered(sql`(${accessor.sql})::numeric`, sql`${value}::numeric`);
+        case 'complex':
+          return invalid(`Compare a sub-attribute of '${label}'`);
+        default:
+          return textComparison(accessor.sql, def.caseExact, op, String(value), ordered);
+      }
+  }
+}
+
+function textComparison(
+  text: RawBuilder<unknown>,
+  caseExact: boolean,
+  op: CompareOp,
+  value: string,
+  ordered: (left: RawBuilder<unknown>, right: RawBuilder<unknown>) => Condition,
+): Condition {
+  const left = caseExact ? text : sql`lower(${text})`;
+  const right = (v: string) => (caseExact ? sql`${v}` : sql`lower(${v})`);
+  const like = (pattern: string) => sql<SqlBool>`coalesce(${left} like ${right(pattern)} escape '\\', false)`;
+  const escaped = value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+  switch (op) {
+    case 'co':
+      return like(`%${escaped}%`);
+    case 'sw':
+      return like(`${escaped}%`);
+    case 'ew':
+      return like(`%${escaped}`);
+    default:
+      return ordered(left, right(value));
+  }
+}
+
+function booleanComparison(column: RawBuilder<unknown>, op: CompareOp, value: CompValue, label: string, positive: (c: Condition) => Condition): Condition {
+  if (op !== 'eq' && op !== 'ne') return invalid(`'${op}' can't be used on the boolean '${label}'`);
+  const bool = typeof value === 'boolean' ? value : typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined;
+  if (bool === undefined) return invalid(`'${label}' is a boolean and can't equal ${JSON.stringify(value)}`);
+  return positive(sql<SqlBool>`${column} = ${bool}`);
+}
+
+function dateValue(value: CompValue, label: string): string {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return invalid(`'${label}' is compared with dates; ${JSON.stringify(value)} is not one`);
+  return new Date(value).toISOString();
+}

@@ -1,0 +1,94 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { JsonValue } from '@scimflow/scim';
+import type { Database } from '../database';
+import type { Condition } from '../query/filter-sql';
+import { MEMBER_DISPLAY, MEMBER_JOINS, MEMBER_TYPE } from '../query/resource-sql';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export type MemberType = 'User' | 'Group';
+
+export interface MemberRef {
+  readonly id: string;
+  readonly type: MemberType;
+}
+
+export interface MemberRow {
+  readonly id: string;
+  readonly type: MemberType;
+  readonly display: string | null;
+}
+
+/** Which of these ids are users or groups of the tenant; ids not in the result don't exist there. */
+export async function resolveMembers(db: Executor, tenantId: string, ids: readonly string[]): Promise<Map<string, MemberType>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; type: MemberType }>`
+    select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
+    union all
+    select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`.execute(db);
+  return new Map(rows.map((row) => [row.id, row.type]));
+}
+
+/** Adds memberships; ones that exist already are left alone. Returns how many were new. */
+export async function addMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<number> {
+  if (members.length === 0) return 0;
+  const result = await sql`
+    insert into group_members (tenant_id, group_id, user_id, member_group_id)
+    select ${tenantId}::uuid, ${groupId}::uuid,
+      case when m.type = 'User' then m.id end, case when m.type = 'Group' then m.id end
+    from unnest(${members.map((m) => m.id)}::uuid[], ${members.map((m) => m.type)}::text[]) as m(id, type)
+    on conflict do nothing`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+export async function removeMembers(trx: Executor, tenantId: string, groupId: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await sql`delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id = any(${ids}::uuid[])`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Removes the members matching a compiled value filter (`members[type eq "Group"]`), or all of them. */
+export async function removeMembersWhere(trx: Executor, tenantId: string, groupId: string, condition?: Condition): Promise<number> {
+  const matching = condition ? sql` and ${condition}` : sql``;
+  const result = await sql`
+    delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id in (
+      select scim_m.member_id from ${MEMBER_JOINS} where scim_m.tenant_id = ${tenantId} and scim_m.group_id = ${groupId}${matching})`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Makes the member list exactly `members` with two deltas; returns how many rows changed. */
+export async function replaceMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<number> {
+  const removed = await sql`
+    delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId}
+    and member_id <> all(${members.map((m) => m.id)}::uuid[])`.execute(trx);
+  return Number(removed.numAffectedRows ?? 0) + (await addMembers(trx, tenantId, groupId, members));
+}
+
+/** The groups a user or group belongs to (directly). */
+export async function groupsContaining(db: Executor, tenantId: string, memberIds: readonly string[]): Promise<string[]> {
+  if (memberIds.length === 0) return [];
+  const { rows } = await sql<{ group_id: string }>`
+    select distinct group_id from group_members where tenant_id = ${tenantId} and member_id = any(${memberIds}::uuid[])`.execute(db);
+  return rows.map((row) => row.group_id);
+}
+
+/** Each user's groups as [{value, display, type}], for rendering users right after a write. */
+export async function groupsOfUsers(db: Executor, tenantId: string, userIds: readonly string[]): Promise<Map<string, JsonValue[]>> {
+  if (userIds.length === 0) return new Map();
+  const { rows } = await sql<{ user_id: string; groups: JsonValue[] }>`
+    select scim_gm.user_id, jsonb_agg(jsonb_build_object('value', scim_g.id, 'display', scim_g.display_name, 'type', 'direct') order by scim_g.id) as groups
+    from group_members scim_gm join groups scim_g on scim_g.tenant_id = scim_gm.tenant_id and scim_g.id = scim_gm.group_id
+    where scim_gm.tenant_id = ${tenantId} and scim_gm.user_id = any(${userIds}::uuid[])
+    group by scim_gm.user_id`.execute(db);
+  return new Map(rows.map((row) => [row.user_id, row.groups]));
+}
+
+/** One slice of a group's members in id order, starting after `after`: memory stays bounded however large the group. */
+export async function memberSlice(db: Executor, tenantId: string, groupId: string, after: string | undefined, limit: number): Promise<MemberRow[]> {
+  const from = after ? sql` and scim_m.member_id > ${after}::uuid` : sql``;
+  const { rows } = await sql<MemberRow>`
+    select scim_m.member_id as id, ${MEMBER_TYPE} as type, ${MEMBER_DISPLAY} as display from ${MEMBER_JOINS}
+    where scim_m.tenant_id = ${tenantId} and scim_m.group_id = ${groupId}${from}
+    order by scim_m.member_id limit ${limit}`.execute(db);
+  return rows;
+}

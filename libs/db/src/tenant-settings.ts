@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { GroupResource, parseRequiredAttribute, UserResource, type RequiredAttribute, type ResourceType } from '@scimflow/scim';
+
+/**
+ * Per-tenant provisioning profile (the app mappings of Twingate, Tailscale, Connecter):
+ * attributes every created or replaced resource must carry, and groups every new user joins.
+ */
+export const tenantSettingsSchema = z
+  .object({
+    requiredAttributes: z
+      .object({
+        User: z.array(z.string().min(1)).max(50).optional(),
+        Group: z.array(z.string().min(1)).max(50).optional(),
+      })
+      .strict()
+      .optional(),
+    defaultGroups: z.array(z.uuid()).max(100).optional(),
+  })
+  .strict();
+
+export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
+
+/** Settings as the worker applies them: paths parsed against the schemas once. */
+export interface TenantProfile {
+  readonly required: ReadonlyMap<ResourceType['name'], readonly RequiredAttribute[]>;
+  readonly defaultGroups: readonly string[];
+}
+
+export const EMPTY_PROFILE: TenantProfile = { required: new Map(), defaultGroups: [] };
+
+/** Parses stored settings; a path that stopped parsing (schema change) is skipped rather than blocking writes. */
+export function tenantProfile(settings: unknown): TenantProfile {
+  const parsed = tenantSettingsSchema.safeParse(settings ?? {});
+  if (!parsed.success) return EMPTY_PROFILE;
+  const required = new Map<ResourceType['name'], RequiredAttribute[]>();
+  for (const resource of [UserResource, GroupResource]) {
+    const paths = parsed.data.requiredAttributes?.[resource.name] ?? [];
+    const attributes: RequiredAttribute[] = [];
+    for (const path of paths) {
+      try {
+        attributes.push(parseRequiredAttribute(resource, path));
+      } catch {
+        // validated when saved; nothing sensible to enforce if it no longer parses
+      }
+    }
+    required.set(resource.name, attributes);
+  }
+  return { required, defaultGroups: parsed.data.defaultGroups ?? [] };
+}
+
+/** Checks every required-attribute path up front, so a bad profile is refused when saved. */
+export function validateRequiredPaths(settings: TenantSettings): void {
+  for (const resource of [UserResource, GroupResource]) {
+    for (const path of settings.requiredAttributes?.[resource.name] ?? []) parseRequiredAttribute(resource, path);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Request, Response } from 'express';
+import type { Db } from '@scimflow/db';
+import { ScimError, searchFromQuery, type SearchRequest } from '@scimflow/scim';
+import type { CommandBus } from '../command-bus';
+import { scimBaseUrl } from '../admin/tenant-admin';
+import type { TenantTokenCache } from './tenant-token-cache';
+import { tenantIdOf } from './tenant-auth';
+import type { ReadDeps } from './resource-reads';
+
+export interface ScimDeps {
+  readonly db: Db;
+  readonly bus: CommandBus;
+  readonly publicUrl: string;
+  readonly tokens: TenantTokenCache;
+}
+
+export function readDeps(deps: ScimDeps, res: Response): ReadDeps {
+  const tenantId = tenantIdOf(res);
+  return { db: deps.db, tenantId, base: scimBaseUrl(deps.publicUrl, tenantId) };
+}
+
+/** `attributes` / `excludedAttributes` on any request (RFC 7644 §3.9 applies them to write responses too). */
+export function projectionRequest(req: Request): SearchRequest {
+  const { attributes, excludedAttributes } = req.query;
+  return searchFromQuery({ attributes, excludedAttributes });
+}
+
+export function wantsBody(req: Request): boolean {
+  return req.query.attributes !== undefined || req.query.excludedAttributes !== undefined;
+}
+
+export function ifMatch(req: Request): { ifMatch?: string } {
+  const header = req.get('if-match');
+  return header === undefined ? {} : { ifMatch: header };
+}
+
+export function requireBody(req: Request): unknown {
+  if (req.body !== undefined) return req.body;
+  if (req.get('content-type') && !req.is(['application/json', 'application/scim+json', 'application/*+json'])) {
+    throw new ScimError(415, 'Send the body as application/scim+json or application/json');
+  }
+  throw ScimError.badRequest('invalidSyntax', 'The request needs a JSON body');
+}

@@ -1,0 +1,21 @@
+import { Router } from 'express';
+import { searchFromBody } from '@scimflow/scim';
+import { registerDiscoveryRoutes } from './discovery-routes';
+import { registerGroupRoutes } from './groups-routes';
+import { searchAll } from './resource-reads';
+import { readDeps, requireBody, type ScimDeps } from './scim-context';
+import { tenantAuth } from './tenant-auth';
+import { registerUserRoutes } from './users-routes';
+
+export const SCIM_PREFIX = '/scim/v2/:tenantId';
+
+/** Every SCIM endpoint of a tenant. One flat router with full paths: nested routers with mergeParams cost measurably per request. */
+export function scimRouter(deps: ScimDeps): Router {
+  const router = Router();
+  router.use(SCIM_PREFIX, tenantAuth(deps.tokens));
+  registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
+  registerUserRoutes(router, SCIM_PREFIX, deps);
+  registerGroupRoutes(router, SCIM_PREFIX, deps);
+  router.post(`${SCIM_PREFIX}/.search`, (req, res) => searchAll(readDeps(deps, res), res, searchFromBody(requireBody(req))));
+  return router;
+}

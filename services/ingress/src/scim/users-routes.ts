@@ -1,0 +1,56 @@
+import type { Response, Router } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+import { isUuid } from '@scimflow/db';
+import type { CommandOutcome } from '@scimflow/jobs';
+import { compilePatch, normalizeResource, parsePatchRequest, parseProjection, ScimError, searchFromBody, searchFromQuery, UserResource, type SearchRequest } from '@scimflow/scim';
+import { sendScim, setVersionHeaders } from '../http/scim-response';
+import { tenantIdOf } from './tenant-auth';
+import { readOne, search } from './resource-reads';
+import { renderOne } from './render';
+import { ifMatch, projectionRequest, readDeps, requireBody, type ScimDeps } from './scim-context';
+
+/** Non-uuid ids can't exist: 404 without a round trip (Okta's suite probes with `010101...`). */
+export function existingId(id: string, kind: string): string {
+  if (!isUuid(id)) throw ScimError.notFound(`${kind} ${id} not found`);
+  return id;
+}
+
+export function registerUserRoutes(router: Router, prefix: string, deps: ScimDeps): void {
+  /** Answers with what the worker did: the resource and its version, or its SCIM error. */
+  function reply(res: Response, outcome: CommandOutcome, request: SearchRequest): void {
+    if (!outcome.ok) throw ScimError.fromData(outcome.error);
+    if (outcome.status === 204 || !outcome.resource) return void res.status(204).end();
+    const { base } = readDeps(deps, res);
+    setVersionHeaders(res, outcome.resource);
+    if (outcome.status === 201) res.setHeader('Location', `${base}/Users/${outcome.resource.id}`);
+    sendScim(res, outcome.status, renderOne(UserResource, outcome.resource, { base, projection: parseProjection(UserResource, request.attributes, request.excludedAttributes) }));
+  }
+
+  router.get(`${prefix}/Users`, (req, res) => search(readDeps(deps, res), res, UserResource, searchFromQuery(req.query)));
+  router.post(`${prefix}/Users/.search`, (req, res) => search(readDeps(deps, res), res, UserResource, searchFromBody(requireBody(req))));
+  router.get(`${prefix}/Users/:id`, (req, res) => readOne(readDeps(deps, res), req, res, UserResource, req.params.id, projectionRequest(req)));
+
+  router.post(`${prefix}/Users`, async (req, res) => {
+    const data = normalizeResource(UserResource, requireBody(req));
+    reply(res, await deps.bus.send('user.create', tenantIdOf(res), { userId: uuidv7(), data }), projectionRequest(req));
+  });
+
+  router.put(`${prefix}/Users/:id`, async (req, res) => {
+    const userId = existingId(req.params.id, 'User');
+    const data = normalizeResource(UserResource, requireBody(req));
+    reply(res, await deps.bus.send('user.replace', tenantIdOf(res), { userId, data, ...ifMatch(req) }), projectionRequest(req));
+  });
+
+  router.patch(`${prefix}/Users/:id`, async (req, res) => {
+    const userId = existingId(req.params.id, 'User');
+    const operations = parsePatchRequest(requireBody(req));
+    // Compiled here only to reject bad paths and values with a 400 before anything is queued.
+    compilePatch(UserResource, operations);
+    reply(res, await deps.bus.send('user.patch', tenantIdOf(res), { userId, operations, ...ifMatch(req) }), projectionRequest(req));
+  });
+
+  router.delete(`${prefix}/Users/:id`, async (req, res) => {
+    const userId = existingId(req.params.id, 'User');
+    reply(res, await deps.bus.send('user.delete', tenantIdOf(res), { userId, ...ifMatch(req) }), projectionRequest(req));
+  });
+}

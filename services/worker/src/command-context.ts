@@ -1,0 +1,64 @@
+import type { Transaction } from 'kysely';
+import { ifMatchSatisfied, jsonEqual, missingAttributes, ScimError, type ResourceType, type ScimDocument, type StoredResource } from '@scimflow/scim';
+import { EMPTY_PROFILE, isNameTaken, keyOf, updateResourceData, type Database, type ResourceTable, type TenantProfile } from '@scimflow/db';
+import type { CommandOutcome } from '@scimflow/jobs';
+
+/** What one batch transaction knows while it applies its commands. */
+export interface CommandContext {
+  readonly trx: Transaction<Database>;
+  /** Rows locked at the start of the batch, by table; updated as commands change them. */
+  readonly rows: Record<ResourceTable, Map<string, StoredResource | undefined>>;
+  /** Each tenant's profile, read in this transaction. */
+  readonly profiles: ReadonlyMap<string, TenantProfile>;
+}
+
+export function failed(error: ScimError): CommandOutcome {
+  return { ok: false, error: error.toData() };
+}
+
+const UNIQUE_ATTRIBUTE: Record<ResourceTable, string> = { users: 'userName', groups: 'displayName' };
+
+export function nameTaken(table: ResourceTable, name?: string): ScimError {
+  const attribute = UNIQUE_ATTRIBUTE[table];
+  return new ScimError(409, `${typeof name === 'string' ? `${attribute} '${name}'` : attribute} is already in use in this tenant`, 'uniqueness');
+}
+
+/** The locked row a command updates: it exists in the tenant, and its If-Match holds. */
+export function lockedRow(ctx: CommandContext, table: ResourceTable, tenantId: string, id: string, ifMatch: string | undefined): StoredResource {
+  const current = ctx.rows[table].get(keyOf(tenantId, id));
+  if (!current) throw ScimError.notFound(`${table === 'users' ? 'User' : 'Group'} ${id} not found`);
+  if (ifMatch !== undefined && !ifMatchSatisfied(ifMatch, current.version)) {
+    throw new ScimError(412, `If-Match does not match the current version W/"${current.version}"`);
+  }
+  return current;
+}
+
+/** The tenant profile's required attributes (Tailscale: userName and externalId...). */
+export function requireProfileAttributes(ctx: CommandContext, tenantId: string, resource: ResourceType, doc: ScimDocument): void {
+  const required = (ctx.profiles.get(tenantId) ?? EMPTY_PROFILE).required.get(resource.name) ?? [];
+  const missing = missingAttributes(doc, required);
+  if (missing.length > 0) {
+    throw ScimError.badRequest('invalidValue', `This tenant requires ${missing.map((name) => `'${name}'`).join(', ')} on every ${resource.name}`);
+  }
+}
+
+/**
+ * Writes a new document unless it equals the current one (no version bump for a no-op,
+ * RFC 7644 §3.14), checking the unique name first when it changes.
+ */
+export async function writeDocument(ctx: CommandContext, table: ResourceTable, tenantId: string, current: StoredResource, next: ScimDocument): Promise<StoredResource> {
+  if (jsonEqual(current.data, next)) return current;
+  const attribute = UNIQUE_ATTRIBUTE[table];
+  const newName = next[attribute];
+  const oldName = current.data[attribute];
+  if (typeof newName === 'string' && (typeof oldName !== 'string' || newName.toLowerCase() !== oldName.toLowerCase())) {
+    if (await isNameTaken(ctx.trx, table, tenantId, newName, current.id)) throw nameTaken(table, newName);
+  }
+  return remember(ctx, table, tenantId, await updateResourceData(ctx.trx, table, { tenantId, id: current.id }, next));
+}
+
+/** Keeps the batch's view of a row current, so later commands in the batch see earlier ones. */
+export function remember(ctx: CommandContext, table: ResourceTable, tenantId: string, row: StoredResource): StoredResource {
+  if (ctx.rows[table].has(keyOf(tenantId, row.id))) ctx.rows[table].set(keyOf(tenantId, row.id), row);
+  return row;
+}

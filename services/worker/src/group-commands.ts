@@ -1,0 +1,80 @@
+import { applyPatch, compilePatch, GroupResource, ScimError, validateDocument } from '@scimflow/scim';
+import { addMembers, deleteResource, groupsContaining, insertResources, isUuid, keyOf, replaceMembers, resolveMembers, touchResources } from '@scimflow/db';
+import type { CommandOf, CommandOutcome } from '@scimflow/jobs';
+import { failed, lockedRow, nameTaken, remember, requireProfileAttributes, writeDocument, type CommandContext } from './command-context';
+import { applyMemberOperations, checkMembers, isMembersOperation, resolveMemberInputs } from './group-members';
+
+type IndexedCreate = { readonly index: number; readonly command: CommandOf<'group.create'> };
+
+/** All group creates of a batch: members checked first (one query per tenant), then one INSERT, then the memberships. */
+export async function createGroups(ctx: CommandContext, creates: readonly IndexedCreate[], outcomes: (CommandOutcome | undefined)[]): Promise<void> {
+  const byTenant = new Map<string, string[]>();
+  for (const { command } of creates) byTenant.set(command.tenantId, [...(byTenant.get(command.tenantId) ?? []), ...command.data.members.map((m) => m.value.toLowerCase())]);
+  const found = new Map<string, Awaited<ReturnType<typeof resolveMembers>>>();
+  for (const [tenantId, ids] of byTenant) found.set(tenantId, await resolveMembers(ctx.trx, tenantId, [...new Set(ids)].filter(isUuid)));
+
+  const accepted: (IndexedCreate & { members: ReturnType<typeof checkMembers> })[] = [];
+  for (const create of creates) {
+    const { tenantId, data } = create.command;
+    try {
+      requireProfileAttributes(ctx, tenantId, GroupResource, data.data);
+      accepted.push({ ...create, members: checkMembers(data.members, found.get(tenantId) ?? new Map(), data.groupId) });
+    } catch (error) {
+      if (!(error instanceof ScimError)) throw error;
+      outcomes[create.index] = failed(error);
+    }
+  }
+  const sortKey = ({ command }: IndexedCreate) => `${command.tenantId}/${String(command.data.data.displayName).toLowerCase()}`;
+  accepted.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  const inserted = await insertResources(ctx.trx, 'groups', accepted.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.groupId, data: command.data.data })));
+  for (const { index, command, members } of accepted) {
+    const resource = inserted.get(keyOf(command.tenantId, command.data.groupId));
+    if (!resource) {
+      outcomes[index] = failed(nameTaken('groups', String(command.data.data.displayName)));
+      continue;
+    }
+    await addMembers(ctx.trx, command.tenantId, resource.id, members);
+    outcomes[index] = { ok: true, status: 201, resource };
+  }
+}
+
+/** PUT: the document and the whole member list, replaced by deltas. */
+export async function replaceGroup(ctx: CommandContext, command: CommandOf<'group.replace'>): Promise<CommandOutcome> {
+  const { tenantId, data } = command;
+  const current = lockedRow(ctx, 'groups', tenantId, data.groupId, data.ifMatch);
+  validateDocument(GroupResource, data.data);
+  requireProfileAttributes(ctx, tenantId, GroupResource, data.data);
+  const members = await resolveMemberInputs(ctx, tenantId, data.members, data.groupId);
+  const written = await writeDocument(ctx, 'groups', tenantId, current, data.data);
+  const changed = await replaceMembers(ctx.trx, tenantId, data.groupId, members);
+  return { ok: true, status: 200, resource: written === current && changed > 0 ? await touch(ctx, tenantId, data.groupId) : written };
+}
+
+/** PATCH: operations on `members` become membership deltas; the rest patch the document. One new version either way. */
+export async function patchGroup(ctx: CommandContext, command: CommandOf<'group.patch'>): Promise<CommandOutcome> {
+  const { tenantId, data } = command;
+  const current = lockedRow(ctx, 'groups', tenantId, data.groupId, data.ifMatch);
+  const operations = compilePatch(GroupResource, data.operations);
+  const { doc } = applyPatch(GroupResource, current.data, operations.filter((operation) => !isMembersOperation(operation)));
+  requireProfileAttributes(ctx, tenantId, GroupResource, doc);
+  const written = await writeDocument(ctx, 'groups', tenantId, current, doc);
+  const changed = await applyMemberOperations(ctx, tenantId, data.groupId, operations.filter(isMembersOperation));
+  return { ok: true, status: 200, resource: written === current && changed > 0 ? await touch(ctx, tenantId, data.groupId) : written };
+}
+
+/** Deleting a group drops its memberships both ways (cascade) and gives groups that contained it a new version. */
+export async function removeGroup(ctx: CommandContext, command: CommandOf<'group.delete'>): Promise<CommandOutcome> {
+  const { tenantId, data } = command;
+  lockedRow(ctx, 'groups', tenantId, data.groupId, data.ifMatch);
+  const parents = (await groupsContaining(ctx.trx, tenantId, [data.groupId])).filter((id) => id !== data.groupId);
+  for (const parent of (await touchResources(ctx.trx, 'groups', tenantId, parents)).values()) remember(ctx, 'groups', tenantId, parent);
+  await deleteResource(ctx.trx, 'groups', { tenantId, id: data.groupId });
+  ctx.rows.groups.set(keyOf(tenantId, data.groupId), undefined);
+  return { ok: true, status: 204 };
+}
+
+async function touch(ctx: CommandContext, tenantId: string, groupId: string) {
+  const row = (await touchResources(ctx.trx, 'groups', tenantId, [groupId])).get(groupId);
+  if (!row) throw new Error(`group ${groupId} vanished under its lock`);
+  return remember(ctx, 'groups', tenantId, row);
+}

@@ -1,0 +1,84 @@
+import {
+  addMembers,
+  compileRelationFilter,
+  GroupSql,
+  isUuid,
+  removeMembers,
+  removeMembersWhere,
+  replaceMembers,
+  resolveMembers,
+  type MemberRef,
+  type MemberType,
+} from '@scimflow/db';
+import { memberInputs, type MemberInput } from '@scimflow/jobs';
+import { ScimError, type AtomicOperation } from '@scimflow/scim';
+import type { CommandContext } from './command-context';
+
+const SHOWN_MISSING = 10;
+
+/**
+ * Checks that every named member is a user or group of the tenant (and of the type the client
+ * said, when it said one). Nothing is written before this passes: `400 invalidValue` otherwise.
+ */
+export async function resolveMemberInputs(ctx: CommandContext, tenantId: string, inputs: readonly MemberInput[], groupId?: string): Promise<MemberRef[]> {
+  const wanted = [...new Set(inputs.map((input) => input.value.toLowerCase()))];
+  const found = await resolveMembers(ctx.trx, tenantId, wanted.filter(isUuid));
+  return checkMembers(inputs, found, groupId);
+}
+
+export function checkMembers(inputs: readonly MemberInput[], found: ReadonlyMap<string, MemberType>, groupId?: string): MemberRef[] {
+  const missing: string[] = [];
+  const members = new Map<string, MemberRef>();
+  for (const input of inputs) {
+    const id = input.value.toLowerCase();
+    const type = found.get(id);
+    if (!type) {
+      missing.push(input.value);
+      continue;
+    }
+    if (input.type !== undefined && input.type.toLowerCase() !== type.toLowerCase()) {
+      throw ScimError.badRequest('invalidValue', `Member ${input.value} is a ${type}, not a ${input.type}`);
+    }
+    if (id === groupId) throw ScimError.badRequest('invalidValue', 'A group cannot be a member of itself');
+    members.set(id, { id, type });
+  }
+  if (missing.length > 0) {
+    const shown = missing.slice(0, SHOWN_MISSING).join(', ');
+    const more = missing.length > SHOWN_MISSING ? ` and ${missing.length - SHOWN_MISSING} more` : '';
+    throw ScimError.badRequest('invalidValue', `No such member in this tenant: ${shown}${more}; nothing was applied`);
+  }
+  return [...members.values()];
+}
+
+export function isMembersOperation(operation: AtomicOperation): boolean {
+  return operation.target.namespace === null && operation.target.attr.name === 'members';
+}
+
+/**
+ * Applies a PATCH's operations on `members` as SQL deltas, in order, after checking every member
+ * it adds. Entra removes with `path: "members"` plus a value list, or `members[value eq "id"]`;
+ * Okta adds, removes by filter, or replaces the whole list. Returns how many rows changed.
+ */
+export async function applyMemberOperations(ctx: CommandContext, tenantId: string, groupId: string, operations: readonly AtomicOperation[]): Promise<number> {
+  for (const operation of operations) {
+    if (operation.target.sub || (operation.kind === 'set' && operation.target.filter)) {
+      throw ScimError.badRequest('invalidPath', "Members are added, replaced or removed whole: use path 'members' or 'members[value eq \"id\"]'");
+    }
+  }
+  const adding = operations.flatMap((operation) => (operation.kind === 'set' ? memberInputs(operation.value) : []));
+  const known = await resolveMemberInputs(ctx, tenantId, adding, groupId);
+  const refOf = (input: MemberInput) => known.find((member) => member.id === input.value.toLowerCase()) as MemberRef;
+  let changed = 0;
+  for (const operation of operations) {
+    if (operation.kind === 'set') {
+      const members = memberInputs(operation.value).map(refOf);
+      changed += operation.op === 'add' ? await addMembers(ctx.trx, tenantId, groupId, members) : await replaceMembers(ctx.trx, tenantId, groupId, members);
+    } else if (operation.values) {
+      changed += await removeMembers(ctx.trx, tenantId, groupId, memberInputs(operation.values).map((input) => input.value.toLowerCase()).filter(isUuid));
+    } else {
+      const condition = operation.target.filter ? compileRelationFilter(GroupSql, 'members', operation.target.filter) : undefined;
+      changed += await removeMembersWhere(ctx.trx, tenantId, groupId, condition);
+    }
+  }
+  return changed;
+}
