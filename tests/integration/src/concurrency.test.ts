@@ -44,6 +44,16 @@ describe('concurrent writes', () => {
     });
   });
 
+  it('loses none of 20 concurrent PATCHes each adding a different member to one group', async () => {
+    const group = (await ctx.tenant.scim.post('/Groups', { displayName: 'Contended group' })).body.id as string;
+    const members = await Promise.all(Array.from({ length: 20 }, async (_, n) => (await ctx.tenant.scim.post('/Users', { userName: `joiner-${n}@example.com` })).body.id as string));
+    const responses = await Promise.all(members.map((value) => ctx.tenant.scim.patch(`/Groups/${group}`, [{ op: 'Add', path: 'members', value: [{ value }] }])));
+    expect(responses.map((r) => r.status)).toEqual(members.map(() => 204));
+    const stored = await ctx.tenant.scim.get(`/Groups/${group}`);
+    expect((stored.body.members as { value: string }[]).map((m) => m.value).sort()).toEqual([...members].sort());
+    expect(stored.headers.get('etag')).toBe('W/"21"');
+  });
+
   it('creates exactly one user when the same userName is posted many times at once', async () => {
     const responses = await Promise.all(Array.from({ length: 12 }, () => ctx.tenant.scim.post('/Users', { userName: 'Racy@example.com' })));
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
