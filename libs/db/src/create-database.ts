@@ -17,6 +17,11 @@ export function createDatabase(options: DatabaseOptions): Db {
     connectionString: options.url,
     max: options.poolSize,
     application_name: options.applicationName,
+    // Prepared statements (see prepared-selects.ts) are planned once. Left to choose, Postgres kept
+    // re-planning the user lookup with its groups subquery on every execution (LIMIT/OFFSET are
+    // parameters): 213 µs of Postgres CPU per lookup instead of 74 µs. Our SELECTs are key lookups
+    // and tenant-scoped scans whose best plan doesn't depend on the values.
+    options: '-c plan_cache_mode=force_generic_plan',
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });

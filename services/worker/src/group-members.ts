@@ -66,8 +66,8 @@ export async function applyMemberOperations(ctx: CommandContext, tenantId: strin
     }
   }
   const adding = operations.flatMap((operation) => (operation.kind === 'set' ? memberInputs(operation.value) : []));
-  const known = await resolveMemberInputs(ctx, tenantId, adding, groupId);
-  const refOf = (input: MemberInput) => known.find((member) => member.id === input.value.toLowerCase()) as MemberRef;
+  const known = new Map((await resolveMemberInputs(ctx, tenantId, adding, groupId)).map((member) => [member.id, member]));
+  const refOf = (input: MemberInput) => known.get(input.value.toLowerCase()) as MemberRef;
   let changed = 0;
   for (const operation of operations) {
     if (operation.kind === 'set') {

@@ -4,6 +4,7 @@ import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
+import { benchLargeGroups, reportLargeGroups } from './large-groups';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
   const adminToken = 'bench-admin-token-0123456789';
   const port = 18080 + Math.floor(Math.random() * 1000);
   const env = {
+    // Room for a 10,000-member PATCH body.
+    MAX_BODY_BYTES: String(8 * 1024 * 1024),
     DATABASE_URL: databaseUrl.href,
     REDIS_URL: redisUrl,
     ADMIN_TOKEN: adminToken,
@@ -163,12 +166,20 @@ async function main(): Promise<void> {
       () => load(scimUrl, scimHeaders, getRequest(scimPath, scimNames), scimPids),
     );
 
+    console.log('large groups: 10,000-member PATCH x3, reads of a 100,000-member group...');
+    const large = await benchLargeGroups({ url: scimUrl, path: scimPath, headers: scimHeaders, tenantId: created.id, ingressPid: ingress.child.pid }, raw);
+
     const idleRss = (rssBytes(ingress.child.pid) + rssBytes(worker.child.pid)) / 1024 / 1024;
     console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} runs of ${DURATION_S}s per figure (RSS: peak)`);
     report('POST /Users', post.baseline, post.scimflow);
     report('GET  /Users?filter', get.baseline, get.scimflow);
+    reportLargeGroups(large);
     console.log(`\nscimflow RSS after the run (ingress + worker): ${idleRss.toFixed(0)} MB`);
-    console.log(`BENCH_JSON ${JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, post, get })}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, post, get, large })}`);
+  } catch (error) {
+    // The services' own logs say why a run failed.
+    console.error(`ingress output:\n${ingress.output().slice(-4000)}\nworker output:\n${worker.output().slice(-2000)}`);
+    throw error;
   } finally {
     await Promise.all(children.map((child) => stopProcess(child)));
     await raw.end();

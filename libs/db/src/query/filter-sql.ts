@@ -24,9 +24,10 @@ function invalid(detail: string): never {
 }
 
 /**
- * Compiles a SCIM filter (RFC 7644 §3.4.2.2) into a condition on the resource's table. Every
- * leaf is two-valued (a missing attribute compares false, or true for `ne`), so `not` and `or`
- * behave as SCIM says rather than as SQL's NULL logic would.
+ * Compiles a SCIM filter (RFC 7644 §3.4.2.2) into a condition on the resource's table. A missing
+ * attribute makes a comparison NULL, which WHERE treats as false; negations are written
+ * `(…) is not true`, which treats it as false too, so `not` and `ne` behave as SCIM says. Leaves
+ * stay bare (no coalesce) so Postgres still sees the indexed expressions.
  */
 export function compileFilter(mapping: ResourceSql, filter: FilterNode): Condition {
   return new FilterCompiler(mapping).node(filter);
@@ -58,7 +59,7 @@ class FilterCompiler {
       case 'or':
         return sql<SqlBool>`(${this.node(node.left)} or ${this.node(node.right)})`;
       case 'not':
-        return sql<SqlBool>`(not ${this.node(node.operand)})`;
+        return sql<SqlBool>`((${this.node(node.operand)}) is not true)`;
       case 'present':
         return this.present(node.path);
       case 'compare':
@@ -118,7 +119,7 @@ class FilterCompiler {
       case 'or':
         return sql<SqlBool>`(${this.element(scope, node.left)} or ${this.element(scope, node.right)})`;
       case 'not':
-        return sql<SqlBool>`(not ${this.element(scope, node.operand)})`;
+        return sql<SqlBool>`((${this.element(scope, node.operand)}) is not true)`;
       case 'present':
         return presence(this.subOf(scope, node.path.attr));
       case 'compare':
@@ -200,7 +201,7 @@ function valueEquality(node: FilterNode): string | undefined {
 
 function presence({ accessor, def }: { accessor: Accessor; def: AttributeDefinition }): Condition {
   if (accessor.kind === 'constant') return TRUE;
-  if (accessor.kind === 'text' && def.type !== 'boolean') return sql<SqlBool>`coalesce(${accessor.sql} <> '', false)`;
+  if (accessor.kind === 'text' && def.type !== 'boolean') return sql<SqlBool>`(${accessor.sql} <> '')`;
   return sql<SqlBool>`(${accessor.sql} is not null)`;
 }
 
@@ -211,11 +212,11 @@ function comparison(target: { accessor: Accessor; def: AttributeDefinition }, op
   const { accessor, def } = target;
   if (value === null) {
     // `attr eq null` asks for absence, `ne null` for presence.
-    if (op === 'eq') return sql<SqlBool>`(not ${presence(target)})`;
+    if (op === 'eq') return sql<SqlBool>`((${presence(target)}) is not true)`;
     if (op === 'ne') return presence(target);
     return invalid(`'${op}' can't compare '${label}' with null`);
   }
-  const positive = (condition: Condition): Condition => (op === 'ne' ? sql<SqlBool>`(not coalesce(${condition}, false))` : sql<SqlBool>`coalesce(${condition}, false)`);
+  const positive = (condition: Condition): Condition => (op === 'ne' ? sql<SqlBool>`((${condition}) is not true)` : sql<SqlBool>`(${condition})`);
   const symbol = ORDER_OPS[op === 'ne' ? 'eq' : op];
   const ordered = (left: RawBuilder<unknown>, right: RawBuilder<unknown>) => {
     if (!symbol) return invalid(`'${op}' can't be used on the ${def.type} '${label}'`);
@@ -268,7 +269,7 @@ function textComparison(
 ): Condition {
   const left = caseExact ? text : sql`lower(${text})`;
   const right = (v: string) => (caseExact ? sql`${v}` : sql`lower(${v})`);
-  const like = (pattern: string) => sql<SqlBool>`coalesce(${left} like ${right(pattern)} escape '\\', false)`;
+  const like = (pattern: string) => sql<SqlBool>`(${left} like ${right(pattern)} escape '\\')`;
   const escaped = value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
   switch (op) {
     case 'co':

@@ -36,9 +36,12 @@ function clientError(error: unknown): ScimError | undefined {
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
+  // Four parameters: that is how Express tells an error handler from a middleware.
+  return (error: unknown, req, res, _next) => {
     if (res.headersSent) {
-      next(error);
+      // A response already under way can't become an error; the connection is ended instead.
+      if (!(error instanceof Error && error.name === 'ClientGoneError')) logger.warn({ err: error, path: req.path }, 'response failed mid-stream');
+      res.destroy();
       return;
     }
     let scim = error instanceof ScimError ? error : (bodyParserError(error) ?? clientError(error));

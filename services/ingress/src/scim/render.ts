@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Response } from 'express';
 import type { Kysely, Transaction } from 'kysely';
 import { memberSlice, type Database, type MemberRow } from '@scimflow/db';
@@ -31,12 +30,38 @@ const MEMBER_SLICE = 5_000;
 // Stands for the members array while the rest of the group is serialised; a NUL can't occur in stored text.
 const MEMBERS_MARK = JSON.stringify('\u0000members\u0000');
 
-/** Writes to a response, waiting for the socket to drain when the client reads slower than we write. */
+/** The client went away mid-stream; the work for it stops (and its snapshot transaction ends). */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/**
+ * Writes to a response, waiting for the socket to drain when the client reads slower than we
+ * write. A client that disconnects ends the wait with ClientGoneError: waiting for a 'drain' that
+ * never comes would hold the request's database connection forever.
+ */
 export class StreamingBody {
   constructor(private readonly res: Response) {}
 
   async write(chunk: string): Promise<void> {
-    if (!this.res.write(chunk)) await once(this.res, 'drain');
+    if (this.res.destroyed) throw new ClientGoneError();
+    if (this.res.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        this.res.off('drain', onDrain);
+        this.res.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(new ClientGoneError());
+      this.res.on('drain', onDrain);
+      this.res.on('close', onClose);
+      if (this.res.destroyed) onClose();
+    });
   }
 }
 
