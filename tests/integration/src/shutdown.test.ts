@@ -111,6 +111,13 @@ describe('admin CLI', () => {
     expect(JSON.parse(shown.output)).toMatchObject({ id: tenant.id, name: 'CLI Tenant' });
     expect(shown.output).not.toContain('scimflow_');
 
+    const updated = await run('tenants', 'update', tenant.id, '{"requiredAttributes": {"User": ["userName", "externalId"]}}');
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.output)).toMatchObject({ settings: { requiredAttributes: { User: ['userName', 'externalId'] } } });
+    const refusedUpdate = await run('tenants', 'update', tenant.id, '{"requiredAttributes": {"User": ["shoeSize"]}}');
+    expect(refusedUpdate.code).toBe(1);
+    expect(refusedUpdate.output).toContain('shoeSize');
+
     const wrong = await run('tenants', 'explode');
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain('usage:');
