@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export type Env = Readonly<Record<string, string | undefined>>;
-export type ServiceRole = 'ingress' | 'worker' | 'migrate' | 'admin';
+export type ServiceRole = 'ingress' | 'worker' | 'notifier' | 'migrate' | 'admin';
 
 export interface BaseConfig {
   readonly role: ServiceRole;
@@ -42,6 +42,27 @@ export interface WorkerConfig extends QueueConfig {
   /** Jobs (command batches) applied in parallel, each in its own transaction. */
   readonly concurrency: number;
   /** Port of the worker's /healthz and /readyz (0: any free port). */
+  readonly healthPort: number;
+  /** `iss` of every event: the public URL of the service. */
+  readonly publicUrl: string;
+  readonly outboxPollMs: number;
+  readonly webhooks: {
+    readonly timeoutMs: number;
+    /** Delivery attempts of one event before it is dead-lettered and the endpoint moves on. */
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+  };
+}
+
+export interface NotifierConfig extends QueueConfig {
+  readonly role: 'notifier';
+  readonly smtpUrl: string;
+  readonly from: string;
+  /** Default digest window; a tenant's notifyWindowSeconds overrides it. */
+  readonly windowSeconds: number;
+  /** Where the digest's "look here" hint points. */
+  readonly publicUrl: string;
   readonly healthPort: number;
 }
 
@@ -99,13 +120,32 @@ const ingress = {
   INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
 };
 
-const worker = {
+const workerOnly = {
   ...queue,
   WORKER_CONCURRENCY: int(1, 1000).default(8),
   WORKER_HEALTH_PORT: int(0, 65_535).default(8081),
 };
 
-const shapes = { ingress, worker, migrate: {}, admin: publicUrl } as const;
+const worker = {
+  ...workerOnly,
+  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
+  OUTBOX_POLL_MS: int(50, 60_000).default(1_000),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(12),
+  WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(1_000),
+  WEBHOOK_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
+};
+
+const notifier = {
+  ...queue,
+  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
+  SMTP_URL: urlWithScheme(['smtp:', 'smtps:']),
+  NOTIFY_FROM: z.string().min(3).default('scimflow <scimflow@localhost>'),
+  NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
+  NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
+};
+
+const shapes = { ingress, worker, notifier, migrate: {}, admin: publicUrl } as const;
 
 /**
  * Reads and validates the environment once. Every bad variable is reported in one error, and the
@@ -113,6 +153,7 @@ const shapes = { ingress, worker, migrate: {}, admin: publicUrl } as const;
  */
 export function loadConfig(env: Env, role: 'ingress'): IngressConfig;
 export function loadConfig(env: Env, role: 'worker'): WorkerConfig;
+export function loadConfig(env: Env, role: 'notifier'): NotifierConfig;
 export function loadConfig(env: Env, role: 'admin'): AdminConfig;
 export function loadConfig(env: Env, role: 'migrate'): BaseConfig;
 export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
@@ -133,8 +174,8 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
       serviceName: (v.OTEL_SERVICE_NAME as string | undefined) ?? `scimflow-${role}`,
     },
   };
-  const port = v.PORT as number;
-  const publicUrlOf = () => ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const port = v.PORT as number | undefined;
+  const publicUrlOf = () => ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port ?? 8080}`).replace(/\/+$/, '');
   if (role === 'migrate') return deepFreeze(common);
   if (role === 'admin') return deepFreeze<AdminConfig>({ ...common, role, publicUrl: publicUrlOf() });
 
@@ -150,13 +191,33 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
       role,
       concurrency: v.WORKER_CONCURRENCY as number,
       healthPort: v.WORKER_HEALTH_PORT as number,
+      publicUrl: publicUrlOf(),
+      outboxPollMs: v.OUTBOX_POLL_MS as number,
+      webhooks: {
+        timeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
+        maxAttempts: v.WEBHOOK_MAX_ATTEMPTS as number,
+        retryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
+        retryMaxMs: v.WEBHOOK_RETRY_MAX_MS as number,
+      },
+    };
+    return deepFreeze(config);
+  }
+  if (role === 'notifier') {
+    const config: NotifierConfig = {
+      ...queued,
+      role,
+      smtpUrl: v.SMTP_URL as string,
+      from: v.NOTIFY_FROM as string,
+      windowSeconds: v.NOTIFY_WINDOW_SECONDS as number,
+      publicUrl: publicUrlOf(),
+      healthPort: v.NOTIFIER_HEALTH_PORT as number,
     };
     return deepFreeze(config);
   }
   const config: IngressConfig = {
     ...queued,
     role: 'ingress',
-    port,
+    port: port ?? 8080,
     adminToken: v.ADMIN_TOKEN as string,
     publicUrl: publicUrlOf(),
     replyTimeoutMs: v.REPLY_TIMEOUT_MS as number,

@@ -56,10 +56,105 @@ export interface AppliedCommandTable {
   applied_at: Generated<Date>;
 }
 
+export type LogOutcome = 'success' | 'failure';
+
+export interface ProvisioningLogTable {
+  tenant_id: string;
+  id: string;
+  at: Generated<Date>;
+  operation: string;
+  resource_type: string;
+  resource_id: string | null;
+  resource_name: string | null;
+  external_id: string | null;
+  outcome: LogOutcome;
+  http_status: number;
+  scim_type: string | null;
+  detail: string | null;
+  duration_ms: number | null;
+  trace_id: string | null;
+  command_id: string | null;
+}
+
+export type OutboxKind = 'event' | 'failure';
+
+export interface OutboxTable {
+  id: string;
+  position: GeneratedAlways<string>;
+  tenant_id: string;
+  kind: OutboxKind;
+  payload: Jsonb<JsonObject>;
+  created_at: Generated<Date>;
+  /** bigint: pg returns it as a string. */
+  sequence: ColumnType<string | null, never, string | null>;
+  relayed_at: Date | null;
+}
+
+export interface TenantEventCounterTable {
+  tenant_id: string;
+  last_sequence: ColumnType<string, string | number, string | number>;
+}
+
+export interface WebhookTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  secret: string;
+  created_at: Generated<Date>;
+  delivered_sequence: ColumnType<string, string | number, string | number>;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  last_delivered_at: Date | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+}
+
+export interface WebhookDeadLetterTable {
+  tenant_id: string;
+  webhook_id: string;
+  sequence: ColumnType<string, string | number, string | number>;
+  event_id: string;
+  attempts: number;
+  last_error: string | null;
+  dead_at: Generated<Date>;
+}
+
+export type DigestStatus = 'open' | 'closed' | 'sent' | 'skipped';
+
+export interface NotificationDigestTable {
+  id: string;
+  tenant_id: string;
+  status: DigestStatus;
+  window_start: Date;
+  due_at: Date;
+  failure_count: number | null;
+  recipients: string[] | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  message_id: string | null;
+  sent_at: Date | null;
+}
+
+export interface NotificationFailureTable {
+  id: string;
+  tenant_id: string;
+  digest_id: string;
+  at: Date;
+  payload: Jsonb<JsonObject>;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
   groups: GroupTable;
   group_members: GroupMemberTable;
   applied_commands: AppliedCommandTable;
+  provisioning_log: ProvisioningLogTable;
+  outbox: OutboxTable;
+  tenant_event_counters: TenantEventCounterTable;
+  webhooks: WebhookTable;
+  webhook_dead_letters: WebhookDeadLetterTable;
+  notification_digests: NotificationDigestTable;
+  notification_failures: NotificationFailureTable;
 }

@@ -13,3 +13,7 @@ export * from './query/sort-sql';
 export * from './query/cursor';
 export * from './query/search';
 export * from './tenant-settings';
+export * from './repositories/provisioning-log-repository';
+export * from './repositories/outbox-repository';
+export * from './repositories/webhook-repository';
+export * from './repositories/notification-repository';

@@ -15,8 +15,16 @@ export const tenantSettingsSchema = z
       .strict()
       .optional(),
     defaultGroups: z.array(z.uuid()).max(100).optional(),
+    /** Who gets the failure digest (Entra's "Notification Email"). */
+    notificationEmails: z.array(z.email().max(254)).min(1).max(20).optional(),
+    /** Overrides NOTIFY_WINDOW_SECONDS: at most one digest per this many seconds. */
+    notifyWindowSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+    /** How long the provisioning log and the event log are kept (default 30 days). */
+    logRetentionDays: z.number().int().min(1).max(3650).optional(),
   })
   .strict();
+
+export const DEFAULT_LOG_RETENTION_DAYS = 30;
 
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 

@@ -3,3 +3,4 @@ export * from './command-batcher';
 export * from './redis-connection';
 export * from './replies';
 export * from './member-input';
+export * from './scim-events';

@@ -41,6 +41,8 @@ export type Command = {
     readonly data: CommandMap[N];
     /** W3C traceparent of the SCIM request that issued it. */
     readonly traceparent?: string;
+    /** Epoch ms the ingress received the request: the provisioning log's duration starts here. */
+    readonly receivedAt?: number;
   };
 }[CommandName];
 export type CommandOf<N extends CommandName> = Extract<Command, { name: N }>;

@@ -90,7 +90,7 @@ export class CommandBus {
 
   async send<N extends CommandName>(name: N, tenantId: string, data: CommandMap[N]): Promise<CommandOutcome> {
     const traceparent = currentTraceparent();
-    const command = { id: uuidv7(), name, tenantId, data, ...(traceparent ? { traceparent } : {}) } as Command;
+    const command = { id: uuidv7(), name, tenantId, data, receivedAt: Date.now(), ...(traceparent ? { traceparent } : {}) } as Command;
     const deadline = Date.now() + this.options.replyTimeoutMs;
     this.deadlines.set(command.id, deadline);
     let timer: NodeJS.Timeout | undefined;

@@ -5,6 +5,7 @@ import {
   findTenantSettings,
   groupsOfUsers,
   isDataException,
+  keyOf,
   lockResources,
   PgCode,
   pgConstraint,
@@ -17,6 +18,7 @@ import {
 } from '@scimflow/db';
 import type { Command, CommandOf, CommandOutcome, ItemResult } from '@scimflow/jobs';
 import { replayOutcome, summarize } from './applied-outcome';
+import { recordEffects } from './record-effects';
 import { failed, nameTaken, type CommandContext } from './command-context';
 import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
 import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
@@ -29,24 +31,46 @@ const MAX_CONFLICT_RETRIES = 3;
  * breaks), every command is retried in a transaction of its own, so one can't fail the others.
  * A per-command error result means "not applied, retry the job"; replays are recognised.
  */
-export async function applyCommandBatch(db: Db, commands: readonly Command[], deadline: number, now = Date.now()): Promise<ItemResult<CommandOutcome>[]> {
+export interface ApplyOptions {
+  /** `iss` of the events written (the service's public URL). */
+  readonly issuer?: string;
+  readonly now?: number;
+}
+
+export async function applyCommandBatch(db: Db, commands: readonly Command[], deadline: number, options: ApplyOptions = {}): Promise<ItemResult<CommandOutcome>[]> {
+  const run: Run = { deadline, now: options.now ?? Date.now(), issuer: options.issuer ?? 'scimflow' };
   if (commands.length > 1) {
     try {
-      const outcomes = await db.transaction().execute((trx) => applyInTransaction(trx, commands, deadline, now));
+      const outcomes = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
       return outcomes.map((value) => ({ value }));
     } catch {
       // fall through to one transaction per command
     }
   }
   const results: ItemResult<CommandOutcome>[] = [];
-  for (const command of commands) results.push(await applyAlone(db, command, deadline, now));
+  for (const command of commands) results.push(await applyAlone(db, command, run));
   return results;
 }
 
-async function applyAlone(db: Db, command: Command, deadline: number, now: number): Promise<ItemResult<CommandOutcome>> {
+interface Run {
+  readonly deadline: number;
+  readonly now: number;
+  readonly issuer: string;
+}
+
+async function applyAlone(db: Db, command: Command, run: Run): Promise<ItemResult<CommandOutcome>> {
+  const refused = async (outcome: CommandOutcome): Promise<ItemResult<CommandOutcome>> => {
+    // Its transaction rolled back, log line included: the refusal is logged on its own.
+    try {
+      await recordEffects(db, [{ command, outcome }], [], run.now);
+      return { value: outcome };
+    } catch (error) {
+      return { error };
+    }
+  };
   for (let attempt = 1; ; attempt++) {
     try {
-      const [value] = await db.transaction().execute((trx) => applyInTransaction(trx, [command], deadline, now));
+      const [value] = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
       if (!value) throw new Error('no outcome for a command');
       return { value };
     } catch (error) {
@@ -58,12 +82,12 @@ async function applyAlone(db: Db, command: Command, deadline: number, now: numbe
         // Another worker committed this very command meanwhile; the retry answers it as a replay.
         (code === PgCode.uniqueViolation && constraint === 'applied_commands_pkey');
       if (retryable && attempt < MAX_CONFLICT_RETRIES) continue;
-      if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key') return { value: failed(nameTaken('users', nameOf(command))) };
-      if (code === PgCode.uniqueViolation && constraint === 'groups_display_name_key') return { value: failed(nameTaken('groups', nameOf(command))) };
+      if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key') return refused(failed(nameTaken('users', nameOf(command))));
+      if (code === PgCode.uniqueViolation && constraint === 'groups_display_name_key') return refused(failed(nameTaken('groups', nameOf(command))));
       // A member deleted while this command was adding it.
-      if (code === PgCode.foreignKeyViolation) return { value: failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')) };
+      if (code === PgCode.foreignKeyViolation) return refused(failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')));
       // A value Postgres won't store: retrying can't help, and it is the request's fault.
-      if (isDataException(error)) return { value: failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')) };
+      if (isDataException(error)) return refused(failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')));
       // Anything else (database unreachable...) is not applied; the job is retried until its deadline.
       return { error };
     }
@@ -87,7 +111,7 @@ function targetId(command: Update): string {
   return 'userId' in command.data ? command.data.userId : command.data.groupId;
 }
 
-async function applyInTransaction(trx: Transaction<Database>, commands: readonly Command[], deadline: number, now: number): Promise<CommandOutcome[]> {
+async function applyInTransaction(trx: Transaction<Database>, commands: readonly Command[], { deadline, now, issuer }: Run): Promise<CommandOutcome[]> {
   const outcomes: (CommandOutcome | undefined)[] = new Array(commands.length);
   const replays = await findAppliedOutcomes(trx, commands.map((command) => command.id));
   const live: number[] = [];
@@ -109,7 +133,8 @@ async function applyInTransaction(trx: Transaction<Database>, commands: readonly
   // Groups before users, always: one lock order for every batch.
   const groups = await lock('groups');
   const users = await lock('users');
-  const ctx: CommandContext = { trx, rows: { users, groups }, profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])) };
+  const before = { users: new Map(users), groups: new Map(groups) };
+  const ctx: CommandContext = { trx, rows: { users, groups }, profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])), events: [], issuer, now };
 
   const creates = <N extends 'user.create' | 'group.create'>(name: N) =>
     live.flatMap((index) => ((commands[index] as Command).name === name ? [{ index, command: commands[index] as CommandOf<N> }] : []));
@@ -134,6 +159,14 @@ async function applyInTransaction(trx: Transaction<Database>, commands: readonly
       return { commandId: command.id, tenantId: command.tenantId, outcome: summarize(outcomes[index] as CommandOutcome) };
     }),
   );
+  // Replays were logged when they first applied; everything else (expired commands too) is logged now.
+  const effects = commands.flatMap((command, index) => {
+    const outcome = outcomes[index];
+    if (replays.has(command.id) || !outcome) return [];
+    const locked = !command.name.endsWith('.create') ? before[TABLE[command.name]].get(keyOf(command.tenantId, targetId(command as Update))) : undefined;
+    return [{ command, outcome, ...(locked ? { before: locked } : {}) }];
+  });
+  await recordEffects(trx, effects, ctx.events, now);
   return outcomes.map((outcome) => outcome ?? failed(new ScimError(500, 'Command produced no outcome')));
 }
 

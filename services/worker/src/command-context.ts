@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { ifMatchSatisfied, jsonEqual, missingAttributes, ScimError, type ResourceType, type ScimDocument, type StoredResource } from '@scimflow/scim';
 import { EMPTY_PROFILE, isNameTaken, keyOf, updateResourceData, type Database, type ResourceTable, type TenantProfile } from '@scimflow/db';
-import type { CommandOutcome } from '@scimflow/jobs';
+import type { CommandOutcome, RecordedEvent } from '@scimflow/jobs';
 
 /** What one batch transaction knows while it applies its commands. */
 export interface CommandContext {
@@ -10,6 +10,11 @@ export interface CommandContext {
   readonly rows: Record<ResourceTable, Map<string, StoredResource | undefined>>;
   /** Each tenant's profile, read in this transaction. */
   readonly profiles: ReadonlyMap<string, TenantProfile>;
+  /** Membership events of the batch, in the order the changes were made; written to the outbox at commit. */
+  readonly events: RecordedEvent[];
+  /** `iss` of those events. */
+  readonly issuer: string;
+  readonly now: number;
 }
 
 export function failed(error: ScimError): CommandOutcome {

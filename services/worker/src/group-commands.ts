@@ -1,7 +1,8 @@
-import { applyPatch, compilePatch, GroupResource, ScimError, validateDocument } from '@scimflow/scim';
+import { applyPatch, compilePatch, GroupResource, ScimError, validateDocument, type StoredResource } from '@scimflow/scim';
 import { addMembers, deleteResource, groupsContaining, insertResources, isUuid, keyOf, replaceMembers, resolveMembers, touchResources } from '@scimflow/db';
 import type { CommandOf, CommandOutcome } from '@scimflow/jobs';
 import { failed, lockedRow, nameTaken, remember, requireProfileAttributes, writeDocument, type CommandContext } from './command-context';
+import { ChangeEvents, MemberChanges } from './change-events';
 import { applyMemberOperations, checkMembers, isMembersOperation, resolveMemberInputs } from './group-members';
 
 type IndexedCreate = { readonly index: number; readonly command: CommandOf<'group.create'> };
@@ -33,7 +34,10 @@ export async function createGroups(ctx: CommandContext, creates: readonly Indexe
       outcomes[index] = failed(nameTaken('groups', String(command.data.data.displayName)));
       continue;
     }
-    await addMembers(ctx.trx, command.tenantId, resource.id, members);
+    const added = await addMembers(ctx.trx, command.tenantId, resource.id, members);
+    const events = new ChangeEvents(ctx, command);
+    events.created('Group', resource);
+    events.members(resource, added, []);
     outcomes[index] = { ok: true, status: 201, resource };
   }
 }
@@ -46,8 +50,11 @@ export async function replaceGroup(ctx: CommandContext, command: CommandOf<'grou
   requireProfileAttributes(ctx, tenantId, GroupResource, data.data);
   const members = await resolveMemberInputs(ctx, tenantId, data.members, data.groupId);
   const written = await writeDocument(ctx, 'groups', tenantId, current, data.data);
-  const changed = await replaceMembers(ctx.trx, tenantId, data.groupId, members);
-  return { ok: true, status: 200, resource: written === current && changed > 0 ? await touch(ctx, tenantId, data.groupId) : written };
+  const delta = await replaceMembers(ctx.trx, tenantId, data.groupId, members);
+  const changes = new MemberChanges();
+  changes.remove(delta.removed);
+  changes.add(delta.added);
+  return updated(ctx, command, current, written, changes);
 }
 
 /** PATCH: operations on `members` become membership deltas; the rest patch the document. One new version either way. */
@@ -58,17 +65,28 @@ export async function patchGroup(ctx: CommandContext, command: CommandOf<'group.
   const { doc } = applyPatch(GroupResource, current.data, operations.filter((operation) => !isMembersOperation(operation)));
   requireProfileAttributes(ctx, tenantId, GroupResource, doc);
   const written = await writeDocument(ctx, 'groups', tenantId, current, doc);
-  const changed = await applyMemberOperations(ctx, tenantId, data.groupId, operations.filter(isMembersOperation));
-  return { ok: true, status: 200, resource: written === current && changed > 0 ? await touch(ctx, tenantId, data.groupId) : written };
+  const changes = await applyMemberOperations(ctx, tenantId, data.groupId, operations.filter(isMembersOperation));
+  return updated(ctx, command, current, written, changes);
+}
+
+/** One new version for the whole command, then its events (which carry that version). */
+async function updated(ctx: CommandContext, command: CommandOf<'group.replace' | 'group.patch'>, before: StoredResource, written: StoredResource, changes: MemberChanges): Promise<CommandOutcome> {
+  const resource = written === before && changes.size > 0 ? await touch(ctx, command.tenantId, before.id) : written;
+  new ChangeEvents(ctx, command).groupUpdated(before, resource, changes);
+  return { ok: true, status: 200, resource };
 }
 
 /** Deleting a group drops its memberships both ways (cascade) and gives groups that contained it a new version. */
 export async function removeGroup(ctx: CommandContext, command: CommandOf<'group.delete'>): Promise<CommandOutcome> {
   const { tenantId, data } = command;
-  lockedRow(ctx, 'groups', tenantId, data.groupId, data.ifMatch);
+  const current = lockedRow(ctx, 'groups', tenantId, data.groupId, data.ifMatch);
+  const events = new ChangeEvents(ctx, command);
   const parents = (await groupsContaining(ctx.trx, tenantId, [data.groupId])).filter((id) => id !== data.groupId);
-  for (const parent of (await touchResources(ctx.trx, 'groups', tenantId, parents)).values()) remember(ctx, 'groups', tenantId, parent);
+  for (const parent of (await touchResources(ctx.trx, 'groups', tenantId, parents)).values()) {
+    events.members(remember(ctx, 'groups', tenantId, parent), [], [{ id: data.groupId, type: 'Group' }]);
+  }
   await deleteResource(ctx.trx, 'groups', { tenantId, id: data.groupId });
+  events.deleted('Group', data.groupId, current.data);
   ctx.rows.groups.set(keyOf(tenantId, data.groupId), undefined);
   return { ok: true, status: 204 };
 }

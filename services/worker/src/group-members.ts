@@ -12,6 +12,7 @@ import {
 } from '@scimflow/db';
 import { memberInputs, type MemberInput } from '@scimflow/jobs';
 import { ScimError, type AtomicOperation } from '@scimflow/scim';
+import { MemberChanges } from './change-events';
 import type { CommandContext } from './command-context';
 
 const SHOWN_MISSING = 10;
@@ -57,9 +58,9 @@ export function isMembersOperation(operation: AtomicOperation): boolean {
 /**
  * Applies a PATCH's operations on `members` as SQL deltas, in order, after checking every member
  * it adds. Entra removes with `path: "members"` plus a value list, or `members[value eq "id"]`;
- * Okta adds, removes by filter, or replaces the whole list. Returns how many rows changed.
+ * Okta adds, removes by filter, or replaces the whole list. Returns the net changes.
  */
-export async function applyMemberOperations(ctx: CommandContext, tenantId: string, groupId: string, operations: readonly AtomicOperation[]): Promise<number> {
+export async function applyMemberOperations(ctx: CommandContext, tenantId: string, groupId: string, operations: readonly AtomicOperation[]): Promise<MemberChanges> {
   for (const operation of operations) {
     if (operation.target.sub || (operation.kind === 'set' && operation.target.filter)) {
       throw ScimError.badRequest('invalidPath', "Members are added, replaced or removed whole: use path 'members' or 'members[value eq \"id\"]'");
@@ -68,17 +69,22 @@ export async function applyMemberOperations(ctx: CommandContext, tenantId: strin
   const adding = operations.flatMap((operation) => (operation.kind === 'set' ? memberInputs(operation.value) : []));
   const known = new Map((await resolveMemberInputs(ctx, tenantId, adding, groupId)).map((member) => [member.id, member]));
   const refOf = (input: MemberInput) => known.get(input.value.toLowerCase()) as MemberRef;
-  let changed = 0;
+  const changes = new MemberChanges();
   for (const operation of operations) {
     if (operation.kind === 'set') {
       const members = memberInputs(operation.value).map(refOf);
-      changed += operation.op === 'add' ? await addMembers(ctx.trx, tenantId, groupId, members) : await replaceMembers(ctx.trx, tenantId, groupId, members);
+      if (operation.op === 'add') changes.add(await addMembers(ctx.trx, tenantId, groupId, members));
+      else {
+        const delta = await replaceMembers(ctx.trx, tenantId, groupId, members);
+        changes.remove(delta.removed);
+        changes.add(delta.added);
+      }
     } else if (operation.values) {
-      changed += await removeMembers(ctx.trx, tenantId, groupId, memberInputs(operation.values).map((input) => input.value.toLowerCase()).filter(isUuid));
+      changes.remove(await removeMembers(ctx.trx, tenantId, groupId, memberInputs(operation.values).map((input) => input.value.toLowerCase()).filter(isUuid)));
     } else {
       const condition = operation.target.filter ? compileRelationFilter(GroupSql, 'members', operation.target.filter) : undefined;
-      changed += await removeMembersWhere(ctx.trx, tenantId, groupId, condition);
+      changes.remove(await removeMembersWhere(ctx.trx, tenantId, groupId, condition));
     }
   }
-  return changed;
+  return changes;
 }

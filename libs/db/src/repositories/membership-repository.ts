@@ -29,39 +29,53 @@ export async function resolveMembers(db: Executor, tenantId: string, ids: readon
   return new Map(rows.map((row) => [row.id, row.type]));
 }
 
-/** Adds memberships; ones that exist already are left alone. Returns how many were new. */
-export async function addMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<number> {
-  if (members.length === 0) return 0;
-  const result = await sql`
+/** The changed member of each inserted or deleted membership row. */
+const CHANGED = sql`coalesce(user_id, member_group_id) as id, case when user_id is not null then 'User' else 'Group' end as type`;
+
+/** Adds memberships; ones that exist already are left alone. Returns the members that were new. */
+export async function addMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<MemberRef[]> {
+  if (members.length === 0) return [];
+  const { rows } = await sql<MemberRef>`
     insert into group_members (tenant_id, group_id, user_id, member_group_id)
     select ${tenantId}::uuid, ${groupId}::uuid,
       case when m.type = 'User' then m.id end, case when m.type = 'Group' then m.id end
     from unnest(${members.map((m) => m.id)}::uuid[], ${members.map((m) => m.type)}::text[]) as m(id, type)
-    on conflict do nothing`.execute(trx);
-  return Number(result.numAffectedRows ?? 0);
+    on conflict do nothing
+    returning ${CHANGED}`.execute(trx);
+  return rows;
 }
 
-export async function removeMembers(trx: Executor, tenantId: string, groupId: string, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  const result = await sql`delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id = any(${ids}::uuid[])`.execute(trx);
-  return Number(result.numAffectedRows ?? 0);
+/** Removes these members; returns the ones that were members. */
+export async function removeMembers(trx: Executor, tenantId: string, groupId: string, ids: readonly string[]): Promise<MemberRef[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<MemberRef>`
+    delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id = any(${ids}::uuid[])
+    returning ${CHANGED}`.execute(trx);
+  return rows;
 }
 
 /** Removes the members matching a compiled value filter (`members[type eq "Group"]`), or all of them. */
-export async function removeMembersWhere(trx: Executor, tenantId: string, groupId: string, condition?: Condition): Promise<number> {
+export async function removeMembersWhere(trx: Executor, tenantId: string, groupId: string, condition?: Condition): Promise<MemberRef[]> {
   const matching = condition ? sql` and ${condition}` : sql``;
-  const result = await sql`
+  const { rows } = await sql<MemberRef>`
     delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id in (
-      select scim_m.member_id from ${MEMBER_JOINS} where scim_m.tenant_id = ${tenantId} and scim_m.group_id = ${groupId}${matching})`.execute(trx);
-  return Number(result.numAffectedRows ?? 0);
+      select scim_m.member_id from ${MEMBER_JOINS} where scim_m.tenant_id = ${tenantId} and scim_m.group_id = ${groupId}${matching})
+    returning ${CHANGED}`.execute(trx);
+  return rows;
 }
 
-/** Makes the member list exactly `members` with two deltas; returns how many rows changed. */
-export async function replaceMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<number> {
-  const removed = await sql`
+export interface MemberDelta {
+  readonly added: MemberRef[];
+  readonly removed: MemberRef[];
+}
+
+/** Makes the member list exactly `members` with two deltas. */
+export async function replaceMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<MemberDelta> {
+  const { rows: removed } = await sql<MemberRef>`
     delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId}
-    and member_id <> all(${members.map((m) => m.id)}::uuid[])`.execute(trx);
-  return Number(removed.numAffectedRows ?? 0) + (await addMembers(trx, tenantId, groupId, members));
+    and member_id <> all(${members.map((m) => m.id)}::uuid[])
+    returning ${CHANGED}`.execute(trx);
+  return { removed, added: await addMembers(trx, tenantId, groupId, members) };
 }
 
 /** The groups a user or group belongs to (directly). */

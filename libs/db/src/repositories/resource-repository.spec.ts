@@ -85,16 +85,18 @@ describe('memberships', () => {
     const sub = await group(tenantA, 'Deltas child');
     expect(await resolveMembers(t.db, tenantA, [u1, sub, uuidv7()])).toEqual(new Map([[u1, 'User'], [sub, 'Group']]));
 
-    expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }, { id: u2, type: 'User' }, { id: sub, type: 'Group' }])).toBe(3);
-    expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }])).toBe(0);
+    expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }, { id: u2, type: 'User' }, { id: sub, type: 'Group' }])).toHaveLength(3);
+    expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }])).toEqual([]);
     expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).sort()).toEqual([u1, u2, sub].sort());
-    expect(await removeMembers(t.db, tenantA, g, [u2, uuidv7()])).toBe(1);
-    expect(await removeMembersWhere(t.db, tenantA, g, compileRelationFilter(GroupSql, 'members', { type: 'compare', path: { attr: 'type' }, op: 'eq', value: 'Group' }))).toBe(1);
-    expect(await replaceMembers(t.db, tenantA, g, [{ id: u2, type: 'User' }, { id: u3, type: 'User' }])).toBe(3);
+    expect(await removeMembers(t.db, tenantA, g, [u2, uuidv7()])).toEqual([{ id: u2, type: 'User' }]);
+    expect(await removeMembersWhere(t.db, tenantA, g, compileRelationFilter(GroupSql, 'members', { type: 'compare', path: { attr: 'type' }, op: 'eq', value: 'Group' }))).toEqual([{ id: sub, type: 'Group' }]);
+    const delta = await replaceMembers(t.db, tenantA, g, [{ id: u2, type: 'User' }, { id: u3, type: 'User' }]);
+    expect(delta.removed).toEqual([{ id: u1, type: 'User' }]);
+    expect(delta.added.map((m) => m.id).sort()).toEqual([u2, u3].sort());
     const members = await memberSlice(t.db, tenantA, g, undefined, 10);
     expect(members.map((m) => m.id).sort()).toEqual([u2, u3].sort());
     expect(members.every((m) => m.type === 'User' && m.display?.endsWith('@example.com'))).toBe(true);
-    expect(await removeMembersWhere(t.db, tenantA, g)).toBe(2);
+    expect(await removeMembersWhere(t.db, tenantA, g)).toHaveLength(2);
   });
 
   it('are dropped by the database when the member goes, and refused for members that do not exist', async () => {

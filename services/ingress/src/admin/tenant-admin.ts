@@ -62,6 +62,9 @@ export const tenantUpdateSchema = z
     name: nameSchema.optional(),
     requiredAttributes: tenantSettingsSchema.shape.requiredAttributes.nullable(),
     defaultGroups: tenantSettingsSchema.shape.defaultGroups.nullable(),
+    notificationEmails: tenantSettingsSchema.shape.notificationEmails.nullable(),
+    notifyWindowSeconds: tenantSettingsSchema.shape.notifyWindowSeconds.nullable(),
+    logRetentionDays: tenantSettingsSchema.shape.logRetentionDays.nullable(),
   })
   .strict();
 
