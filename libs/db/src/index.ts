@@ -17,3 +17,4 @@ export * from './repositories/provisioning-log-repository';
 export * from './repositories/outbox-repository';
 export * from './repositories/webhook-repository';
 export * from './repositories/notification-repository';
+export * from './pg-listener';

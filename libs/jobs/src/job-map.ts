@@ -1,4 +1,6 @@
 import type { PatchOperation, ScimDocument, ScimErrorData, StoredResource } from '@scimflow/scim';
+import type { FailureRecord } from '@scimflow/db';
+import type { PublishedEvent } from './scim-events';
 
 /** Every queue scimflow uses. */
 export const QueueName = {
@@ -6,6 +8,12 @@ export const QueueName = {
   commands: 'commands',
   /** Housekeeping the worker schedules for itself. */
   maintenance: 'maintenance',
+  /** Membership events, published by the outbox relay once each (job id = event id = outbox id). */
+  events: 'events',
+  /** Delayed retries of webhook deliveries. */
+  webhooks: 'webhooks',
+  /** Failure records for the notifier, and its digest jobs. */
+  notifications: 'notifications',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -60,6 +68,16 @@ export interface JobMap {
     readonly commands: readonly Command[];
   };
   'maintenance.prune-applied-commands': { readonly olderThanMs: number };
+  /** Provisioning log and event log past each tenant's retention. */
+  'maintenance.prune-logs': Record<string, never>;
+  /** Starts delivery for endpoints with undelivered events that nobody is delivering (a lost trigger, an expired lease). */
+  'maintenance.sweep-webhooks': Record<string, never>;
+  'event.published': PublishedEvent;
+  'webhook.retry': { readonly tenantId: string; readonly webhookId: string };
+  'failure.recorded': FailureRecord;
+  'digest.send': { readonly digestId: string };
+  /** Re-enqueues digests whose send job was lost. */
+  'digest.sweep': Record<string, never>;
 }
 export type JobName = keyof JobMap;
 export type JobOf<N extends JobName> = { readonly name: N; readonly data: JobMap[N] };

@@ -117,18 +117,3 @@ export function membershipEvents(
   }
   return events;
 }
-
-/** What a failure notification is made of: enough to name the resource and the reason, nothing more. */
-export interface FailureRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  /** ISO time of the failure. */
-  readonly at: string;
-  readonly operation: string;
-  readonly resourceType: string;
-  readonly resourceId?: string;
-  readonly resourceName?: string;
-  readonly status: number;
-  readonly scimType?: string;
-  readonly detail?: string;
-}

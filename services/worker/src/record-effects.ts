@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { insertLogEntries, insertOutbox, logText, type Database, type LogEntry, type OutboxEntry } from '@scimflow/db';
-import type { Command, CommandOutcome, FailureRecord, RecordedEvent } from '@scimflow/jobs';
+import { findAppliedOutcomes, recordLogEntries, type Database, type LogEntry } from '@scimflow/db';
+import type { Command, CommandOutcome, RecordedEvent } from '@scimflow/jobs';
 import type { JsonObject, ScimDocument, StoredResource } from '@scimflow/scim';
 
 /** What one command did, for the provisioning log (and, when it failed, the notifier). */
@@ -53,37 +53,18 @@ export function logEntryOf({ command, outcome, before }: CommandEffect, now: num
   };
 }
 
-/** A failed write as the notifier gets it: the log line's facts (same id), nothing else. */
-export function failureOf(entry: LogEntry, at: Date): FailureRecord {
-  return {
-    id: entry.id,
-    tenantId: entry.tenantId,
-    at: at.toISOString(),
-    operation: entry.operation,
-    resourceType: entry.resourceType,
-    ...(entry.resourceId ? { resourceId: entry.resourceId } : {}),
-    ...(entry.resourceName ? { resourceName: logText(entry.resourceName) } : {}),
-    status: entry.httpStatus,
-    ...(entry.scimType ? { scimType: entry.scimType } : {}),
-    ...(entry.detail ? { detail: logText(entry.detail) } : {}),
-  };
-}
-
-export function failureOutbox(entries: readonly LogEntry[], at: Date): OutboxEntry[] {
-  return entries
-    .filter((entry) => entry.outcome === 'failure')
-    .map((entry) => ({ id: entry.id, tenantId: entry.tenantId, kind: 'failure' as const, payload: failureOf(entry, at) as unknown as JsonObject }));
-}
-
 /**
  * Writes the log lines, failure records and membership events of a transaction's commands, in
  * that transaction: they commit with the change, or vanish with it.
  */
 export async function recordEffects(trx: Kysely<Database> | Transaction<Database>, effects: readonly CommandEffect[], events: readonly RecordedEvent[], now: number): Promise<void> {
-  const entries = effects.map((effect) => logEntryOf(effect, now));
-  await insertLogEntries(trx, entries);
-  await insertOutbox(trx, [
-    ...events.map((event) => ({ id: event.jti, tenantId: event.tenant, kind: 'event' as const, payload: event as unknown as JsonObject })),
-    ...failureOutbox(entries, new Date(now)),
-  ]);
+  const outbox = events.map((event) => ({ id: event.jti, tenantId: event.tenant, kind: 'event' as const, payload: event as unknown as JsonObject }));
+  await recordLogEntries(trx, effects.map((effect) => logEntryOf(effect, now)), outbox, new Date(now));
+}
+
+/** A batch that failed for good: its commands that never committed are logged as not applied. */
+export async function recordUnapplied(db: Kysely<Database>, commands: readonly Command[], outcome: CommandOutcome): Promise<void> {
+  const applied = await findAppliedOutcomes(db, commands.map((command) => command.id));
+  const unapplied = commands.filter((command) => !applied.has(command.id));
+  await db.transaction().execute((trx) => recordEffects(trx, unapplied.map((command) => ({ command, outcome })), [], Date.now()));
 }

@@ -1,13 +1,16 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import type { WorkerConfig } from '@scimflow/config';
-import { createDatabase, pruneAppliedCommands } from '@scimflow/db';
+import { createDatabase } from '@scimflow/db';
 import { createRedis, QueueName, type CommandBatchResult, type CommandOutcome, type JobMap, type JobName } from '@scimflow/jobs';
 import { sql } from 'kysely';
 import { checkReadiness, endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
 import { applyCommandBatch } from './apply-command-batch';
 import { portOf, startHealthServer } from './health-server';
+import { runMaintenance, scheduleMaintenance, type MaintenanceJob } from './maintenance';
+import { recordUnapplied } from './record-effects';
 import { publishReply } from './reply-publisher';
+import { startEventServices } from './start-event-services';
 
 export interface WorkerHandle {
   /** Port of the /healthz and /readyz server. */
@@ -15,8 +18,6 @@ export interface WorkerHandle {
   /** Stops taking jobs, lets the ones in progress finish (up to the shutdown timeout), then disconnects. */
   close(): Promise<void>;
 }
-
-const HOUR_MS = 3_600_000;
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<WorkerHandle> {
   const db = createDatabase({ url: config.databaseUrl, poolSize: config.db.poolSize, applicationName: 'scimflow-worker' });
@@ -31,7 +32,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       const spans = commands.map((command) =>
         startSpanFromTraceparent(`scim ${command.name}`, command.traceparent, { 'scim.command.id': command.id, 'scim.tenant.id': command.tenantId }),
       );
-      const results = await applyCommandBatch(db, commands, deadline);
+      const results = await applyCommandBatch(db, commands, deadline, { issuer: config.publicUrl });
       results.forEach((result, index) => {
         const span = spans[index];
         if (span) endSpan(span, 'error' in result ? 'not applied' : result.value.ok ? undefined : result.value.error.detail);
@@ -59,28 +60,25 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
     logger.warn({ jobId: job.id, commands: (job.data as JobMap['commands.apply']).commands.length, attempt: job.attemptsMade, final, err: error }, 'command batch failed');
     if (final) {
-      // Tell the waiting ingress now instead of letting it time out.
+      // Tell the waiting ingress now instead of letting it time out, and log what never applied.
       const { replyTo, commands } = job.data as JobMap['commands.apply'];
       void publishReply(publisher, replyTo, job.id, commands.map(unavailable), logger);
+      recordUnapplied(db, commands, unavailable()).catch((err: unknown) => logger.warn({ err }, 'could not log a failed batch'));
     }
   });
 
+  const events = await startEventServices(config, db, logger);
+
   const maintenanceConnection = createRedis(config.redisUrl, 'worker', 'scimflow-maintenance');
   const maintenanceQueue = new Queue(QueueName.maintenance, { connection: maintenanceConnection, prefix: config.queuePrefix });
-  await maintenanceQueue.upsertJobScheduler(
-    'prune-applied-commands',
-    { every: HOUR_MS },
-    { name: 'maintenance.prune-applied-commands', data: { olderThanMs: 24 * HOUR_MS } satisfies JobMap['maintenance.prune-applied-commands'] },
-  );
-  const maintenance = new Worker<JobMap['maintenance.prune-applied-commands']>(
-    QueueName.maintenance,
-    async (job) => {
-      const removed = await pruneAppliedCommands(db, new Date(Date.now() - job.data.olderThanMs));
-      logger.info({ removed }, 'pruned applied-command records');
-      return removed;
-    },
-    { connection: maintenanceConnection, prefix: config.queuePrefix, concurrency: 1, removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } },
-  );
+  await scheduleMaintenance(maintenanceQueue);
+  const maintenance = new Worker<JobMap[MaintenanceJob], number, MaintenanceJob>(QueueName.maintenance, (job) => runMaintenance(job, { db, delivery: events.delivery, logger }), {
+    connection: maintenanceConnection,
+    prefix: config.queuePrefix,
+    concurrency: 1,
+    removeOnComplete: { count: 10 },
+    removeOnFail: { count: 100 },
+  });
   maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
 
   const health = await startHealthServer(
@@ -94,14 +92,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     healthPort: portOf(health),
     async close() {
       health.close();
-      const graceful = Promise.all([worker.close(), maintenance.close()]);
+      const graceful = Promise.all([worker.close(), maintenance.close(), events.close()]);
       const timedOut = await Promise.race([
         graceful.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
       ]);
       if (timedOut) {
         logger.warn('shutdown timeout reached; unfinished jobs will be retried by another worker');
-        await Promise.all([worker.close(true), maintenance.close(true)]);
+        await Promise.all([worker.close(true), maintenance.close(true), events.close(true)]);
       }
       await maintenanceQueue.close();
       await db.destroy();

@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, LogOutcome, ProvisioningLogTable } from '../database';
+import type { JsonObject } from '@scimflow/scim';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
+import { insertOutbox, type OutboxEntry } from './outbox-repository';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -55,9 +57,46 @@ export function logValues(entries: readonly LogEntry[]) {
   }));
 }
 
-export async function insertLogEntries(db: Executor, entries: readonly LogEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await db.insertInto('provisioning_log').values(logValues(entries)).execute();
+/** What a failure notification is made of: the log line's facts (same id), nothing more. */
+export interface FailureRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  /** ISO time of the failure. */
+  readonly at: string;
+  readonly operation: string;
+  readonly resourceType: string;
+  readonly resourceId?: string;
+  readonly resourceName?: string;
+  readonly status: number;
+  readonly scimType?: string;
+  readonly detail?: string;
+}
+
+export function failureRecordOf(entry: LogEntry, at: Date): FailureRecord {
+  return {
+    id: entry.id,
+    tenantId: entry.tenantId,
+    at: at.toISOString(),
+    operation: entry.operation,
+    resourceType: entry.resourceType,
+    ...(entry.resourceId ? { resourceId: entry.resourceId } : {}),
+    ...(entry.resourceName ? { resourceName: logText(entry.resourceName) } : {}),
+    status: entry.httpStatus,
+    ...(entry.scimType ? { scimType: entry.scimType } : {}),
+    ...(entry.detail ? { detail: logText(entry.detail) } : {}),
+  };
+}
+
+/**
+ * Writes log lines and, for each failure, a failure record in the outbox for the notifier, plus
+ * any events: in the caller's transaction, so they commit with the change or not at all.
+ */
+export async function recordLogEntries(db: Executor, entries: readonly LogEntry[], events: readonly OutboxEntry[] = [], at = new Date()): Promise<void> {
+  if (entries.length > 0) await db.insertInto('provisioning_log').values(logValues(entries)).execute();
+  const failures = entries
+    .filter((entry) => entry.outcome === 'failure')
+    .map((entry) => ({ id: entry.id, tenantId: entry.tenantId, kind: 'failure' as const, payload: failureRecordOf(entry, at) as unknown as JsonObject }));
+  await insertOutbox(db, [...events, ...failures]);
 }
 
 export interface LogQuery {

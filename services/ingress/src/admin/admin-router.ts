@@ -1,10 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { isUuid, type Db } from '@scimflow/db';
 import { isStorableText, ScimError } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
+import { parseOrBadRequest } from './admin-validation';
+import { createWebhook, describeDeadLetters, describeWebhooks, pollEvents, removeWebhook } from './event-admin';
+import { describeDigests, queryLog } from './log-admin';
 import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from './tenant-admin';
 import { bearerToken } from './tokens';
 
@@ -36,11 +39,8 @@ export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: strin
   router.use(adminAuth(deps.adminToken));
 
   router.post('/tenants', async (req, res) => {
-    const parsed = createTenantBody.safeParse(req.body);
-    if (!parsed.success) {
-      throw ScimError.badRequest('invalidValue', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-    }
-    const tenant = await createTenant(deps.db, parsed.data.name, deps.publicUrl);
+    const { name } = parseOrBadRequest(createTenantBody, req.body);
+    const tenant = await createTenant(deps.db, name, deps.publicUrl);
     res.status(201).location(`/admin/tenants/${tenant.id}`).json(tenant);
   });
 
@@ -62,6 +62,39 @@ export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: strin
     // Other instances hear the NOTIFY; this one must not answer even one more request with the old token.
     deps.tokens.evict(req.params.id);
     res.json(rotated);
+  });
+
+  const tenantId = (req: Request) => {
+    if (!isUuid(req.params.id as string)) throw tenantNotFound(String(req.params.id));
+    return req.params.id as string;
+  };
+  const webhookId = (req: Request) => {
+    if (!isUuid(req.params.webhookId as string)) throw ScimError.notFound(`Webhook ${String(req.params.webhookId)} not found`);
+    return req.params.webhookId as string;
+  };
+
+  router.post('/tenants/:id/webhooks', async (req, res) => {
+    const webhook = await createWebhook(deps.db, tenantId(req), req.body);
+    res.status(201).location(`/admin/tenants/${req.params.id}/webhooks/${webhook.id}`).json(webhook);
+  });
+  router.get('/tenants/:id/webhooks', async (req, res) => {
+    res.json(await describeWebhooks(deps.db, tenantId(req)));
+  });
+  router.delete('/tenants/:id/webhooks/:webhookId', async (req, res) => {
+    await removeWebhook(deps.db, tenantId(req), webhookId(req));
+    res.status(204).end();
+  });
+  router.get('/tenants/:id/webhooks/:webhookId/dead-letters', async (req, res) => {
+    res.json(await describeDeadLetters(deps.db, tenantId(req), webhookId(req)));
+  });
+  router.get('/tenants/:id/events', async (req, res) => {
+    res.json(await pollEvents(deps.db, tenantId(req), req.query));
+  });
+  router.get('/tenants/:id/logs', async (req, res) => {
+    res.json(await queryLog(deps.db, tenantId(req), req.query));
+  });
+  router.get('/tenants/:id/notifications', async (req, res) => {
+    res.json(await describeDigests(deps.db, tenantId(req)));
   });
 
   return router;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { findTenant, insertTenant, replaceTenantTokenHash, resolveMembers, tenantSettingsSchema, updateTenant, validateRequiredPaths, type Db } from '@scimflow/db';
 import { isStorableText, ScimError, type JsonObject } from '@scimflow/scim';
+import { parseOrBadRequest } from './admin-validation';
 import { generateToken, hashToken } from './tokens';
 
 /** The "Tenant URL" an admin pastes into Entra ID or Okta. */
@@ -69,11 +70,10 @@ export const tenantUpdateSchema = z
   .strict();
 
 export async function updateTenantSettings(db: Db, id: string, body: unknown, publicUrl: string): Promise<TenantView | undefined> {
-  const parsed = tenantUpdateSchema.safeParse(body);
-  if (!parsed.success) throw ScimError.badRequest('invalidValue', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  const update = parseOrBadRequest(tenantUpdateSchema, body);
   const tenant = await findTenant(db, id);
   if (!tenant) return undefined;
-  const { name, ...changes } = parsed.data;
+  const { name, ...changes } = update;
   const settings: JsonObject = { ...tenant.settings };
   for (const [key, value] of Object.entries(changes)) {
     if (value === null) delete settings[key];

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { noteScimError } from '../scim/rejection-log';
 import { formatVersion, scimErrorBody, type ScimErrorData, type StoredResource } from '@scimflow/scim';
 
 const CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -19,6 +20,7 @@ export function startScimStream(res: Response, status: number): void {
 }
 
 export function sendScimError(res: Response, error: ScimErrorData): void {
+  noteScimError(res, error);
   sendScim(res, error.status, scimErrorBody(error));
 }
 

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { memberInputs, type CommandOutcome } from '@scimflow/jobs';
 import { compilePatch, GroupResource, normalizeResource, parsePatchRequest, parseProjection, ScimError, searchFromBody, searchFromQuery, type ScimDocument } from '@scimflow/scim';
 import { setVersionHeaders, startScimStream } from '../http/scim-response';
+import { answeredByWorker } from './rejection-log';
 import { tenantIdOf } from './tenant-auth';
 import { readOne, search } from './resource-reads';
 import { StreamingBody, writeGroup } from './render';
@@ -22,7 +23,10 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
    * (RFC 7644 §3.5.2: 200 with the resource, or 204).
    */
   async function reply(req: Request, res: Response, outcome: CommandOutcome, patch = false): Promise<void> {
-    if (!outcome.ok) throw ScimError.fromData(outcome.error);
+    if (!outcome.ok) {
+      answeredByWorker(res);
+      throw ScimError.fromData(outcome.error);
+    }
     const group = outcome.resource;
     if (outcome.status === 204 || !group) return void res.status(204).end();
     const deps0 = readDeps(deps, res);

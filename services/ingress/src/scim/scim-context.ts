@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Db } from '@scimflow/db';
 import { ScimError, searchFromQuery, type SearchRequest } from '@scimflow/scim';
+import type { Logger } from '@scimflow/telemetry';
 import type { CommandBus } from '../command-bus';
 import { scimBaseUrl } from '../admin/tenant-admin';
 import type { TenantTokenCache } from './tenant-token-cache';
@@ -12,6 +13,7 @@ export interface ScimDeps {
   readonly bus: CommandBus;
   readonly publicUrl: string;
   readonly tokens: TenantTokenCache;
+  readonly logger: Logger;
 }
 
 export function readDeps(deps: ScimDeps, res: Response): ReadDeps {

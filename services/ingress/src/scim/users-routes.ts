@@ -4,6 +4,7 @@ import { isUuid } from '@scimflow/db';
 import type { CommandOutcome } from '@scimflow/jobs';
 import { compilePatch, normalizeResource, parsePatchRequest, parseProjection, ScimError, searchFromBody, searchFromQuery, UserResource, type SearchRequest } from '@scimflow/scim';
 import { sendScim, setVersionHeaders } from '../http/scim-response';
+import { answeredByWorker } from './rejection-log';
 import { tenantIdOf } from './tenant-auth';
 import { readOne, search } from './resource-reads';
 import { renderOne } from './render';
@@ -18,7 +19,10 @@ export function existingId(id: string, kind: string): string {
 export function registerUserRoutes(router: Router, prefix: string, deps: ScimDeps): void {
   /** Answers with what the worker did: the resource and its version, or its SCIM error. */
   function reply(res: Response, outcome: CommandOutcome, request: SearchRequest): void {
-    if (!outcome.ok) throw ScimError.fromData(outcome.error);
+    if (!outcome.ok) {
+      answeredByWorker(res);
+      throw ScimError.fromData(outcome.error);
+    }
     if (outcome.status === 204 || !outcome.resource) return void res.status(204).end();
     const { base } = readDeps(deps, res);
     setVersionHeaders(res, outcome.resource);

@@ -1,0 +1,54 @@
+import { Queue, Worker } from 'bullmq';
+import { v7 as uuidv7 } from 'uuid';
+import type { WorkerConfig } from '@scimflow/config';
+import type { Db } from '@scimflow/db';
+import { createRedis, QueueName, type JobMap } from '@scimflow/jobs';
+import type { Logger } from '@scimflow/telemetry';
+import { OutboxRelay } from './outbox-relay';
+import { WebhookDelivery } from './webhook-delivery';
+
+const DAY_S = 24 * 3600;
+
+export interface EventServices {
+  readonly delivery: WebhookDelivery;
+  readonly workers: readonly Worker[];
+  /** Stops the relay first (nothing new is published), then the consumers. */
+  close(force?: boolean): Promise<void>;
+}
+
+/** The relay (outbox → BullMQ) and the consumers that deliver events to webhooks. */
+export async function startEventServices(config: WorkerConfig, db: Db, logger: Logger): Promise<EventServices> {
+  const producer = createRedis(config.redisUrl, 'worker', 'scimflow-events-producer');
+  const connection = createRedis(config.redisUrl, 'worker', 'scimflow-events');
+  const queueOptions = { connection: producer, prefix: config.queuePrefix };
+  // Completed event jobs stay a day: a relay that re-publishes after a crash hits an existing job id.
+  const events = new Queue<JobMap['event.published']>(QueueName.events, {
+    ...queueOptions,
+    defaultJobOptions: { removeOnComplete: { age: DAY_S }, removeOnFail: { age: 7 * DAY_S }, attempts: 5, backoff: { type: 'exponential', delay: 1_000 } },
+  });
+  const notifications = new Queue<JobMap['failure.recorded']>(QueueName.notifications, {
+    ...queueOptions,
+    defaultJobOptions: { removeOnComplete: { age: DAY_S }, removeOnFail: { age: 7 * DAY_S }, attempts: 10, backoff: { type: 'exponential', delay: 1_000 } },
+  });
+  const retries = new Queue<JobMap['webhook.retry']>(QueueName.webhooks, { ...queueOptions, defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: DAY_S } } });
+
+  const delivery = new WebhookDelivery({ db, retries, config: config.webhooks, owner: uuidv7(), logger });
+  const relay = new OutboxRelay({ db, databaseUrl: config.databaseUrl, events, notifications, pollMs: config.outboxPollMs, logger });
+
+  const workerOptions = { connection, prefix: config.queuePrefix, concurrency: 4 };
+  const eventWorker = new Worker<JobMap['event.published']>(QueueName.events, (job) => delivery.deliverTenant(job.data.tenant), workerOptions);
+  const retryWorker = new Worker<JobMap['webhook.retry']>(QueueName.webhooks, (job) => delivery.drain({ tenantId: job.data.tenantId, id: job.data.webhookId }, true), workerOptions);
+  for (const worker of [eventWorker, retryWorker]) worker.on('error', (error) => logger.error({ err: error }, 'event worker error'));
+  await relay.start();
+
+  return {
+    delivery,
+    workers: [eventWorker, retryWorker],
+    async close(force = false) {
+      await relay.stop();
+      await Promise.all([eventWorker.close(force), retryWorker.close(force)]);
+      await Promise.all([events.close(), notifications.close(), retries.close()]);
+      await Promise.all([producer.quit(), connection.quit()].map((p) => p.catch(() => undefined)));
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { createHmac } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import {
+  acquireWebhookLease,
+  deadLetterWebhookEvent,
+  eventsAfter,
+  recordWebhookAttemptFailed,
+  recordWebhookDelivered,
+  releaseWebhookLease,
+  webhookIdsOfTenant,
+  type Db,
+  type StoredEvent,
+  type WebhookKey,
+} from '@scimflow/db';
+import type { JobMap } from '@scimflow/jobs';
+import type { WorkerConfig } from '@scimflow/config';
+import type { Logger } from '@scimflow/telemetry';
+
+const PAGE = 100;
+
+export interface WebhookDeliveryDeps {
+  readonly db: Db;
+  readonly retries: Queue<JobMap['webhook.retry']>;
+  readonly config: WorkerConfig['webhooks'];
+  /** This process's lease owner id. */
+  readonly owner: string;
+  readonly logger: Logger;
+}
+
+/** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes with the endpoint's secret. */
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** The webhook body: the event as published, its sequence included. */
+export function eventBody(event: StoredEvent): string {
+  return JSON.stringify({ ...event.payload, sequence: event.sequence });
+}
+
+/**
+ * Delivers a tenant's events to its endpoints in sequence order, one run per endpoint at a time
+ * (a lease). A failed delivery backs off exponentially and is retried by a delayed job; after
+ * maxAttempts the event is dead-lettered and the endpoint moves on.
+ */
+export class WebhookDelivery {
+  constructor(private readonly deps: WebhookDeliveryDeps) {}
+
+  async deliverTenant(tenantId: string): Promise<void> {
+    for (const id of await webhookIdsOfTenant(this.deps.db, tenantId)) await this.drain({ tenantId, id }, false);
+  }
+
+  /** Delivers everything pending; then checks again, since a trigger that found the lease taken was dropped. */
+  async drain(key: WebhookKey, dueRetry: boolean): Promise<void> {
+    const leaseMs = this.deps.config.timeoutMs * 3;
+    for (let retry = dueRetry; ; retry = false) {
+      const hook = await acquireWebhookLease(this.deps.db, key, this.deps.owner, leaseMs, retry);
+      if (!hook) return;
+      let backingOff = false;
+      try {
+        backingOff = await this.run(key, hook.url, hook.secret, Number(hook.delivered_sequence), hook.attempts, leaseMs);
+      } finally {
+        await releaseWebhookLease(this.deps.db, key, this.deps.owner);
+      }
+      if (backingOff) return;
+      const [pending] = await eventsAfter(this.deps.db, key.tenantId, Number(hook.delivered_sequence), 1);
+      if (!pending) return;
+    }
+  }
+
+  /** Returns true when the endpoint is now backing off. */
+  private async run(key: WebhookKey, url: string, secret: string, delivered: number, attempts: number, leaseMs: number): Promise<boolean> {
+    const { db, owner, config } = this.deps;
+    for (;;) {
+      const events = await eventsAfter(db, key.tenantId, delivered, PAGE);
+      if (events.length === 0) return false;
+      for (const event of events) {
+        const error = await this.post(url, secret, event);
+        if (error === undefined) {
+          if (!(await recordWebhookDelivered(db, key, owner, event.sequence, leaseMs))) return true;
+        } else if (attempts + 1 >= config.maxAttempts) {
+          this.deps.logger.warn({ webhookId: key.id, sequence: event.sequence, attempts: attempts + 1, error }, 'webhook event dead-lettered');
+          await deadLetterWebhookEvent(db, key, owner, { sequence: event.sequence, eventId: String(event.payload.jti), attempts: attempts + 1, error });
+        } else {
+          const delay = Math.min(config.retryBaseMs * 2 ** attempts, config.retryMaxMs);
+          await recordWebhookAttemptFailed(db, key, owner, error, new Date(Date.now() + delay));
+          await this.deps.retries.add('webhook.retry', { tenantId: key.tenantId, webhookId: key.id }, { delay });
+          return true;
+        }
+        attempts = 0;
+        delivered = event.sequence;
+      }
+    }
+  }
+
+  /** Undefined when the endpoint accepted the event (2xx); otherwise why not. */
+  private async post(url: string, secret: string, event: StoredEvent): Promise<string | undefined> {
+    const body = eventBody(event);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.deps.config.timeoutMs),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'scimflow-webhooks',
+          'x-scimflow-signature': signature(secret, body),
+          'x-scimflow-event-id': String(event.payload.jti),
+          'x-scimflow-sequence': String(event.sequence),
+          'x-scimflow-tenant': String(event.payload.tenant),
+        },
+      });
+      await response.body?.cancel().catch(() => undefined);
+      return response.ok ? undefined : `HTTP ${response.status}`;
+    } catch (error) {
+      return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+}
