@@ -12,6 +12,7 @@ export const entries = {
   ingress: 'services/ingress/src/main.ts',
   admin: 'services/ingress/src/admin-cli.ts',
   worker: 'services/worker/src/main.ts',
+  notifier: 'services/notifier/src/main.ts',
   bench: 'tests/bench/src/main.ts',
   'bench-baseline': 'tests/bench/src/baseline-server.ts',
 };

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Env } from '@scimflow/config';
 import { createLogger } from '@scimflow/telemetry';
 import { startIngress, type IngressHandle } from '../../services/ingress/src/start-ingress';
+import { startNotifier, type NotifierHandle } from '../../services/notifier/src/start-notifier';
 import { startWorker, type WorkerHandle } from '../../services/worker/src/start-worker';
 import { ScimClient } from './scim-client';
 import { createTestDatabase, testEnvironment, type TestDatabase } from './test-database';
@@ -40,7 +41,7 @@ export async function freePort(): Promise<number> {
  * prefix. What a test file talks to is exactly what production runs, minus process boundaries.
  */
 export class Stack {
-  private readonly workers: WorkerHandle[] = [];
+  private readonly workers: (WorkerHandle | NotifierHandle)[] = [];
 
   private constructor(
     readonly database: TestDatabase,
@@ -80,6 +81,14 @@ export class Stack {
     const worker = await startWorker(loadConfig({ ...this.env, ...env }, 'worker'), logger);
     this.workers.push(worker);
     return worker;
+  }
+
+  /** The notifier, sending to `SMTP_URL` (an SmtpSink's url). */
+  async startNotifier(env: Env): Promise<NotifierHandle> {
+    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test-notifier' });
+    const notifier = await startNotifier(loadConfig({ ...this.env, NOTIFIER_HEALTH_PORT: '0', ...env }, 'notifier'), logger);
+    this.workers.push(notifier);
+    return notifier;
   }
 
   async stopWorkers(): Promise<void> {

@@ -64,6 +64,8 @@ export interface NotifierConfig extends QueueConfig {
   /** Where the digest's "look here" hint points. */
   readonly publicUrl: string;
   readonly healthPort: number;
+  /** First retry delay of a digest the SMTP server refused (doubling, 8 attempts). */
+  readonly retryBaseMs: number;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -143,6 +145,7 @@ const notifier = {
   NOTIFY_FROM: z.string().min(3).default('scimflow <scimflow@localhost>'),
   NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
   NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
+  NOTIFY_RETRY_BASE_MS: int(10, 3_600_000).default(5_000),
 };
 
 const shapes = { ingress, worker, notifier, migrate: {}, admin: publicUrl } as const;
@@ -211,6 +214,7 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
       windowSeconds: v.NOTIFY_WINDOW_SECONDS as number,
       publicUrl: publicUrlOf(),
       healthPort: v.NOTIFIER_HEALTH_PORT as number,
+      retryBaseMs: v.NOTIFY_RETRY_BASE_MS as number,
     };
     return deepFreeze(config);
   }

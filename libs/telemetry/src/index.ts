@@ -3,3 +3,4 @@ export * from './shutdown-telemetry';
 export * from './drain-on-signal';
 export * from './trace-context';
 export * from './readiness';
+export * from './health-server';

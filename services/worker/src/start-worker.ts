@@ -4,9 +4,9 @@ import type { WorkerConfig } from '@scimflow/config';
 import { createDatabase } from '@scimflow/db';
 import { createRedis, QueueName, type CommandBatchResult, type CommandOutcome, type JobMap, type JobName } from '@scimflow/jobs';
 import { sql } from 'kysely';
-import { checkReadiness, endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
+import { checkReadiness, endSpan, portOf, startHealthServer, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
 import { applyCommandBatch } from './apply-command-batch';
-import { portOf, startHealthServer } from './health-server';
+
 import { runMaintenance, scheduleMaintenance, type MaintenanceJob } from './maintenance';
 import { recordUnapplied } from './record-effects';
 import { publishReply } from './reply-publisher';

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReadinessReport } from '@scimflow/telemetry';
+import type { ReadinessReport } from './readiness';
 
 /**
- * The worker has no API, but orchestrators need to know it lives (`/healthz`: the BullMQ worker
+ * Worker and notifier have no API, but orchestrators need to know it lives (`/healthz`: the BullMQ worker
  * is running) and can work (`/readyz`: Postgres and Redis answer). Plain node:http, no framework.
  */
 export async function startHealthServer(port: number, live: () => boolean, readiness: () => Promise<ReadinessReport>): Promise<Server> {

@@ -1,0 +1,89 @@
+import type { Queue } from 'bullmq';
+import type { Transporter } from 'nodemailer';
+import { v7 as uuidv7 } from 'uuid';
+import { closeDigest, findTenantSettings, finishDigest, overdueDigests, recordDigestAttemptFailed, recordNotificationFailure, type Db, type FailureRecord } from '@scimflow/db';
+import type { JobMap } from '@scimflow/jobs';
+import type { JsonObject } from '@scimflow/scim';
+import type { NotifierConfig } from '@scimflow/config';
+import type { Logger } from '@scimflow/telemetry';
+import { composeDigest } from './digest-mail';
+
+/** Failures listed by name in a digest; the rest are counted. */
+const LISTED = 20;
+const SEND_ATTEMPTS = 8;
+
+export interface DigestSenderDeps {
+  readonly db: Db;
+  readonly queue: Queue;
+  readonly transport: Transporter;
+  readonly config: NotifierConfig;
+  readonly logger: Logger;
+}
+
+export class DigestSender {
+  constructor(private readonly deps: DigestSenderDeps) {}
+
+  /** Files a failure in its tenant's open digest and makes sure that digest's send job exists. */
+  async record(failure: FailureRecord): Promise<void> {
+    const settings = (await findTenantSettings(this.deps.db, [failure.tenantId])).get(failure.tenantId);
+    const windowSeconds = typeof settings?.notifyWindowSeconds === 'number' ? settings.notifyWindowSeconds : this.deps.config.windowSeconds;
+    const digest = await recordNotificationFailure(
+      this.deps.db,
+      { id: failure.id, tenantId: failure.tenantId, at: new Date(failure.at), payload: failure as unknown as JsonObject },
+      uuidv7(),
+      windowSeconds,
+    );
+    await this.schedule(digest.digestId, digest.dueAt.getTime() - Date.now());
+  }
+
+  /** Closes the window and mails the digest; a refused send is retried by BullMQ with backoff. */
+  async send(digestId: string): Promise<string> {
+    const { db, transport, config, logger } = this.deps;
+    const digest = await closeDigest(db, digestId, LISTED);
+    if (!digest) return 'already sent';
+    const recipients = Array.isArray(digest.settings.notificationEmails) ? digest.settings.notificationEmails.filter((e): e is string => typeof e === 'string') : [];
+    if (recipients.length === 0) {
+      await finishDigest(db, digestId, { status: 'skipped' });
+      return 'no recipients';
+    }
+    const mail = composeDigest(digest, config.publicUrl);
+    try {
+      const info = await transport.sendMail({ from: config.from, to: recipients, subject: mail.subject, text: mail.text });
+      await finishDigest(db, digestId, { status: 'sent', recipients, messageId: String(info.messageId) });
+      logger.info({ tenantId: digest.tenantId, digestId, failures: digest.total, recipients: recipients.length }, 'failure digest sent');
+      return 'sent';
+    } catch (error) {
+      await recordDigestAttemptFailed(db, digestId, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  /** Re-schedules digests whose send job was lost (a crash between commit and enqueue) or gave up. */
+  async sweep(): Promise<number> {
+    const overdue = await overdueDigests(this.deps.db, 60_000);
+    for (const digestId of overdue) {
+      const job = await this.deps.queue.getJob(jobIdOf(digestId));
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'failed' && job) await job.retry();
+      else if (state === 'missing' || state === 'completed' || state === 'unknown') {
+        if (job) await job.remove();
+        await this.schedule(digestId, 0);
+      }
+    }
+    return overdue.length;
+  }
+
+  private async schedule(digestId: string, delay: number): Promise<void> {
+    // One send job per digest (the job id): a burst of 50,000 failures schedules one mail.
+    await this.deps.queue.add('digest.send', { digestId } satisfies JobMap['digest.send'], {
+      jobId: jobIdOf(digestId),
+      delay: Math.max(0, delay),
+      attempts: SEND_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.deps.config.retryBaseMs },
+    });
+  }
+}
+
+function jobIdOf(digestId: string): string {
+  return `digest-${digestId}`;
+}

@@ -1,0 +1,72 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
+import { sql } from 'kysely';
+import nodemailer from 'nodemailer';
+import type { NotifierConfig } from '@scimflow/config';
+import { createDatabase, type FailureRecord } from '@scimflow/db';
+import { createRedis, QueueName, type JobMap } from '@scimflow/jobs';
+import { checkReadiness, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
+import { DigestSender } from './digest-sender';
+
+export interface NotifierHandle {
+  readonly healthPort: number;
+  close(): Promise<void>;
+}
+
+type NotifierJob = 'failure.recorded' | 'digest.send' | 'digest.sweep';
+
+/** Consumes failure records, groups them into one digest per tenant and window, and mails each digest once. */
+export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<NotifierHandle> {
+  const db = createDatabase({ url: config.databaseUrl, poolSize: config.db.poolSize, applicationName: 'scimflow-notifier' });
+  const connection = createRedis(config.redisUrl, 'worker', 'scimflow-notifier');
+  const producer = createRedis(config.redisUrl, 'worker', 'scimflow-notifier-producer');
+  const queue = new Queue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
+  const transport = nodemailer.createTransport(config.smtpUrl);
+  const sender = new DigestSender({ db, queue, transport, config, logger });
+  await queue.upsertJobScheduler('digest-sweep', { every: 60_000 }, { name: 'digest.sweep', data: {} });
+
+  const worker = new Worker<JobMap[NotifierJob], unknown, NotifierJob>(
+    QueueName.notifications,
+    async (job: Job<JobMap[NotifierJob], unknown, NotifierJob>) => {
+      switch (job.name) {
+        case 'failure.recorded':
+          return sender.record(job.data as FailureRecord);
+        case 'digest.send':
+          return sender.send((job.data as JobMap['digest.send']).digestId);
+        case 'digest.sweep':
+          return sender.sweep();
+      }
+    },
+    {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: 4,
+      telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  );
+  worker.on('error', (error) => logger.error({ err: error }, 'notifier worker error'));
+  worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, name: job?.name, attempt: job?.attemptsMade, err: error }, 'notification job failed'));
+
+  const health = await startHealthServer(
+    config.healthPort,
+    () => worker.isRunning(),
+    () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => connection.ping() }),
+  );
+  logger.info({ healthPort: portOf(health), windowSeconds: config.windowSeconds }, 'notifier started');
+
+  return {
+    healthPort: portOf(health),
+    async close() {
+      health.close();
+      const graceful = worker.close().then(() => false);
+      const timedOut = await Promise.race([graceful, new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref())]);
+      if (timedOut) await worker.close(true);
+      await queue.close();
+      transport.close();
+      await db.destroy();
+      await Promise.all([connection.quit(), producer.quit()].map((p) => p.catch(() => undefined)));
+    },
+  };
+}
