@@ -107,12 +107,12 @@ export interface LogQuery {
   readonly resourceId?: string;
   /** Newest first: only entries older than this id (the previous page's last). */
   readonly before?: string;
-  /** Oldest first: only entries newer than this id (tailing). */
-  readonly after?: string;
+  /** Oldest first instead (tailing). */
+  readonly oldestFirst?: boolean;
   readonly limit: number;
 }
 
-/** Newest first, or oldest first when tailing with `after`. */
+/** Newest first (or oldest first), by id: uuidv7 ids order by time. */
 export async function searchLog(db: Executor, tenantId: string, query: LogQuery): Promise<LogRow[]> {
   let select = db.selectFrom('provisioning_log').selectAll().where('tenant_id', '=', tenantId);
   if (query.outcome) select = select.where('outcome', '=', query.outcome);
@@ -121,9 +121,8 @@ export async function searchLog(db: Executor, tenantId: string, query: LogQuery)
   if (query.resourceType) select = select.where('resource_type', '=', query.resourceType);
   if (query.resourceId) select = select.where('resource_id', '=', query.resourceId);
   if (query.before) select = select.where('id', '<', query.before);
-  if (query.after) select = select.where('id', '>', query.after);
   return select
-    .orderBy('id', query.after ? 'asc' : 'desc')
+    .orderBy('id', query.oldestFirst ? 'asc' : 'desc')
     .limit(query.limit)
     .execute();
 }
