@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { admin } from '../../support/admin-client';
 import { ProcessStack } from '../../support/process-stack';
 import { waitFor, waitForHttp } from '../../support/processes';
 
@@ -91,5 +92,8 @@ describe('tracing', () => {
     expect(sql.some((text) => /insert into "?users"?/i.test(text))).toBe(true);
     // Tokens never reach span attributes.
     expect(JSON.stringify(receiver.spans)).not.toContain(tenant.token);
+    // The provisioning log line names the same trace, so an admin can jump from the log to Jaeger.
+    const log = await admin(stack.url, 'GET', `/tenants/${tenant.id}/logs`);
+    expect(log.body.items?.[0]).toMatchObject({ resourceName: 'traced@example.com', traceId });
   });
 });

@@ -1,0 +1,113 @@
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import { EventUri } from '@scimflow/jobs';
+import { ProcessStack } from '../../support/process-stack';
+import { waitFor, type ServiceProcess } from '../../support/processes';
+
+let stack: ProcessStack;
+beforeAll(async () => {
+  stack = await ProcessStack.create({ env: { REPLY_TIMEOUT_MS: '3000', OUTBOX_POLL_MS: '200', LOG_LEVEL: 'warn' } });
+  await stack.startIngress();
+  stack.startWorker();
+});
+afterAll(() => stack.stop());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface EventRow {
+  readonly id: string;
+  readonly sequence: string;
+  readonly payload: { sub_id: { uri: string }; events: Record<string, { data?: { Operations: { op: string; value: { value: string }[] }[] } }> };
+}
+
+describe('a worker killed with SIGKILL during a burst of writes', () => {
+  it('loses no acknowledged write, emits exactly one event per change, and publishes no event twice', async () => {
+    const tenant = await stack.createTenant('crash');
+    const group = (await tenant.scim.post('/Groups', { displayName: 'Everyone' })).body.id as string;
+    const createdUsers: string[] = [];
+    const addedMembers: string[] = [];
+    let refused = 0;
+    let running = true;
+
+    const client = async (lane: number) => {
+      for (let n = 0; running; n++) {
+        const created = await tenant.scim.post('/Users', { userName: `u${lane}-${n}@example.com` }).catch(() => undefined);
+        if (created?.status !== 201) {
+          refused++;
+          continue;
+        }
+        const id = created.body.id as string;
+        createdUsers.push(id);
+        if (n % 3 !== 0) continue;
+        const added = await tenant.scim.patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: id }] }]).catch(() => undefined);
+        if (added?.status === 204) addedMembers.push(id);
+        else refused++;
+      }
+    };
+    const burst = Promise.all(Array.from({ length: 12 }, (_, lane) => client(lane)));
+
+    const kills: number[] = [];
+    for (const at of [800, 1600, 2400]) {
+      await sleep(at - (kills.at(-1) ?? 0) - (kills.length > 0 ? 250 : 0));
+      const worker = stack.processes.worker as ServiceProcess;
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      kills.push(at);
+      await sleep(250);
+      stack.startWorker();
+    }
+    await sleep(1500);
+    running = false;
+    await burst;
+    expect(createdUsers.length).toBeGreaterThan(100);
+
+    const { db } = stack.database;
+    await waitFor(async () => Number((await sql<{ n: string }>`select count(*) as n from outbox where relayed_at is null`.execute(db)).rows[0]?.n) === 0, 30_000, 'the relay to catch up');
+
+    // Every acknowledged write is in Postgres.
+    const users = new Set((await sql<{ id: string }>`select id from users where tenant_id = ${tenant.id}`.execute(db)).rows.map((row) => row.id));
+    expect(createdUsers.filter((id) => !users.has(id))).toEqual([]);
+    const members = new Set((await sql<{ user_id: string }>`select user_id from group_members where group_id = ${group}`.execute(db)).rows.map((row) => row.user_id));
+    expect(addedMembers.filter((id) => !members.has(id))).toEqual([]);
+
+    // Exactly one event per committed change, none for anything that didn't commit.
+    const { rows: events } = await sql<EventRow>`select id, sequence, payload from outbox where tenant_id = ${tenant.id} and kind = 'event' order by sequence`.execute(db);
+    const creates = new Map<string, number>();
+    const adds = new Map<string, number>();
+    for (const event of events) {
+      const [uri, body] = Object.entries(event.payload.events)[0] ?? [];
+      if (uri === EventUri.created && event.payload.sub_id.uri.startsWith('/Users/')) {
+        const id = event.payload.sub_id.uri.slice('/Users/'.length);
+        creates.set(id, (creates.get(id) ?? 0) + 1);
+      }
+      if (uri === EventUri.patched) {
+        for (const operation of body?.data?.Operations ?? []) {
+          if (operation.op === 'add') for (const member of operation.value) adds.set(member.value, (adds.get(member.value) ?? 0) + 1);
+        }
+      }
+    }
+    expect([...users].filter((id) => creates.get(id) !== 1)).toEqual([]);
+    expect(creates.size).toBe(users.size);
+    expect([...members].filter((id) => adds.get(id) !== 1)).toEqual([]);
+    expect(adds.size).toBe(members.size);
+    // Sequences: 1..n, no gaps, no repeats.
+    expect(events.map((event) => Number(event.sequence))).toEqual(events.map((_, index) => index + 1));
+
+    // BullMQ's event stream records every job actually added: each event id exactly once.
+    const redis = new Redis(stack.env.REDIS_URL as string);
+    try {
+      const stream = await redis.xrange(`{${stack.env.QUEUE_PREFIX}}:events:events`, '-', '+');
+      const added = new Map<string, number>();
+      for (const [, fields] of stream) {
+        const entry = Object.fromEntries(fields.reduce<[string, string][]>((pairs, value, index) => (index % 2 === 0 ? [...pairs, [value, fields[index + 1] ?? '']] : pairs), []));
+        if (entry.event === 'added') added.set(String(entry.jobId), (added.get(String(entry.jobId)) ?? 0) + 1);
+      }
+      const ids = events.map((event) => event.id);
+      expect(ids.filter((id) => added.get(id) !== 1)).toEqual([]);
+      expect([...added.keys()].filter((id) => !ids.includes(id))).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+    console.log(`crash test: ${createdUsers.length} users and ${addedMembers.length} member adds acknowledged, ${refused} refused (503 while no worker), ${events.length} events, 3 SIGKILLs`);
+  }, 120_000);
+});
