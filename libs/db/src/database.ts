@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Kysely, Transaction } from 'kysely';
 import type { JsonObject, ScimDocument } from '@scimflow/scim';
 
 /** JSONB written as a JSON string (pg would turn a JS array into a Postgres array) and read back parsed. */
@@ -158,3 +158,6 @@ export interface Database {
   notification_digests: NotificationDigestTable;
   notification_failures: NotificationFailureTable;
 }
+
+/** What repositories take: the database, or a transaction on it (Kysely's example app). */
+export type Executor = Kysely<Database> | Transaction<Database>;

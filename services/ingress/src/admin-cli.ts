@@ -57,7 +57,7 @@ async function tail(db: Db, tenantId: string, flags: string[]): Promise<void> {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  await tailLog(db, tenantId, { ...(values.status ? { status: values.status } : {}), lines, follow: values.follow, signal: stop.signal }, (line) => console.log(line));
+  await tailLog(db, tenantId, { ...(values.status ? { status: values.status } : {}), lines, follow: values.follow, signal: stop.signal }, (line) => console.log(line), () => console.error('-- following; Ctrl-C to stop'));
 }
 
 class UsageError extends Error {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { findResource, insertTenant, memberSlice, updateTenant } from '@scimflow/db';
 import type { Command, CommandMap, CommandName, CommandOutcome, ItemResult } from '@scimflow/jobs';
@@ -237,5 +238,40 @@ describe('tenant profiles', () => {
     const [created] = outcomes(await applyCommandBatch(t.db, [command('user.create', { userId, data: { userName: 'newcomer@example.com' } })], later()));
     expect(created).toMatchObject({ ok: true, status: 201, resource: { derived: { groups: [{ value: workspace, display: 'Default workspace', type: 'direct' }] } } });
     expect(await memberIds(workspace)).toEqual([userId]);
+  });
+});
+
+describe('what a batch leaves behind', () => {
+  it('logs every command and emits events only for what committed, in the same transaction', async () => {
+    const [goodId, badId] = [uuidv7(), uuidv7()];
+    const good = command('user.create', { userId: goodId, data: { userName: 'evented@example.com', active: false } });
+    const bad = command('user.create', { userId: badId, data: { userName: 'nul\u0000evented@example.com' } });
+    const results = outcomes(await applyCommandBatch(t.db, [good, bad], later(), { issuer: 'https://scim.test' }));
+    expect(results.map((o) => o.ok)).toEqual([true, false]);
+
+    const { rows: log } = await sql<{ command_id: string; outcome: string; http_status: number; resource_name: string }>`
+      select command_id, outcome, http_status, resource_name from provisioning_log where command_id = any(${[good.id, bad.id]}::uuid[]) order by http_status`.execute(t.db);
+    expect(log).toEqual([
+      { command_id: good.id, outcome: 'success', http_status: 201, resource_name: 'evented@example.com' },
+      { command_id: bad.id, outcome: 'failure', http_status: 400, resource_name: 'nul\uFFFDevented@example.com' },
+    ]);
+    const { rows: outbox } = await sql<{ kind: string; payload: Record<string, unknown> }>`
+      select kind, payload from outbox where payload->>'txn' = any(${[good.id, bad.id]}::text[]) or (kind = 'failure' and payload->>'resourceId' = ${badId}) order by position`.execute(t.db);
+    expect(outbox.map((row) => [row.kind, Object.keys((row.payload.events as object | undefined) ?? {})[0] ?? row.payload.status])).toEqual([
+      ['event', 'urn:ietf:params:scim:event:prov:create:notice'],
+      ['event', 'urn:ietf:params:scim:event:prov:deactivate'],
+      ['failure', 400],
+    ]);
+    expect(outbox[0]?.payload).toMatchObject({ iss: 'https://scim.test', tenant: tenantId, sub_id: { uri: `/Users/${goodId}`, userName: 'evented@example.com' } });
+  });
+
+  it('emits nothing for a replayed command', async () => {
+    const create = command('user.create', { userId: uuidv7(), data: { userName: 'replayed-event@example.com' } });
+    await applyCommandBatch(t.db, [create], later());
+    await applyCommandBatch(t.db, [create], later());
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from outbox where payload->>'txn' = ${create.id}`.execute(t.db);
+    expect(rows[0]?.n).toBe(1);
+    const { rows: log } = await sql<{ n: number }>`select count(*)::int as n from provisioning_log where command_id = ${create.id}`.execute(t.db);
+    expect(log[0]?.n).toBe(1);
   });
 });

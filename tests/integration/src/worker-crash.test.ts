@@ -56,10 +56,11 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
       await sleep(250);
       stack.startWorker();
     }
-    await sleep(1500);
+    // Keep writing after the last restart, so the restarted worker is busy too.
+    const target = createdUsers.length + 100;
+    await waitFor(() => createdUsers.length >= target, 30_000, 'writes after the last restart');
     running = false;
     await burst;
-    expect(createdUsers.length).toBeGreaterThan(100);
 
     const { db } = stack.database;
     await waitFor(async () => Number((await sql<{ n: string }>`select count(*) as n from outbox where relayed_at is null`.execute(db)).rows[0]?.n) === 0, 30_000, 'the relay to catch up');

@@ -1,11 +1,9 @@
-import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
-import type { Database } from '../database';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Database, Executor } from '../database';
 import type { Position } from './cursor';
 import type { Condition } from './filter-sql';
 import type { ResourceSql } from './resource-sql';
 import type { SortSpec } from './sort-sql';
-
-type Executor = Kysely<Database> | Transaction<Database>;
 
 export type PageRequest =
   | { readonly mode: 'index'; readonly offset: number; readonly limit: number }

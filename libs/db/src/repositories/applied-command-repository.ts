@@ -1,8 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { JsonObject } from '@scimflow/scim';
-import type { Database } from '../database';
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import type { Database, Executor } from '../database';
 
 export async function findAppliedOutcomes(db: Executor, commandIds: readonly string[]): Promise<Map<string, JsonObject>> {
   if (commandIds.length === 0) return new Map();

@@ -1,10 +1,8 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { JsonValue } from '@scimflow/scim';
-import type { Database } from '../database';
+import type { Database, Executor } from '../database';
 import type { Condition } from '../query/filter-sql';
 import { MEMBER_DISPLAY, MEMBER_JOINS, MEMBER_TYPE } from '../query/resource-sql';
-
-type Executor = Kysely<Database> | Transaction<Database>;
 
 export type MemberType = 'User' | 'Group';
 

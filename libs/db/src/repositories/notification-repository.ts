@@ -1,8 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { JsonObject } from '@scimflow/scim';
-import type { Database, DigestStatus } from '../database';
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import type { Database, DigestStatus, Executor } from '../database';
 
 export interface OpenDigest {
   readonly digestId: string;

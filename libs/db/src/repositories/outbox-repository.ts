@@ -1,9 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { JsonObject } from '@scimflow/scim';
-import type { Database, OutboxKind } from '../database';
+import type { Database, OutboxKind, Executor } from '../database';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
-
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Postgres channel the relay listens on; a NOTIFY is delivered only when its transaction commits. */
 export const OUTBOX_CHANNEL = 'scimflow_outbox';

@@ -1,10 +1,8 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, LogOutcome, ProvisioningLogTable } from '../database';
+import { sql, type Selectable } from 'kysely';
+import type { Database, LogOutcome, ProvisioningLogTable, Executor } from '../database';
 import type { JsonObject } from '@scimflow/scim';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
 import { insertOutbox, type OutboxEntry } from './outbox-repository';
-
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** One provisioning-log line as written: names and outcome, never a body or a secret. */
 export interface LogEntry {

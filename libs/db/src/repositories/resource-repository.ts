@@ -1,8 +1,6 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { JsonValue, ScimDocument, StoredResource } from '@scimflow/scim';
-import type { Database } from '../database';
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import type { Database, Executor } from '../database';
 
 /** The two resource tables; they share every row operation, only the unique name column differs. */
 export type ResourceTable = 'users' | 'groups';

@@ -1,8 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { JsonObject } from '@scimflow/scim';
-import type { Database } from '../database';
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import type { Database, Executor } from '../database';
 
 /** Postgres channel that carries a tenant id whenever its SCIM token changes. */
 export const TENANT_AUTH_CHANNEL = 'scimflow_tenant_auth';

@@ -1,7 +1,5 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, WebhookTable } from '../database';
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, WebhookTable, Executor } from '../database';
 
 export type WebhookRow = Selectable<WebhookTable>;
 export type WebhookKey = { readonly tenantId: string; readonly id: string };

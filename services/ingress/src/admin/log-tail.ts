@@ -20,7 +20,7 @@ export interface TailOptions {
 const OVERLAP_MS = 10_000;
 
 /** Prints the last `lines` entries, oldest first; with `follow`, keeps printing new ones until aborted. */
-export async function tailLog(db: Db, tenantId: string, options: TailOptions, print: (line: string) => void): Promise<void> {
+export async function tailLog(db: Db, tenantId: string, options: TailOptions, print: (line: string) => void, following?: () => void): Promise<void> {
   const filter = options.status ? { outcome: options.status } : {};
   let since = new Date(Date.now() - OVERLAP_MS);
   // What is already there counts as seen; only the last `lines` of it are printed.
@@ -28,6 +28,7 @@ export async function tailLog(db: Db, tenantId: string, options: TailOptions, pr
   const seen = new Map<string, number>(recent.map((row) => [row.id, row.at.getTime()]));
   const latest = options.lines > 0 ? await searchLog(db, tenantId, { ...filter, limit: options.lines }) : [];
   for (const row of latest.reverse()) print(formatLogLine(row));
+  if (options.follow) following?.();
   while (options.follow && !options.signal?.aborted) {
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
     const rows = await searchLog(db, tenantId, { ...filter, since, oldestFirst: true, limit: 1000 });
