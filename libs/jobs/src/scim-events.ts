@@ -1,17 +1,7 @@
-import { formatVersion, type JsonObject, type ScimDocument } from '@scimflow/scim';
+import { EventUri, formatVersion, type JsonObject, type ScimDocument } from '@scimflow/scim';
 
-/**
- * Membership events, shaped as SCIM Security Event Tokens (RFC 9967 over RFC 8417), sent as
- * plain JSON (unsigned: webhooks carry an HMAC instead). One event URI per token.
- */
-export const EventUri = {
-  created: 'urn:ietf:params:scim:event:prov:create:notice',
-  /** Full mode: `data` is the PatchOp that describes the change (RFC 9967 §2.4.2, Figure 6). */
-  patched: 'urn:ietf:params:scim:event:prov:patch:full',
-  deleted: 'urn:ietf:params:scim:event:prov:delete',
-  activated: 'urn:ietf:params:scim:event:prov:activate',
-  deactivated: 'urn:ietf:params:scim:event:prov:deactivate',
-} as const;
+// Membership events, shaped as SCIM Security Event Tokens (RFC 9967 over RFC 8417), sent as
+// plain JSON (unsigned: webhooks carry an HMAC instead). One event URI (EventUri) per token.
 
 export type ResourceKind = 'User' | 'Group';
 

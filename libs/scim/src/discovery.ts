@@ -1,4 +1,5 @@
 import type { JsonObject } from './constants';
+import { EventUri } from './event-uris';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './query/search-request';
 import type { RequiredAttribute } from './resource/required-attributes';
 import type { AttributeDefinition, SchemaDefinition } from './schema/attribute';
@@ -10,7 +11,7 @@ export const DiscoveryUrn = {
   Schema: 'urn:ietf:params:scim:schemas:core:2.0:Schema',
 } as const;
 
-/** RFC 7643 §5, extended by RFC 9865 §4 (`pagination`). Says exactly what scimflow does. */
+/** RFC 7643 §5, extended by RFC 9865 §4 (`pagination`) and RFC 9967 §4 (`securityEvents`). Says exactly what scimflow does. */
 export function serviceProviderConfig(baseUrl: string): JsonObject {
   return {
     schemas: [DiscoveryUrn.ServiceProviderConfig],
@@ -29,6 +30,8 @@ export function serviceProviderConfig(baseUrl: string): JsonObject {
       defaultPageSize: DEFAULT_PAGE_SIZE,
       maxPageSize: MAX_PAGE_SIZE,
     },
+    // RFC 9967 §4: the events this server generates (delivered by webhook and poll, see README).
+    securityEvents: { asyncRequest: 'none', eventUris: Object.values(EventUri) },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

@@ -21,3 +21,4 @@ export * from './patch/compile-patch';
 export * from './patch/apply-patch';
 export * from './query/search-request';
 export * from './discovery';
+export * from './event-uris';

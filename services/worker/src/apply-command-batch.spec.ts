@@ -6,6 +6,7 @@ import type { Command, CommandMap, CommandName, CommandOutcome, ItemResult } fro
 import { Urn } from '@scimflow/scim';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/test-database';
 import { applyCommandBatch } from './apply-command-batch';
+import { recordUnapplied } from './record-effects';
 
 let t: TestDatabase;
 const tenantId = randomUUID();
@@ -273,5 +274,22 @@ describe('what a batch leaves behind', () => {
     expect(rows[0]?.n).toBe(1);
     const { rows: log } = await sql<{ n: number }>`select count(*)::int as n from provisioning_log where command_id = ${create.id}`.execute(t.db);
     expect(log[0]?.n).toBe(1);
+  });
+});
+
+describe('a batch that failed for good', () => {
+  it('logs its commands that never committed as 503 failures, and only those', async () => {
+    const committed = command('user.create', { userId: uuidv7(), data: { userName: 'made-it@example.com' } });
+    const lost = command('user.create', { userId: uuidv7(), data: { userName: 'never-applied@example.com' } });
+    await applyCommandBatch(t.db, [committed], later());
+    await recordUnapplied(t.db, [committed, lost], { ok: false, error: { status: 503, detail: 'The service could not apply the request; try again later' } });
+    const { rows } = await sql<{ command_id: string; http_status: number }>`
+      select command_id, http_status from provisioning_log where command_id = any(${[committed.id, lost.id]}::uuid[]) order by http_status`.execute(t.db);
+    expect(rows).toEqual([
+      { command_id: committed.id, http_status: 201 },
+      { command_id: lost.id, http_status: 503 },
+    ]);
+    const { rows: failures } = await sql<{ n: number }>`select count(*)::int as n from outbox where kind = 'failure' and payload->>'resourceName' = 'never-applied@example.com'`.execute(t.db);
+    expect(failures[0]?.n).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ describe('discovery endpoints', () => {
       sort: { supported: true },
       etag: { supported: true },
       pagination: { cursor: true, index: true, defaultPaginationMethod: 'index', maxPageSize: 1000 },
+      securityEvents: { asyncRequest: 'none', eventUris: expect.arrayContaining(['urn:ietf:params:scim:event:prov:create:notice', 'urn:ietf:params:scim:event:prov:patch:full']) },
       authenticationSchemes: [{ type: 'oauthbearertoken', primary: true }],
       meta: { resourceType: 'ServiceProviderConfig', location: `${ctx.tenant.scimBaseUrl}/ServiceProviderConfig` },
     });

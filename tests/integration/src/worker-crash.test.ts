@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { EventUri } from '@scimflow/jobs';
+import { EventUri } from '@scimflow/scim';
 import { ProcessStack } from '../../support/process-stack';
 import { waitFor, type ServiceProcess } from '../../support/processes';
 
