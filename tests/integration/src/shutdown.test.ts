@@ -70,7 +70,9 @@ describe('graceful shutdown on SIGTERM', () => {
     await waitFor(async () => {
       const { rows } = await blocker.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()");
       return Number(rows[0]?.n) > 0;
-    }, 10_000, 'the worker to wait on the row lock');
+    }, 20_000, 'the worker to wait on the row lock').catch((error: unknown) => {
+      throw new Error(`${String(error)}\nworker output:\n${worker.output()}`);
+    });
 
     worker.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
