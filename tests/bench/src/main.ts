@@ -1,7 +1,9 @@
 // `npm run bench`: drives scimflow (ingress + worker processes) and a bare Express + pg baseline
 // with autocannon at 64 connections, in one run, and prints each one's figures and the ratios.
 import autocannon, { type Result } from 'autocannon';
+import { Queue } from 'bullmq';
 import pg from 'pg';
+import { QueueName } from '@scimflow/jobs';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
@@ -53,14 +55,23 @@ async function load(url: string, headers: Record<string, string>, request: autoc
 
 type Side = () => Promise<Figures>;
 
-/** ROUNDS runs of each side, alternating which goes first; the median of each figure. */
-async function compare(baseline: Side, scimflow: Side): Promise<{ baseline: Figures; scimflow: Figures }> {
+/**
+ * ROUNDS runs of each side, alternating which goes first; the median of each figure. Before each
+ * run, `settle` waits until scimflow's after-write work (relay, event jobs) is done, so neither
+ * side runs against the other's backlog; what it waited after a scimflow run is its lag.
+ */
+async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>): Promise<{ baseline: Figures; scimflow: Figures; lagMs: number[] }> {
   const runs: { baseline: Figures[]; scimflow: Figures[] } = { baseline: [], scimflow: [] };
+  const lagMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['baseline', 'scimflow'] as const) : (['scimflow', 'baseline'] as const);
-    for (const side of order) runs[side].push(await (side === 'baseline' ? baseline : scimflow)());
+    for (const side of order) {
+      await settle();
+      runs[side].push(await (side === 'baseline' ? baseline : scimflow)());
+      if (side === 'scimflow') lagMs.push(await settle());
+    }
   }
-  return { baseline: median(runs.baseline), scimflow: median(runs.scimflow) };
+  return { baseline: median(runs.baseline), scimflow: median(runs.scimflow), lagMs };
 }
 
 function median(runs: Figures[]): Figures {
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
   const worker = startScript('worker', env);
   const baseline = startScript('bench-baseline', { DATABASE_URL: databaseUrl.href, PORT: String(port + 1), DB_POOL_SIZE: '20' });
   const children = [ingress, worker, baseline];
+  const events = new Queue(QueueName.events, { connection: { url: redisUrl }, prefix: `{${env.QUEUE_PREFIX}}` });
   try {
     await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), waitForHttp(`http://127.0.0.1:${port + 1}/healthz`)]);
     const created = (await (
@@ -136,6 +148,16 @@ async function main(): Promise<void> {
     const basePath = '';
     const baseHeaders = { 'content-type': 'application/scim+json' };
     const scimPids = [ingress.child.pid, worker.child.pid];
+    /** Waits until every committed event is relayed and consumed; returns how long that took. */
+    const settle = async () => {
+      const started = performance.now();
+      for (;;) {
+        const { rows } = await raw.query('select count(*)::int as n from outbox where relayed_at is null');
+        const counts = await events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        if ((rows[0] as { n: number }).n === 0 && Object.values(counts).every((n) => n === 0)) return performance.now() - started;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
 
     console.log(`warming up (${CONNECTIONS} connections)...`);
     await load(baseUrl, baseHeaders, postRequest(basePath, 'warm-b'), [], 3);
@@ -146,6 +168,7 @@ async function main(): Promise<void> {
     const post = await compare(
       () => load(baseUrl, baseHeaders, postRequest(basePath, `base${round++}`), [baseline.child.pid]),
       () => load(scimUrl, scimHeaders, postRequest(scimPath, `scim${round++}`), scimPids),
+      settle,
     );
 
     // Top both stores up to at least GET_USERS users, then look random ones up.
@@ -164,14 +187,17 @@ async function main(): Promise<void> {
     const get = await compare(
       () => load(baseUrl, baseHeaders, getRequest(basePath, baseNames), [baseline.child.pid]),
       () => load(scimUrl, scimHeaders, getRequest(scimPath, scimNames), scimPids),
+      settle,
     );
 
     console.log('large groups: 10,000-member PATCH x3, reads of a 100,000-member group...');
+    await settle();
     const large = await benchLargeGroups({ url: scimUrl, path: scimPath, headers: scimHeaders, tenantId: created.id, ingressPid: ingress.child.pid }, raw);
 
     const idleRss = (rssBytes(ingress.child.pid) + rssBytes(worker.child.pid)) / 1024 / 1024;
     console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} runs of ${DURATION_S}s per figure (RSS: peak)`);
     report('POST /Users', post.baseline, post.scimflow);
+    console.log(`  events relayed and consumed ${post.lagMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' / ')} after each scimflow round ended`);
     report('GET  /Users?filter', get.baseline, get.scimflow);
     reportLargeGroups(large);
     console.log(`\nscimflow RSS after the run (ingress + worker): ${idleRss.toFixed(0)} MB`);
@@ -182,6 +208,7 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     await Promise.all(children.map((child) => stopProcess(child)));
+    await events.close();
     await raw.end();
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);
