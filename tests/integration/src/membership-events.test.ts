@@ -137,6 +137,10 @@ describe('membership events', () => {
       const dead = await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/webhooks/${hook.id}/dead-letters`);
       expect(dead.body.items).toEqual([expect.objectContaining({ sequence: 2, attempts: 3, lastError: 'HTTP 503' })]);
 
+      // Another tenant can't read them.
+      expect((await admin(ctx.stack.url, 'GET', `/tenants/${ctx.tenant.id}/webhooks/${hook.id}/dead-letters`)).status).toBe(404);
+      expect((await admin(ctx.stack.url, 'DELETE', `/tenants/${ctx.tenant.id}/webhooks/${hook.id}`)).status).toBe(404);
+
       expect((await admin(ctx.stack.url, 'DELETE', `/tenants/${tenant.id}/webhooks/${hook.id}`)).status).toBe(204);
       expect((await admin(ctx.stack.url, 'DELETE', `/tenants/${tenant.id}/webhooks/${hook.id}`)).status).toBe(404);
       expect((await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/webhooks`)).body.items).toEqual([]);

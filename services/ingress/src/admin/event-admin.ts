@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { deleteWebhook, eventsAfter, insertWebhook, listDeadLetters, listWebhooks, type Db, type WebhookRow, type WebhookStatus } from '@scimflow/db';
+import { deleteWebhook, eventsAfter, insertWebhook, listDeadLetters, listWebhooks, webhookIdsOfTenant, type Db, type WebhookRow, type WebhookStatus } from '@scimflow/db';
 import { ScimError, type JsonObject } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
@@ -42,6 +42,7 @@ export async function removeWebhook(db: Db, tenantId: string, webhookId: string)
 }
 
 export async function describeDeadLetters(db: Db, tenantId: string, webhookId: string) {
+  if (!(await webhookIdsOfTenant(db, tenantId)).includes(webhookId)) throw ScimError.notFound(`Webhook ${webhookId} not found`);
   const rows = await listDeadLetters(db, { tenantId, id: webhookId }, 1000);
   return { items: rows.map((row) => ({ sequence: Number(row.sequence), eventId: row.event_id, attempts: row.attempts, lastError: row.last_error, deadAt: row.dead_at.toISOString() })) };
 }
