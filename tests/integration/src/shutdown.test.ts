@@ -58,8 +58,12 @@ describe('graceful shutdown on SIGTERM', () => {
     await stack.startIngress();
     const worker = stack.startWorker();
     await waitForHttp(`${stack.url}/readyz`);
+    // A cold worker can take seconds to start (a fresh clone's first run): wait for it, not for a timeout.
+    await waitFor(() => worker.output().includes('worker started'), 30_000, 'the worker to start');
     const tenant = await stack.createTenant('worker-drain');
-    const id = (await tenant.scim.post('/Users', { userName: 'locked@example.com' })).body.id as string;
+    const created = await tenant.scim.post('/Users', { userName: 'locked@example.com' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
 
     // Hold the user's row lock so the worker's job blocks mid-transaction.
     const blocker = new pg.Client({ connectionString: stack.database.url });
@@ -84,7 +88,7 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(response.status).toBe(200);
     expect(response.body.displayName).toBe('Finished');
     expect(await worker.exited).toBe(0);
-  });
+  }, 90_000);
 });
 
 describe('admin CLI', () => {

@@ -6,10 +6,11 @@ import { waitFor, type ServiceProcess } from '../../support/processes';
 
 let stack: ProcessStack;
 beforeAll(async () => {
-  stack = await ProcessStack.create({ env: { REPLY_TIMEOUT_MS: '3000', OUTBOX_POLL_MS: '200', LOG_LEVEL: 'warn' } });
+  stack = await ProcessStack.create({ env: { REPLY_TIMEOUT_MS: '3000', OUTBOX_POLL_MS: '200', LOG_LEVEL: 'info' } });
   await stack.startIngress();
-  stack.startWorker();
-});
+  const worker = stack.startWorker();
+  await waitFor(() => worker.output().includes('worker started'), 30_000, 'the worker to start');
+}, 60_000);
 afterAll(() => stack.stop());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
