@@ -21,6 +21,9 @@ export interface DigestSenderDeps {
 }
 
 export class DigestSender {
+  /** Digests this process already scheduled: a burst of failures adds one send job, not one per failure. */
+  private readonly scheduled = new Set<string>();
+
   constructor(private readonly deps: DigestSenderDeps) {}
 
   /** Files a failure in its tenant's open digest and makes sure that digest's send job exists. */
@@ -33,7 +36,10 @@ export class DigestSender {
       uuidv7(),
       windowSeconds,
     );
+    if (this.scheduled.has(digest.digestId)) return;
     await this.schedule(digest.digestId, digest.dueAt.getTime() - Date.now());
+    if (this.scheduled.size > 10_000) this.scheduled.clear();
+    this.scheduled.add(digest.digestId);
   }
 
   /** Closes the window and mails the digest; a refused send is retried by BullMQ with backoff. */

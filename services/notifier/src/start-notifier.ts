@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import type { NotifierConfig } from '@scimflow/config';
 import { createDatabase, type FailureRecord } from '@scimflow/db';
 import { createRedis, QueueName, type JobMap } from '@scimflow/jobs';
-import { checkReadiness, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
+import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
 import { DigestSender } from './digest-sender';
 
 export interface NotifierHandle {
@@ -60,9 +60,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
     healthPort: portOf(health),
     async close() {
       health.close();
-      const graceful = worker.close().then(() => false);
-      const timedOut = await Promise.race([graceful, new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref())]);
-      if (timedOut) await worker.close(true);
+      await closeConsumers([worker], config.shutdownTimeoutMs);
       await queue.close();
       transport.close();
       await db.destroy();

@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { insertOutbox, insertTenant, sequencePending } from '@scimflow/db';
 import { QueueName, type JobMap, type RecordedEvent } from '@scimflow/jobs';
 import { createLogger } from '@scimflow/telemetry';
+import { addedJobIds } from '../../../tests/support/bullmq-events';
 import { createTestDatabase, testEnvironment, type TestDatabase } from '../../../tests/support/test-database';
 import { OutboxRelay } from './outbox-relay';
 
@@ -45,18 +46,7 @@ async function write(count: number): Promise<string[]> {
   return ids;
 }
 
-/** How often BullMQ's event stream says each job was added (and duplicated). */
-async function streamCounts(): Promise<{ added: Map<string, number>; duplicated: number }> {
-  const added = new Map<string, number>();
-  let duplicated = 0;
-  for (const [, fields] of await redis.xrange(`${prefix}:events:events`, '-', '+')) {
-    const event = fields[fields.indexOf('event') + 1];
-    const jobId = fields[fields.indexOf('jobId') + 1] as string;
-    if (event === 'added') added.set(jobId, (added.get(jobId) ?? 0) + 1);
-    if (event === 'duplicated') duplicated++;
-  }
-  return { added, duplicated };
-}
+const streamCounts = () => addedJobIds(redis, prefix, QueueName.events);
 
 async function settle(relay: OutboxRelay): Promise<void> {
   for (let i = 0; i < 100; i++) {

@@ -12,8 +12,6 @@ export interface CommandEffect {
   readonly before?: StoredResource;
 }
 
-const OPERATION: Record<string, string> = { create: 'create', replace: 'replace', patch: 'patch', delete: 'delete' };
-
 function describe(command: Command, outcome: CommandOutcome, before?: StoredResource) {
   const [kind, verb] = command.name.split('.') as [string, string];
   const resourceType = kind === 'user' ? 'User' : 'Group';
@@ -23,7 +21,8 @@ function describe(command: Command, outcome: CommandOutcome, before?: StoredReso
   const externalId = doc?.externalId;
   const resourceId = 'userId' in command.data ? command.data.userId : command.data.groupId;
   return {
-    operation: OPERATION[verb] ?? verb,
+    // The command's verb is the log's operation: create, replace, patch, delete.
+    operation: verb,
     resourceType,
     resourceId,
     ...(typeof name === 'string' ? { resourceName: name } : {}),

@@ -4,7 +4,7 @@ import type { WorkerConfig } from '@scimflow/config';
 import { createDatabase } from '@scimflow/db';
 import { createRedis, QueueName, type CommandBatchResult, type CommandOutcome, type JobMap, type JobName } from '@scimflow/jobs';
 import { sql } from 'kysely';
-import { checkReadiness, endSpan, portOf, startHealthServer, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
+import { checkReadiness, closeConsumers, endSpan, portOf, startHealthServer, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
 import { applyCommandBatch } from './apply-command-batch';
 
 import { runMaintenance, scheduleMaintenance, type MaintenanceJob } from './maintenance';
@@ -92,14 +92,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     healthPort: portOf(health),
     async close() {
       health.close();
-      const graceful = Promise.all([worker.close(), maintenance.close(), events.close()]);
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
-      ]);
-      if (timedOut) {
+      if (await closeConsumers([worker, maintenance, events], config.shutdownTimeoutMs)) {
         logger.warn('shutdown timeout reached; unfinished jobs will be retried by another worker');
-        await Promise.all([worker.close(true), maintenance.close(true), events.close(true)]);
       }
       await maintenanceQueue.close();
       await db.destroy();

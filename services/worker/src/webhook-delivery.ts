@@ -18,6 +18,9 @@ import type { Logger } from '@scimflow/telemetry';
 
 const PAGE = 100;
 
+/** How a delivery run ended: `delivered` is the endpoint's sequence when it did. */
+type RunOutcome = { readonly stopped: boolean; readonly delivered: number };
+
 export interface WebhookDeliveryDeps {
   readonly db: Db;
   readonly retries: Queue<JobMap['webhook.retry']>;
@@ -55,28 +58,28 @@ export class WebhookDelivery {
     for (let retry = dueRetry; ; retry = false) {
       const hook = await acquireWebhookLease(this.deps.db, key, this.deps.owner, leaseMs, retry);
       if (!hook) return;
-      let backingOff = false;
+      let outcome: RunOutcome;
       try {
-        backingOff = await this.run(key, hook.url, hook.secret, Number(hook.delivered_sequence), hook.attempts, leaseMs);
+        outcome = await this.run(key, hook.url, hook.secret, Number(hook.delivered_sequence), hook.attempts, leaseMs);
       } finally {
         await releaseWebhookLease(this.deps.db, key, this.deps.owner);
       }
-      if (backingOff) return;
-      const [pending] = await eventsAfter(this.deps.db, key.tenantId, Number(hook.delivered_sequence), 1);
+      if (outcome.stopped) return;
+      const [pending] = await eventsAfter(this.deps.db, key.tenantId, outcome.delivered, 1);
       if (!pending) return;
     }
   }
 
-  /** Returns true when the endpoint is now backing off. */
-  private async run(key: WebhookKey, url: string, secret: string, delivered: number, attempts: number, leaseMs: number): Promise<boolean> {
+  /** Delivers until nothing is pending, or stops (backing off, or the lease was lost). */
+  private async run(key: WebhookKey, url: string, secret: string, delivered: number, attempts: number, leaseMs: number): Promise<RunOutcome> {
     const { db, owner, config } = this.deps;
     for (;;) {
       const events = await eventsAfter(db, key.tenantId, delivered, PAGE);
-      if (events.length === 0) return false;
+      if (events.length === 0) return { stopped: false, delivered };
       for (const event of events) {
         const error = await this.post(url, secret, event);
         if (error === undefined) {
-          if (!(await recordWebhookDelivered(db, key, owner, event.sequence, leaseMs))) return true;
+          if (!(await recordWebhookDelivered(db, key, owner, event.sequence, leaseMs))) return { stopped: true, delivered };
         } else if (attempts + 1 >= config.maxAttempts) {
           this.deps.logger.warn({ webhookId: key.id, sequence: event.sequence, attempts: attempts + 1, error }, 'webhook event dead-lettered');
           await deadLetterWebhookEvent(db, key, owner, { sequence: event.sequence, eventId: String(event.payload.jti), attempts: attempts + 1, error });
@@ -84,7 +87,7 @@ export class WebhookDelivery {
           const delay = Math.min(config.retryBaseMs * 2 ** attempts, config.retryMaxMs);
           await recordWebhookAttemptFailed(db, key, owner, error, new Date(Date.now() + delay));
           await this.deps.retries.add('webhook.retry', { tenantId: key.tenantId, webhookId: key.id }, { delay });
-          return true;
+          return { stopped: true, delivered };
         }
         attempts = 0;
         delivered = event.sequence;

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { EventUri } from '@scimflow/scim';
+import { QueueName } from '@scimflow/jobs';
+import { addedJobIds } from '../../support/bullmq-events';
 import { ProcessStack } from '../../support/process-stack';
 import { waitFor, type ServiceProcess } from '../../support/processes';
 
@@ -98,12 +100,7 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
     // BullMQ's event stream records every job actually added: each event id exactly once.
     const redis = new Redis(stack.env.REDIS_URL as string);
     try {
-      const stream = await redis.xrange(`{${stack.env.QUEUE_PREFIX}}:events:events`, '-', '+');
-      const added = new Map<string, number>();
-      for (const [, fields] of stream) {
-        const entry = Object.fromEntries(fields.reduce<[string, string][]>((pairs, value, index) => (index % 2 === 0 ? [...pairs, [value, fields[index + 1] ?? '']] : pairs), []));
-        if (entry.event === 'added') added.set(String(entry.jobId), (added.get(String(entry.jobId)) ?? 0) + 1);
-      }
+      const { added } = await addedJobIds(redis, `{${stack.env.QUEUE_PREFIX}}`, QueueName.events);
       const ids = events.map((event) => event.id);
       expect(ids.filter((id) => added.get(id) !== 1)).toEqual([]);
       expect([...added.keys()].filter((id) => !ids.includes(id))).toEqual([]);

@@ -37,33 +37,7 @@ function tenantNotFound(id: string): ScimError {
 export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: string; tokens: TenantTokenCache }): Router {
   const router = Router();
   router.use(adminAuth(deps.adminToken));
-
-  router.post('/tenants', async (req, res) => {
-    const { name } = parseOrBadRequest(createTenantBody, req.body);
-    const tenant = await createTenant(deps.db, name, deps.publicUrl);
-    res.status(201).location(`/admin/tenants/${tenant.id}`).json(tenant);
-  });
-
-  router.get('/tenants/:id', async (req, res) => {
-    const tenant = isUuid(req.params.id) ? await describeTenant(deps.db, req.params.id, deps.publicUrl) : undefined;
-    if (!tenant) throw tenantNotFound(req.params.id);
-    res.json(tenant);
-  });
-
-  router.patch('/tenants/:id', async (req, res) => {
-    const tenant = isUuid(req.params.id) ? await updateTenantSettings(deps.db, req.params.id, req.body, deps.publicUrl) : undefined;
-    if (!tenant) throw tenantNotFound(req.params.id);
-    res.json(tenant);
-  });
-
-  router.post('/tenants/:id/token', async (req, res) => {
-    const rotated = isUuid(req.params.id) ? await rotateTenantToken(deps.db, req.params.id) : undefined;
-    if (!rotated) throw tenantNotFound(req.params.id);
-    // Other instances hear the NOTIFY; this one must not answer even one more request with the old token.
-    deps.tokens.evict(req.params.id);
-    res.json(rotated);
-  });
-
+  /** Route ids that aren't uuids can't exist: 404 without a query (and never a failed ::uuid cast). */
   const tenantId = (req: Request) => {
     if (!isUuid(req.params.id as string)) throw tenantNotFound(String(req.params.id));
     return req.params.id as string;
@@ -72,6 +46,32 @@ export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: strin
     if (!isUuid(req.params.webhookId as string)) throw ScimError.notFound(`Webhook ${String(req.params.webhookId)} not found`);
     return req.params.webhookId as string;
   };
+
+  router.post('/tenants', async (req, res) => {
+    const { name } = parseOrBadRequest(createTenantBody, req.body);
+    const tenant = await createTenant(deps.db, name, deps.publicUrl);
+    res.status(201).location(`/admin/tenants/${tenant.id}`).json(tenant);
+  });
+
+  router.get('/tenants/:id', async (req, res) => {
+    const tenant = await describeTenant(deps.db, tenantId(req), deps.publicUrl);
+    if (!tenant) throw tenantNotFound(req.params.id);
+    res.json(tenant);
+  });
+
+  router.patch('/tenants/:id', async (req, res) => {
+    const tenant = await updateTenantSettings(deps.db, tenantId(req), req.body, deps.publicUrl);
+    if (!tenant) throw tenantNotFound(req.params.id);
+    res.json(tenant);
+  });
+
+  router.post('/tenants/:id/token', async (req, res) => {
+    const rotated = await rotateTenantToken(deps.db, tenantId(req));
+    if (!rotated) throw tenantNotFound(req.params.id);
+    // Other instances hear the NOTIFY; this one must not answer even one more request with the old token.
+    deps.tokens.evict(req.params.id);
+    res.json(rotated);
+  });
 
   router.post('/tenants/:id/webhooks', async (req, res) => {
     const webhook = await createWebhook(deps.db, tenantId(req), req.body);
