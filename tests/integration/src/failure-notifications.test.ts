@@ -66,6 +66,8 @@ describe('failure notifications', () => {
     await waitFor(() => sink.messages.length === 2, 20_000, 'the second digest');
     expect(sink.refused).toBe(1);
     expect(sink.messages[1]?.subject).toBe('[scimflow] 1 provisioning failure for notified');
+    // The notifier records the send once the SMTP server has answered, a moment after the sink has the mail.
+    await waitFor(async () => (await digests(tenantId))[0]?.status === 'sent', 5_000, 'the digest to be recorded as sent');
     const recorded = await digests(tenantId);
     expect(recorded[0]).toMatchObject({ status: 'sent', failures: 1, attempts: 1, lastError: expect.stringContaining('451') });
     const [second, first] = recorded as { windowStart: string; sentAt: string }[];
