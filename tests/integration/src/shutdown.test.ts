@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { QueueName, type JobMap } from '@scimflow/jobs';
 import { ProcessStack } from '../../support/process-stack';
@@ -71,19 +72,13 @@ describe('graceful shutdown on SIGTERM', () => {
     await blocker.query('begin');
     await blocker.query('select 1 from users where id = $1 for update', [id]);
     const patched = tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', path: 'displayName', value: 'Finished' }]);
+    // Polled from outside the blocker's transaction: inside it, pg_stat_activity is a snapshot
+    // taken at the first read and never shows the worker arriving later.
     await waitFor(async () => {
-      const { rows } = await blocker.query<{ n: string }>("select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()");
-      return Number(rows[0]?.n) > 0;
-    }, 20_000, 'the worker to wait on the row lock').catch(async (error: unknown) => {
-      const { rows } = await blocker.query("select application_name, state, wait_event_type, wait_event, left(query, 120) as query from pg_stat_activity where datname = current_database()");
-      const port = /"healthPort":(\d+)/.exec(worker.output())?.[1];
-      const health = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), (e: unknown) => String(e));
-      const connection = new Redis(testEnvironment().redisUrl);
-      const queue = new Queue(QueueName.commands, { connection, prefix: `{${stack.env.QUEUE_PREFIX}}` });
-      const counts = await queue.getJobCounts();
-      await queue.close();
-      connection.disconnect();
-      throw new Error(`${String(error)}\nhealth: ${health}\ncommands: ${JSON.stringify(counts)}\nsessions: ${JSON.stringify(rows)}\nworker output:\n${worker.output()}`);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(stack.database.db);
+      return (rows[0]?.n ?? 0) > 0;
+    }, 20_000, 'the worker to wait on the row lock').catch((error: unknown) => {
+      throw new Error(`${String(error)}\nworker output:\n${worker.output()}`);
     });
 
     worker.child.kill('SIGTERM');
