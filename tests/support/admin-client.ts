@@ -10,7 +10,10 @@ export interface AdminResponse {
 export async function admin(baseUrl: string, method: string, path: string, body?: unknown): Promise<AdminResponse> {
   const response = await fetch(`${baseUrl}/admin${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

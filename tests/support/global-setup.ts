@@ -25,7 +25,11 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const db = createDatabase({ url: databaseUrlFor(services.databaseUrl, template), poolSize: 1, applicationName: 'scimflow-test-setup' });
+  const db = createDatabase({
+    url: databaseUrlFor(services.databaseUrl, template),
+    poolSize: 1,
+    applicationName: 'scimflow-test-setup',
+  });
   try {
     await migrateToLatest(db);
   } finally {

@@ -8,7 +8,9 @@ export default async function globalTeardown(): Promise<void> {
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
     try {
-      const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [`scimflow\\_%\\_${runId}%`]);
+      const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [
+        `scimflow\\_%\\_${runId}%`,
+      ]);
       for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
     } finally {
       await admin.end();

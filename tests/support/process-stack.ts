@@ -34,7 +34,11 @@ export class ProcessStack {
   }
 
   async startIngress(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const ingress = startScript('ingress', { ...this.env, OTEL_SERVICE_NAME: 'scimflow-ingress', ...env }, { preload: this.preload });
+    const ingress = startScript(
+      'ingress',
+      { ...this.env, OTEL_SERVICE_NAME: 'scimflow-ingress', ...env },
+      { preload: this.preload },
+    );
     this.processes.ingress = ingress;
     await waitForHttp(`${this.url}/healthz`).catch((error: unknown) => {
       throw new Error(`ingress did not start: ${String(error)}\n${ingress.output()}`);
@@ -43,7 +47,11 @@ export class ProcessStack {
   }
 
   startWorker(env: Record<string, string> = {}): ServiceProcess {
-    const worker = startScript('worker', { ...this.env, OTEL_SERVICE_NAME: 'scimflow-worker', ...env }, { preload: this.preload });
+    const worker = startScript(
+      'worker',
+      { ...this.env, OTEL_SERVICE_NAME: 'scimflow-worker', ...env },
+      { preload: this.preload },
+    );
     this.processes.worker = worker;
     return worker;
   }

@@ -24,8 +24,16 @@ export interface ServiceProcess {
 }
 
 /** Starts a built entry point (dist/<name>.js) as its own process, optionally with OpenTelemetry preloaded. */
-export function startScript(name: string, env: Record<string, string | undefined>, options: { preload?: boolean; args?: string[] } = {}): ServiceProcess {
-  const args = [...(options.preload ? ['--require', path.join(distDir, 'instrument.js')] : []), path.join(distDir, `${name}.js`), ...(options.args ?? [])];
+export function startScript(
+  name: string,
+  env: Record<string, string | undefined>,
+  options: { preload?: boolean; args?: string[] } = {},
+): ServiceProcess {
+  const args = [
+    ...(options.preload ? ['--require', path.join(distDir, 'instrument.js')] : []),
+    path.join(distDir, `${name}.js`),
+    ...(options.args ?? []),
+  ];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -34,7 +42,11 @@ export function startScript(name: string, env: Record<string, string | undefined
   return { child, output: () => output, exited };
 }
 
-export async function stopProcess(service: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+export async function stopProcess(
+  service: ServiceProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 15_000,
+): Promise<number | null> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return service.child.exitCode;
   service.child.kill(signal);
   const timer = setTimeout(() => service.child.kill('SIGKILL'), timeoutMs);
@@ -58,7 +70,11 @@ export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void
 }
 
 /** Waits until `predicate` holds, checking every 50 ms. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -80,7 +96,10 @@ export function rssBytes(pid: number | undefined): number {
 export function sampleRss(pids: (number | undefined)[]): () => number {
   let peak = 0;
   const timer = setInterval(() => {
-    peak = Math.max(peak, pids.reduce<number>((sum, pid) => sum + rssBytes(pid), 0));
+    peak = Math.max(
+      peak,
+      pids.reduce<number>((sum, pid) => sum + rssBytes(pid), 0),
+    );
   }, 200);
   return () => {
     clearInterval(timer);

@@ -30,14 +30,24 @@ export class ScimClient {
   }
 
   patch(path: string, operations: unknown[], headers: Record<string, string> = {}): Promise<ScimResponse> {
-    return this.request('PATCH', path, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations }, headers);
+    return this.request(
+      'PATCH',
+      path,
+      { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations },
+      headers,
+    );
   }
 
   delete(path: string, headers: Record<string, string> = {}): Promise<ScimResponse> {
     return this.request('DELETE', path, undefined, headers);
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ScimResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ScimResponse> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {

@@ -17,11 +17,16 @@ export async function startTestServices(): Promise<TestServices> {
   try {
     await getContainerRuntimeClient();
   } catch {
-    throw new Error('No Docker engine answers and DATABASE_URL / REDIS_URL are not both set: the integration suites need real Postgres and Redis.');
+    throw new Error(
+      'No Docker engine answers and DATABASE_URL / REDIS_URL are not both set: the integration suites need real Postgres and Redis.',
+    );
   }
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const { RedisContainer } = await import('@testcontainers/redis');
-  const [postgres, redis] = await Promise.all([new PostgreSqlContainer('postgres:17-alpine').start(), new RedisContainer('redis:7-alpine').start()]);
+  const [postgres, redis] = await Promise.all([
+    new PostgreSqlContainer('postgres:17-alpine').start(),
+    new RedisContainer('redis:7-alpine').start(),
+  ]);
   return {
     databaseUrl: postgres.getConnectionUri(),
     redisUrl: redis.getConnectionUrl(),

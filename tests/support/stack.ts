@@ -86,7 +86,10 @@ export class Stack {
   /** The notifier, sending to `SMTP_URL` (an SmtpSink's url). */
   async startNotifier(env: Env): Promise<NotifierHandle> {
     const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test-notifier' });
-    const notifier = await startNotifier(loadConfig({ ...this.env, NOTIFIER_HEALTH_PORT: '0', ...env }, 'notifier'), logger);
+    const notifier = await startNotifier(
+      loadConfig({ ...this.env, NOTIFIER_HEALTH_PORT: '0', ...env }, 'notifier'),
+      logger,
+    );
     this.workers.push(notifier);
     return notifier;
   }
@@ -132,7 +135,10 @@ async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
  * Registers beforeAll/afterAll hooks that start a stack (and one tenant) for a test file, and
  * returns accessors for them.
  */
-export function useStack(options: StackOptions & { tenant?: string } = {}): { readonly stack: Stack; readonly tenant: Tenant } {
+export function useStack(options: StackOptions & { tenant?: string } = {}): {
+  readonly stack: Stack;
+  readonly tenant: Tenant;
+} {
   let stack: Stack | undefined;
   let tenant: Tenant | undefined;
   beforeAll(async () => {

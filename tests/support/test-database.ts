@@ -9,8 +9,14 @@ export function databaseUrlFor(serverUrl: string, database: string): string {
 }
 
 export function testEnvironment(): { serverUrl: string; redisUrl: string; template: string; runId: string } {
-  const { SCIMFLOW_TEST_SERVER_URL: serverUrl, SCIMFLOW_TEST_REDIS_URL: redisUrl, SCIMFLOW_TEST_TEMPLATE: template, SCIMFLOW_TEST_RUN: runId } = process.env;
-  if (!serverUrl || !redisUrl || !template || !runId) throw new Error('tests/support/global-setup.ts did not run for this jest project');
+  const {
+    SCIMFLOW_TEST_SERVER_URL: serverUrl,
+    SCIMFLOW_TEST_REDIS_URL: redisUrl,
+    SCIMFLOW_TEST_TEMPLATE: template,
+    SCIMFLOW_TEST_RUN: runId,
+  } = process.env;
+  if (!serverUrl || !redisUrl || !template || !runId)
+    throw new Error('tests/support/global-setup.ts did not run for this jest project');
   return { serverUrl, redisUrl, template, runId };
 }
 

@@ -41,23 +41,56 @@ describe('loadConfig', () => {
   });
 
   it('asks the worker only for what the worker uses', () => {
-    const config = loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, WORKER_CONCURRENCY: '32' }, 'worker');
+    const config = loadConfig(
+      { DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, WORKER_CONCURRENCY: '32' },
+      'worker',
+    );
     expect(config.concurrency).toBe(32);
     expect(() => loadConfig({ DATABASE_URL: valid.DATABASE_URL }, 'worker')).toThrow(/REDIS_URL/);
   });
 
-  it("gives the worker its event and webhook settings, with defaults", () => {
-    const config = loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, PUBLIC_URL: 'https://scim.example.com', WEBHOOK_MAX_ATTEMPTS: '3' }, 'worker');
-    expect(config).toMatchObject({ publicUrl: 'https://scim.example.com', outboxPollMs: 1_000, webhooks: { timeoutMs: 10_000, maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 3_600_000 } });
-    expect(loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL }, 'worker').publicUrl).toBe('http://localhost:8080');
+  it('gives the worker its event and webhook settings, with defaults', () => {
+    const config = loadConfig(
+      {
+        DATABASE_URL: valid.DATABASE_URL,
+        REDIS_URL: valid.REDIS_URL,
+        PUBLIC_URL: 'https://scim.example.com',
+        WEBHOOK_MAX_ATTEMPTS: '3',
+      },
+      'worker',
+    );
+    expect(config).toMatchObject({
+      publicUrl: 'https://scim.example.com',
+      outboxPollMs: 1_000,
+      webhooks: { timeoutMs: 10_000, maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 3_600_000 },
+    });
+    expect(loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL }, 'worker').publicUrl).toBe(
+      'http://localhost:8080',
+    );
   });
 
   it('needs an SMTP URL for the notifier and reports its bad variables together', () => {
-    const config = loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, SMTP_URL: 'smtp://mailpit:1025' }, 'notifier');
-    expect(config).toMatchObject({ smtpUrl: 'smtp://mailpit:1025', windowSeconds: 900, from: 'scimflow <scimflow@localhost>', healthPort: 8082 });
-    expect(() => loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, SMTP_URL: 'http://mail', NOTIFY_WINDOW_SECONDS: '0' }, 'notifier')).toThrow(
-      /SMTP_URL[\s\S]*NOTIFY_WINDOW_SECONDS/,
+    const config = loadConfig(
+      { DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, SMTP_URL: 'smtp://mailpit:1025' },
+      'notifier',
     );
+    expect(config).toMatchObject({
+      smtpUrl: 'smtp://mailpit:1025',
+      windowSeconds: 900,
+      from: 'scimflow <scimflow@localhost>',
+      healthPort: 8082,
+    });
+    expect(() =>
+      loadConfig(
+        {
+          DATABASE_URL: valid.DATABASE_URL,
+          REDIS_URL: valid.REDIS_URL,
+          SMTP_URL: 'http://mail',
+          NOTIFY_WINDOW_SECONDS: '0',
+        },
+        'notifier',
+      ),
+    ).toThrow(/SMTP_URL[\s\S]*NOTIFY_WINDOW_SECONDS/);
   });
 
   it('returns a frozen object', () => {

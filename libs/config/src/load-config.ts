@@ -102,7 +102,10 @@ const base = {
 
 const queue = {
   REDIS_URL: urlWithScheme(['redis:', 'rediss:']),
-  QUEUE_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _').default('scimflow'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _')
+    .default('scimflow'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
 };
 
@@ -178,7 +181,8 @@ export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
     },
   };
   const port = v.PORT as number | undefined;
-  const publicUrlOf = () => ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port ?? 8080}`).replace(/\/+$/, '');
+  const publicUrlOf = () =>
+    ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port ?? 8080}`).replace(/\/+$/, '');
   if (role === 'migrate') return deepFreeze(common);
   if (role === 'admin') return deepFreeze<AdminConfig>({ ...common, role, publicUrl: publicUrlOf() });
 

@@ -17,11 +17,13 @@ export function isDataException(error: unknown): boolean {
 }
 
 export function pgErrorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
   return undefined;
 }
 
 export function pgConstraint(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'constraint' in error && typeof error.constraint === 'string') return error.constraint;
+  if (typeof error === 'object' && error !== null && 'constraint' in error && typeof error.constraint === 'string')
+    return error.constraint;
   return undefined;
 }

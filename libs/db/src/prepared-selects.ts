@@ -15,7 +15,13 @@ export function prepareSelects(pool: pg.Pool, maxStatements = 200): void {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     const patched = (...args: unknown[]): unknown => {
       const [text, values] = args;
-      if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0 && SELECT.test(text)) {
+      if (
+        args.length === 2 &&
+        typeof text === 'string' &&
+        Array.isArray(values) &&
+        values.length > 0 &&
+        SELECT.test(text)
+      ) {
         let name = names.get(text);
         if (name === undefined && names.size < maxStatements) {
           name = `scimflow_${names.size + 1}`;

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { GroupResource, parseRequiredAttribute, UserResource, type RequiredAttribute, type ResourceType } from '@scimflow/scim';
+import {
+  GroupResource,
+  parseRequiredAttribute,
+  UserResource,
+  type RequiredAttribute,
+  type ResourceType,
+} from '@scimflow/scim';
 
 /**
  * Per-tenant provisioning profile (the app mappings of Twingate, Tailscale, Connecter):
@@ -18,7 +24,12 @@ export const tenantSettingsSchema = z
     /** Who gets the failure digest (Entra's "Notification Email"). */
     notificationEmails: z.array(z.email().max(254)).min(1).max(20).optional(),
     /** Overrides NOTIFY_WINDOW_SECONDS: at most one digest per this many seconds. */
-    notifyWindowSeconds: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+    notifyWindowSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
     /** How long the provisioning log and the event log are kept (default 30 days). */
     logRetentionDays: z.number().int().min(1).max(3650).optional(),
   })

@@ -34,7 +34,11 @@ export interface CommandMap {
   'user.delete': Precondition & { readonly userId: string };
   /** `data` never holds members: they are rows, sent as `members`. */
   'group.create': { readonly groupId: string; readonly data: ScimDocument; readonly members: readonly MemberInput[] };
-  'group.replace': Precondition & { readonly groupId: string; readonly data: ScimDocument; readonly members: readonly MemberInput[] };
+  'group.replace': Precondition & {
+    readonly groupId: string;
+    readonly data: ScimDocument;
+    readonly members: readonly MemberInput[];
+  };
   'group.patch': Precondition & { readonly groupId: string; readonly operations: readonly PatchOperation[] };
   'group.delete': Precondition & { readonly groupId: string };
 }

@@ -5,7 +5,8 @@ import type { MemberInput } from './job-map';
 export function memberInputs(value: JsonValue | undefined | readonly JsonValue[]): MemberInput[] {
   const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
   return items.map((item) => {
-    if (!isJsonObject(item) || typeof item.value !== 'string') throw ScimError.badRequest('invalidValue', "Each member needs a 'value' (the member's id)");
+    if (!isJsonObject(item) || typeof item.value !== 'string')
+      throw ScimError.badRequest('invalidValue', "Each member needs a 'value' (the member's id)");
     return typeof item.type === 'string' ? { value: item.value, type: item.type } : { value: item.value };
   });
 }

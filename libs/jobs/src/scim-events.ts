@@ -64,7 +64,15 @@ export function subjectOf(ref: ResourceRef): SubjectId {
 }
 
 function event(source: EventSource, ref: ResourceRef, uri: string, payload: JsonObject): RecordedEvent {
-  return { jti: source.newId(), iss: source.issuer, iat: Math.floor(source.now / 1000), txn: source.txn, tenant: source.tenantId, sub_id: subjectOf(ref), events: { [uri]: payload } };
+  return {
+    jti: source.newId(),
+    iss: source.issuer,
+    iat: Math.floor(source.now / 1000),
+    txn: source.txn,
+    tenant: source.tenantId,
+    sub_id: subjectOf(ref),
+    events: { [uri]: payload },
+  };
 }
 
 /** A user or group was created: the notice lists the attributes it was created with. */
@@ -88,7 +96,12 @@ function patchEvent(source: EventSource, group: ResourceRef, version: number, op
   });
 }
 
-export function renamedEvent(source: EventSource, group: ResourceRef, version: number, displayName: string): RecordedEvent {
+export function renamedEvent(
+  source: EventSource,
+  group: ResourceRef,
+  version: number,
+  displayName: string,
+): RecordedEvent {
   return patchEvent(source, group, version, [{ op: 'replace', path: 'displayName', value: displayName }]);
 }
 
@@ -102,7 +115,9 @@ export function membershipEvents(
 ): RecordedEvent[] {
   const events: RecordedEvent[] = [];
   for (let start = 0; start < members.length; start += MEMBERS_PER_EVENT) {
-    const value = members.slice(start, start + MEMBERS_PER_EVENT).map((member) => ({ value: member.id, type: member.type, $ref: `/${PATH[member.type]}/${member.id}` }));
+    const value = members
+      .slice(start, start + MEMBERS_PER_EVENT)
+      .map((member) => ({ value: member.id, type: member.type, $ref: `/${PATH[member.type]}/${member.id}` }));
     events.push(patchEvent(source, group, version, [{ op, path: 'members', value }]));
   }
   return events;

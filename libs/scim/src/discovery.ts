@@ -53,22 +53,34 @@ export function resourceTypeDocument(resource: ResourceType, baseUrl: string): J
     endpoint: resource.endpoint,
     description: resource.schema.description,
     schema: resource.schema.id,
-    schemaExtensions: resource.extensions.map((extension) => ({ schema: extension.schema.id, required: extension.required })),
+    schemaExtensions: resource.extensions.map((extension) => ({
+      schema: extension.schema.id,
+      required: extension.required,
+    })),
     meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/${resource.name}` },
   };
 }
 
 /** Every schema a resource type uses, with the tenant's own required attributes marked required. */
-export function schemaDocuments(baseUrl: string, required: (resource: ResourceType) => readonly RequiredAttribute[] = () => []): JsonObject[] {
+export function schemaDocuments(
+  baseUrl: string,
+  required: (resource: ResourceType) => readonly RequiredAttribute[] = () => [],
+): JsonObject[] {
   return resourceTypes.flatMap((resource) => {
     const requiredHere = required(resource);
     return [resource.schema, ...resource.extensions.map((extension) => extension.schema)].map((schema) =>
-      schemaDocument(schema, baseUrl, (attr) => requiredHere.some((r) => r.attr.name === attr.name && (r.namespace ?? resource.schema.id) === schema.id)),
+      schemaDocument(schema, baseUrl, (attr) =>
+        requiredHere.some((r) => r.attr.name === attr.name && (r.namespace ?? resource.schema.id) === schema.id),
+      ),
     );
   });
 }
 
-function schemaDocument(schema: SchemaDefinition, baseUrl: string, requiredByTenant: (attr: AttributeDefinition) => boolean): JsonObject {
+function schemaDocument(
+  schema: SchemaDefinition,
+  baseUrl: string,
+  requiredByTenant: (attr: AttributeDefinition) => boolean,
+): JsonObject {
   return {
     schemas: [DiscoveryUrn.Schema],
     id: schema.id,
@@ -96,4 +108,3 @@ function attributeDocument(attr: AttributeDefinition, requiredByTenant = false):
   if (attr.subAttributes) doc.subAttributes = attr.subAttributes.map((sub) => attributeDocument(sub));
   return doc;
 }
-

@@ -54,7 +54,9 @@ export class ScimError extends Error {
   }
 
   toData(): ScimErrorData {
-    return this.scimType ? { status: this.status, scimType: this.scimType, detail: this.detail } : { status: this.status, detail: this.detail };
+    return this.scimType
+      ? { status: this.status, scimType: this.scimType, detail: this.detail }
+      : { status: this.status, detail: this.detail };
   }
 
   toBody(): ScimErrorBody {

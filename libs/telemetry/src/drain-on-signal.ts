@@ -32,9 +32,15 @@ export function runMain(main: () => Promise<void>): void {
  * Closes BullMQ consumers gracefully (running jobs finish), or by force once `timeoutMs` passed:
  * unfinished jobs then go back to another worker. Returns whether it had to force.
  */
-export async function closeConsumers(consumers: readonly { close(force?: boolean): Promise<void> }[], timeoutMs: number): Promise<boolean> {
+export async function closeConsumers(
+  consumers: readonly { close(force?: boolean): Promise<void> }[],
+  timeoutMs: number,
+): Promise<boolean> {
   const graceful = Promise.all(consumers.map((consumer) => consumer.close())).then(() => false);
-  const timedOut = await Promise.race([graceful, new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref())]);
+  const timedOut = await Promise.race([
+    graceful,
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+  ]);
   if (timedOut) await Promise.all(consumers.map((consumer) => consumer.close(true)));
   return timedOut;
 }

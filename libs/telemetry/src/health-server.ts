@@ -7,15 +7,21 @@ import type { ReadinessReport } from './readiness';
  * Worker and notifier have no API, but orchestrators need to know it lives (`/healthz`: the BullMQ worker
  * is running) and can work (`/readyz`: Postgres and Redis answer). Plain node:http, no framework.
  */
-export async function startHealthServer(port: number, live: () => boolean, readiness: () => Promise<ReadinessReport>): Promise<Server> {
+export async function startHealthServer(
+  port: number,
+  live: () => boolean,
+  readiness: () => Promise<ReadinessReport>,
+): Promise<Server> {
   const server = createServer((req, res) => {
-    const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const send = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.url === '/healthz') {
       const ok = live();
       send(ok ? 200 : 503, { status: ok ? 'ok' : 'stopped' });
     } else if (req.url === '/readyz') {
       readiness().then(
-        (report) => send(report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'unavailable', ...report.checks }),
+        (report) =>
+          send(report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'unavailable', ...report.checks }),
         () => send(503, { status: 'unavailable' }),
       );
     } else {

@@ -11,7 +11,14 @@ describe('createLogger', () => {
       },
     });
     const logger = createLogger({ level: 'info', service: 'test' }, sink);
-    logger.info({ req: { headers: { authorization: 'Bearer sf_secret_token' } }, token: 'sf_other', body: { password: 'hunter2' } }, 'request');
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer sf_secret_token' } },
+        token: 'sf_other',
+        body: { password: 'hunter2' },
+      },
+      'request',
+    );
     const out = lines.join('');
     expect(out).toContain('[redacted]');
     expect(out).not.toContain('sf_secret_token');

@@ -8,11 +8,16 @@ export interface ReadinessReport {
 const CHECK_TIMEOUT_MS = 1_500;
 
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref())]);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref()),
+  ]);
 }
 
 /** Runs named dependency checks in parallel, each bounded in time; ready when all are up. */
-export async function checkReadiness(checks: Readonly<Record<string, () => Promise<unknown>>>): Promise<ReadinessReport> {
+export async function checkReadiness(
+  checks: Readonly<Record<string, () => Promise<unknown>>>,
+): Promise<ReadinessReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       const status: CheckStatus = await withTimeout(check()).then(

@@ -14,7 +14,11 @@ export function currentTraceparent(): string | undefined {
  * share one job span (and its SQL spans); this gives each request its own span for the work,
  * linked to that shared job span.
  */
-export function startSpanFromTraceparent(name: string, traceparent: string | undefined, attributes: Record<string, string>): Span {
+export function startSpanFromTraceparent(
+  name: string,
+  traceparent: string | undefined,
+  attributes: Record<string, string>,
+): Span {
   const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
   const shared = trace.getActiveSpan()?.spanContext();
   return tracer.startSpan(name, { attributes, links: shared ? [{ context: shared }] : [] }, parent);

@@ -48,7 +48,11 @@ async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> 
 async function tail(db: Db, tenantId: string, flags: string[]): Promise<void> {
   const { values } = parseArgs({
     args: flags,
-    options: { status: { type: 'string' }, lines: { type: 'string', short: 'n', default: '20' }, follow: { type: 'boolean', short: 'f', default: false } },
+    options: {
+      status: { type: 'string' },
+      lines: { type: 'string', short: 'n', default: '20' },
+      follow: { type: 'boolean', short: 'f', default: false },
+    },
   });
   const lines = Number(values.lines);
   if (values.status !== undefined && values.status !== 'failure' && values.status !== 'success') throw new UsageError();
@@ -57,7 +61,13 @@ async function tail(db: Db, tenantId: string, flags: string[]): Promise<void> {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  await tailLog(db, tenantId, { ...(values.status ? { status: values.status } : {}), lines, follow: values.follow, signal: stop.signal }, (line) => console.log(line), () => console.error('-- following; Ctrl-C to stop'));
+  await tailLog(
+    db,
+    tenantId,
+    { ...(values.status ? { status: values.status } : {}), lines, follow: values.follow, signal: stop.signal },
+    (line) => console.log(line),
+    () => console.error('-- following; Ctrl-C to stop'),
+  );
 }
 
 class UsageError extends Error {

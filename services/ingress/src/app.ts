@@ -40,9 +40,25 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use('/admin', adminRouter({ db: deps.db, adminToken: deps.config.adminToken, publicUrl: deps.config.publicUrl, tokens: deps.tokens }));
+  app.use(
+    '/admin',
+    adminRouter({
+      db: deps.db,
+      adminToken: deps.config.adminToken,
+      publicUrl: deps.config.publicUrl,
+      tokens: deps.tokens,
+    }),
+  );
 
-  app.use(scimRouter({ db: deps.db, bus: deps.bus, publicUrl: deps.config.publicUrl, tokens: deps.tokens, logger: deps.logger }));
+  app.use(
+    scimRouter({
+      db: deps.db,
+      bus: deps.bus,
+      publicUrl: deps.config.publicUrl,
+      tokens: deps.tokens,
+      logger: deps.logger,
+    }),
+  );
 
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -90,13 +90,23 @@ export class CommandBus {
 
   async send<N extends CommandName>(name: N, tenantId: string, data: CommandMap[N]): Promise<CommandOutcome> {
     const traceparent = currentTraceparent();
-    const command = { id: uuidv7(), name, tenantId, data, receivedAt: Date.now(), ...(traceparent ? { traceparent } : {}) } as Command;
+    const command = {
+      id: uuidv7(),
+      name,
+      tenantId,
+      data,
+      receivedAt: Date.now(),
+      ...(traceparent ? { traceparent } : {}),
+    } as Command;
     const deadline = Date.now() + this.options.replyTimeoutMs;
     this.deadlines.set(command.id, deadline);
     let timer: NodeJS.Timeout | undefined;
     // Bounds the wait even while the command is still queued behind busy batches.
     const expiry = new Promise<CommandOutcome>((resolve) => {
-      timer = setTimeout(() => resolve(unavailable('No worker answered in time; the request was not applied. Try again')), this.options.replyTimeoutMs + 50);
+      timer = setTimeout(
+        () => resolve(unavailable('No worker answered in time; the request was not applied. Try again')),
+        this.options.replyTimeoutMs + 50,
+      );
     });
     try {
       const outcome = await Promise.race([this.batcher.submit(command), expiry]);
@@ -122,21 +132,30 @@ export class CommandBus {
   private async dispatch(commands: readonly Command[]): Promise<ItemResult<CommandOutcome>[]> {
     const now = Date.now();
     const deadline = Math.min(...commands.map((command) => this.deadlines.get(command.id) ?? now));
-    if (deadline <= now) return commands.map(() => ({ value: unavailable('The request waited too long for the queue; it was not applied') }));
+    if (deadline <= now)
+      return commands.map(() => ({
+        value: unavailable('The request waited too long for the queue; it was not applied'),
+      }));
     const jobId = uuidv7();
     const outcomes = new Promise<readonly CommandOutcome[]>((resolve) => {
       this.jobs.set(jobId, { resolve, deadline, nextPollAt: now + FIRST_POLL_MS, pollDelay: FIRST_POLL_MS });
     });
     const data: JobMap['commands.apply'] = { replyTo: this.channel, deadline, commands };
     try {
-      await this.options.queue.add('commands.apply', data, { jobId, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
+      await this.options.queue.add('commands.apply', data, {
+        jobId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 200 },
+      });
     } catch (error) {
       this.jobs.delete(jobId);
       this.options.logger.warn({ err: error, commands: commands.length }, 'could not enqueue commands');
       return commands.map(() => ({ value: unavailable('The provisioning queue is unavailable; try again shortly') }));
     }
     const result = await outcomes;
-    return commands.map((_, index) => ({ value: result[index] ?? unavailable('The service is shutting down; try again') }));
+    return commands.map((_, index) => ({
+      value: result[index] ?? unavailable('The service is shutting down; try again'),
+    }));
   }
 
   private onReply(message: string): void {

@@ -21,7 +21,11 @@ export interface IngressHandle {
 }
 
 export async function startIngress(config: IngressConfig, logger: Logger): Promise<IngressHandle> {
-  const db = createDatabase({ url: config.databaseUrl, poolSize: config.db.poolSize, applicationName: 'scimflow-ingress' });
+  const db = createDatabase({
+    url: config.databaseUrl,
+    poolSize: config.db.poolSize,
+    applicationName: 'scimflow-ingress',
+  });
   const producer = createRedis(config.redisUrl, 'producer', 'scimflow-ingress');
   const subscriber = createRedis(config.redisUrl, 'subscriber', 'scimflow-ingress-replies');
   const queue = new Queue(QueueName.commands, {
@@ -50,7 +54,14 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const tokens = new TenantTokenCache(db, config.databaseUrl, logger);
   await tokens.start();
 
-  const app = createApp({ config, db, bus, tokens, readiness: () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => producer.ping() }), logger });
+  const app = createApp({
+    config,
+    db,
+    bus,
+    tokens,
+    readiness: () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => producer.ping() }),
+    logger,
+  });
   const server = createServer(app);
   server.listen(config.port);
   await once(server, 'listening');

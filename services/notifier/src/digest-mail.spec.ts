@@ -14,9 +14,32 @@ const digest = (overrides: Partial<DigestContent> = {}): DigestContent => ({
     { status: 400, scimType: 'invalidValue', count: 1 },
   ],
   first: [
-    { at: '2026-11-23T10:00:01.000Z', operation: 'create', resourceType: 'User', resourceName: 'alice@example.com', status: 409, scimType: 'uniqueness', detail: "userName 'alice@example.com' is already in use" },
-    { at: '2026-11-23T10:00:02.000Z', operation: 'patch', resourceType: 'Group', resourceId: 'g-1', status: 400, scimType: 'invalidValue', detail: 'No such member' },
-    { at: '2026-11-23T10:00:03.000Z', operation: 'create', resourceType: 'User', resourceName: 'bob@example.com', status: 409, scimType: 'uniqueness' },
+    {
+      at: '2026-11-23T10:00:01.000Z',
+      operation: 'create',
+      resourceType: 'User',
+      resourceName: 'alice@example.com',
+      status: 409,
+      scimType: 'uniqueness',
+      detail: "userName 'alice@example.com' is already in use",
+    },
+    {
+      at: '2026-11-23T10:00:02.000Z',
+      operation: 'patch',
+      resourceType: 'Group',
+      resourceId: 'g-1',
+      status: 400,
+      scimType: 'invalidValue',
+      detail: 'No such member',
+    },
+    {
+      at: '2026-11-23T10:00:03.000Z',
+      operation: 'create',
+      resourceType: 'User',
+      resourceName: 'bob@example.com',
+      status: 409,
+      scimType: 'uniqueness',
+    },
   ],
   ...overrides,
 });
@@ -28,20 +51,29 @@ describe('composeDigest', () => {
     expect(mail.text).toContain('could not apply 3 provisioning requests for tenant "Acme"');
     expect(mail.text).toContain('between 2026-11-23 10:00:00 UTC and 2026-11-23 10:15:00 UTC');
     expect(mail.text).toContain('  2 x 409 uniqueness\n  1 x 400 invalidValue');
-    expect(mail.text).toContain("  - 10:00:01 create User alice@example.com: 409 uniqueness (userName 'alice@example.com' is already in use)");
+    expect(mail.text).toContain(
+      "  - 10:00:01 create User alice@example.com: 409 uniqueness (userName 'alice@example.com' is already in use)",
+    );
     expect(mail.text).toContain('  - 10:00:02 patch Group g-1: 400 invalidValue (No such member)');
-    expect(mail.text).toContain('GET https://scim.example.com/admin/tenants/9b3e0c2a-1d7f-4a8e-9c1b-2f4d6e8a0b1c/logs?status=failure&since=2026-11-23T10%3A00%3A00.000Z');
+    expect(mail.text).toContain(
+      'GET https://scim.example.com/admin/tenants/9b3e0c2a-1d7f-4a8e-9c1b-2f4d6e8a0b1c/logs?status=failure&since=2026-11-23T10%3A00%3A00.000Z',
+    );
     expect(mail.text).not.toContain('more');
   });
 
   it('counts what it does not list', () => {
-    const mail = composeDigest(digest({ total: 50_000, first: digest().first.slice(0, 2) }), 'https://scim.example.com');
+    const mail = composeDigest(
+      digest({ total: 50_000, first: digest().first.slice(0, 2) }),
+      'https://scim.example.com',
+    );
     expect(mail.subject).toBe('[scimflow] 50000 provisioning failures for Acme');
     expect(mail.text).toContain('The first 2:');
     expect(mail.text).toContain('... and 49998 more');
   });
 
   it('speaks of one failure in the singular', () => {
-    expect(composeDigest(digest({ total: 1, first: digest().first.slice(0, 1) }), 'http://x').subject).toBe('[scimflow] 1 provisioning failure for Acme');
+    expect(composeDigest(digest({ total: 1, first: digest().first.slice(0, 1) }), 'http://x').subject).toBe(
+      '[scimflow] 1 provisioning failure for Acme',
+    );
   });
 });

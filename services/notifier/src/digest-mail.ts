@@ -9,7 +9,9 @@ const time = (date: Date) => `${date.toISOString().slice(0, 19).replace('T', ' '
 
 function failureLine(failure: Record<string, unknown>): string {
   const at = typeof failure.at === 'string' ? failure.at.slice(11, 19) : '';
-  const what = [failure.operation, failure.resourceType, failure.resourceName ?? failure.resourceId].filter((part) => typeof part === 'string').join(' ');
+  const what = [failure.operation, failure.resourceType, failure.resourceName ?? failure.resourceId]
+    .filter((part) => typeof part === 'string')
+    .join(' ');
   const kind = [failure.status, failure.scimType].filter((part) => part !== undefined).join(' ');
   return `  - ${at} ${what}: ${kind}${typeof failure.detail === 'string' ? ` (${failure.detail})` : ''}`;
 }
@@ -42,5 +44,8 @@ export function composeDigest(digest: DigestContent, publicUrl: string): DigestM
     '',
     `You get at most one such mail per window. Change the recipients with PATCH ${publicUrl}/admin/tenants/${digest.tenantId} {"notificationEmails": [...]}.`,
   ];
-  return { subject: `[scimflow] ${digest.total} provisioning ${digest.total === 1 ? 'failure' : 'failures'} for ${digest.tenantName}`, text: `${lines.join('\n')}\n` };
+  return {
+    subject: `[scimflow] ${digest.total} provisioning ${digest.total === 1 ? 'failure' : 'failures'} for ${digest.tenantName}`,
+    text: `${lines.join('\n')}\n`,
+  };
 }

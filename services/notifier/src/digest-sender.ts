@@ -1,7 +1,16 @@
 import type { Queue } from 'bullmq';
 import type { Transporter } from 'nodemailer';
 import { v7 as uuidv7 } from 'uuid';
-import { closeDigest, findTenantSettings, finishDigest, overdueDigests, recordDigestAttemptFailed, recordNotificationFailure, type Db, type FailureRecord } from '@scimflow/db';
+import {
+  closeDigest,
+  findTenantSettings,
+  finishDigest,
+  overdueDigests,
+  recordDigestAttemptFailed,
+  recordNotificationFailure,
+  type Db,
+  type FailureRecord,
+} from '@scimflow/db';
 import type { JobMap } from '@scimflow/jobs';
 import type { JsonObject } from '@scimflow/scim';
 import type { NotifierConfig } from '@scimflow/config';
@@ -29,10 +38,16 @@ export class DigestSender {
   /** Files a failure in its tenant's open digest and makes sure that digest's send job exists. */
   async record(failure: FailureRecord): Promise<void> {
     const settings = (await findTenantSettings(this.deps.db, [failure.tenantId])).get(failure.tenantId);
-    const windowSeconds = typeof settings?.notifyWindowSeconds === 'number' ? settings.notifyWindowSeconds : this.deps.config.windowSeconds;
+    const windowSeconds =
+      typeof settings?.notifyWindowSeconds === 'number' ? settings.notifyWindowSeconds : this.deps.config.windowSeconds;
     const digest = await recordNotificationFailure(
       this.deps.db,
-      { id: failure.id, tenantId: failure.tenantId, at: new Date(failure.at), payload: failure as unknown as JsonObject },
+      {
+        id: failure.id,
+        tenantId: failure.tenantId,
+        at: new Date(failure.at),
+        payload: failure as unknown as JsonObject,
+      },
       uuidv7(),
       windowSeconds,
     );
@@ -47,16 +62,26 @@ export class DigestSender {
     const { db, transport, config, logger } = this.deps;
     const digest = await closeDigest(db, digestId, LISTED);
     if (!digest) return 'already sent';
-    const recipients = Array.isArray(digest.settings.notificationEmails) ? digest.settings.notificationEmails.filter((e): e is string => typeof e === 'string') : [];
+    const recipients = Array.isArray(digest.settings.notificationEmails)
+      ? digest.settings.notificationEmails.filter((e): e is string => typeof e === 'string')
+      : [];
     if (recipients.length === 0) {
       await finishDigest(db, digestId, { status: 'skipped' });
       return 'no recipients';
     }
     const mail = composeDigest(digest, config.publicUrl);
     try {
-      const info = await transport.sendMail({ from: config.from, to: recipients, subject: mail.subject, text: mail.text });
+      const info = await transport.sendMail({
+        from: config.from,
+        to: recipients,
+        subject: mail.subject,
+        text: mail.text,
+      });
       await finishDigest(db, digestId, { status: 'sent', recipients, messageId: String(info.messageId) });
-      logger.info({ tenantId: digest.tenantId, digestId, failures: digest.total, recipients: recipients.length }, 'failure digest sent');
+      logger.info(
+        { tenantId: digest.tenantId, digestId, failures: digest.total, recipients: recipients.length },
+        'failure digest sent',
+      );
       return 'sent';
     } catch (error) {
       await recordDigestAttemptFailed(db, digestId, error instanceof Error ? error.message : String(error));

@@ -17,7 +17,11 @@ type NotifierJob = 'failure.recorded' | 'digest.send' | 'digest.sweep';
 
 /** Consumes failure records, groups them into one digest per tenant and window, and mails each digest once. */
 export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<NotifierHandle> {
-  const db = createDatabase({ url: config.databaseUrl, poolSize: config.db.poolSize, applicationName: 'scimflow-notifier' });
+  const db = createDatabase({
+    url: config.databaseUrl,
+    poolSize: config.db.poolSize,
+    applicationName: 'scimflow-notifier',
+  });
   const connection = createRedis(config.redisUrl, 'worker', 'scimflow-notifier');
   const producer = createRedis(config.redisUrl, 'worker', 'scimflow-notifier-producer');
   const queue = new Queue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
@@ -47,7 +51,9 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
     },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'notifier worker error'));
-  worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, name: job?.name, attempt: job?.attemptsMade, err: error }, 'notification job failed'));
+  worker.on('failed', (job, error) =>
+    logger.warn({ jobId: job?.id, name: job?.name, attempt: job?.attemptsMade, err: error }, 'notification job failed'),
+  );
 
   const health = await startHealthServer(
     config.healthPort,

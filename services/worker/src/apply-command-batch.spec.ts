@@ -31,17 +31,29 @@ function outcomes(results: ItemResult<CommandOutcome>[]): CommandOutcome[] {
 
 async function createUser(userName: string, extra: Record<string, unknown> = {}): Promise<string> {
   const userId = uuidv7();
-  const [outcome] = outcomes(await applyCommandBatch(t.db, [command('user.create', { userId, data: { userName, ...extra } })], later()));
+  const [outcome] = outcomes(
+    await applyCommandBatch(t.db, [command('user.create', { userId, data: { userName, ...extra } })], later()),
+  );
   expect(outcome).toMatchObject({ ok: true, status: 201 });
   return userId;
 }
 
 const patchOp = (op: 'add' | 'replace' | 'remove', path: string | undefined, value?: unknown) =>
-  ({ op, ...(path ? { path } : {}), ...(value === undefined ? {} : { value }) }) as CommandMap['user.patch']['operations'][number];
+  ({
+    op,
+    ...(path ? { path } : {}),
+    ...(value === undefined ? {} : { value }),
+  }) as CommandMap['user.patch']['operations'][number];
 
 async function createGroup(displayName: string, members: string[] = []): Promise<string> {
   const groupId = uuidv7();
-  const [outcome] = outcomes(await applyCommandBatch(t.db, [command('group.create', { groupId, data: { displayName }, members: members.map((value) => ({ value })) })], later()));
+  const [outcome] = outcomes(
+    await applyCommandBatch(
+      t.db,
+      [command('group.create', { groupId, data: { displayName }, members: members.map((value) => ({ value })) })],
+      later(),
+    ),
+  );
   expect(outcome).toMatchObject({ ok: true, status: 201 });
   return groupId;
 }
@@ -70,12 +82,18 @@ describe('applyCommandBatch', () => {
     );
     expect(results.map((o) => (o.ok ? o.status : o.error.status))).toEqual([201, 409, 200, 400, 412, 404]);
     expect(results[1]).toMatchObject({ ok: false, error: { scimType: 'uniqueness' } });
-    expect(await findResource(t.db, 'users', { tenantId, id: existing })).toMatchObject({ version: 2, data: { displayName: 'Existing' } });
+    expect(await findResource(t.db, 'users', { tenantId, id: existing })).toMatchObject({
+      version: 2,
+      data: { displayName: 'Existing' },
+    });
   });
 
   it('applies a command once however often its job runs', async () => {
     const userId = await createUser('replayed@example.com');
-    const patch = command('user.patch', { userId, operations: [patchOp('add', 'emails', [{ type: 'work', value: 'a@example.com' }])] });
+    const patch = command('user.patch', {
+      userId,
+      operations: [patchOp('add', 'emails', [{ type: 'work', value: 'a@example.com' }])],
+    });
     const first = outcomes(await applyCommandBatch(t.db, [patch], later()));
     const second = outcomes(await applyCommandBatch(t.db, [patch], later()));
     expect(first[0]).toMatchObject({ ok: true, status: 200, resource: { version: 2 } });
@@ -83,14 +101,23 @@ describe('applyCommandBatch', () => {
     expect((await findResource(t.db, 'users', { tenantId, id: userId }))?.version).toBe(2);
 
     const create = command('user.create', { userId: uuidv7(), data: { userName: 'created-once@example.com' } });
-    const again = outcomes(await applyCommandBatch(t.db, [create, command('user.create', { userId: uuidv7(), data: { userName: 'other@example.com' } })], later()));
+    const again = outcomes(
+      await applyCommandBatch(
+        t.db,
+        [create, command('user.create', { userId: uuidv7(), data: { userName: 'other@example.com' } })],
+        later(),
+      ),
+    );
     expect(again[0]).toMatchObject({ ok: true, status: 201 });
     expect(outcomes(await applyCommandBatch(t.db, [create], later()))[0]).toMatchObject({ ok: true, status: 201 });
   });
 
   it('drops commands whose deadline passed, without recording them', async () => {
     const expired = command('user.create', { userId: uuidv7(), data: { userName: 'too-late@example.com' } });
-    expect(outcomes(await applyCommandBatch(t.db, [expired], Date.now() - 1))[0]).toMatchObject({ ok: false, error: { status: 503 } });
+    expect(outcomes(await applyCommandBatch(t.db, [expired], Date.now() - 1))[0]).toMatchObject({
+      ok: false,
+      error: { status: 503 },
+    });
     expect(outcomes(await applyCommandBatch(t.db, [expired], later()))[0]).toMatchObject({ ok: true, status: 201 });
   });
 
@@ -98,15 +125,30 @@ describe('applyCommandBatch', () => {
     const x = await createUser('race-x@example.com');
     const y = await createUser('race-y@example.com');
     const bystander = await createUser('bystander@example.com');
-    const rename = (userId: string) => command('user.patch', { userId, operations: [patchOp('replace', 'userName', 'taken@example.com')] });
+    const rename = (userId: string) =>
+      command('user.patch', { userId, operations: [patchOp('replace', 'userName', 'taken@example.com')] });
     const [left, right] = await Promise.all([
-      applyCommandBatch(t.db, [rename(x), command('user.patch', { userId: bystander, operations: [patchOp('replace', 'title', 'Left')] })], later()),
-      applyCommandBatch(t.db, [rename(y), command('user.patch', { userId: bystander, operations: [patchOp('replace', 'nickName', 'Right')] })], later()),
+      applyCommandBatch(
+        t.db,
+        [rename(x), command('user.patch', { userId: bystander, operations: [patchOp('replace', 'title', 'Left')] })],
+        later(),
+      ),
+      applyCommandBatch(
+        t.db,
+        [
+          rename(y),
+          command('user.patch', { userId: bystander, operations: [patchOp('replace', 'nickName', 'Right')] }),
+        ],
+        later(),
+      ),
     ]);
     const renames = [outcomes(left)[0], outcomes(right)[0]];
     expect(renames.filter((o) => o?.ok)).toHaveLength(1);
     expect(renames.filter((o) => !o?.ok && o?.error.scimType === 'uniqueness')).toHaveLength(1);
-    expect((await findResource(t.db, 'users', { tenantId, id: bystander }))?.data).toMatchObject({ title: 'Left', nickName: 'Right' });
+    expect((await findResource(t.db, 'users', { tenantId, id: bystander }))?.data).toMatchObject({
+      title: 'Left',
+      nickName: 'Right',
+    });
   });
 
   it('answers a value Postgres refuses with 400 for that command, not a retry', async () => {
@@ -130,7 +172,15 @@ describe('applyCommandBatch', () => {
       ['emails[type eq "work"].value', 'busy@example.com'],
       [`${Urn.EnterpriseUser}:department`, 'R&D'],
     ];
-    const results = await Promise.all(changes.map(([path, value]) => applyCommandBatch(t.db, [command('user.patch', { userId, operations: [patchOp('replace', path, value)] })], later())));
+    const results = await Promise.all(
+      changes.map(([path, value]) =>
+        applyCommandBatch(
+          t.db,
+          [command('user.patch', { userId, operations: [patchOp('replace', path, value)] })],
+          later(),
+        ),
+      ),
+    );
     expect(results.map((r) => outcomes(r)[0]?.ok)).toEqual(changes.map(() => true));
     const stored = await findResource(t.db, 'users', { tenantId, id: userId });
     expect(stored?.version).toBe(1 + changes.length);
@@ -154,9 +204,21 @@ describe('groups', () => {
       await applyCommandBatch(
         t.db,
         [
-          command('group.create', { groupId: uuidv7(), data: { displayName: 'Broken' }, members: [{ value: alice }, { value: uuidv7() }, { value: 'not-an-id' }] }),
-          command('group.create', { groupId: uuidv7(), data: { displayName: 'Typed wrong' }, members: [{ value: alice, type: 'Group' }] }),
-          command('group.create', { groupId: uuidv7(), data: { displayName: 'Fine' }, members: [{ value: alice, type: 'User' }] }),
+          command('group.create', {
+            groupId: uuidv7(),
+            data: { displayName: 'Broken' },
+            members: [{ value: alice }, { value: uuidv7() }, { value: 'not-an-id' }],
+          }),
+          command('group.create', {
+            groupId: uuidv7(),
+            data: { displayName: 'Typed wrong' },
+            members: [{ value: alice, type: 'Group' }],
+          }),
+          command('group.create', {
+            groupId: uuidv7(),
+            data: { displayName: 'Fine' },
+            members: [{ value: alice, type: 'User' }],
+          }),
         ],
         later(),
       ),
@@ -167,20 +229,37 @@ describe('groups', () => {
   });
 
   it('adds, removes and replaces members as deltas, with one new version per command', async () => {
-    const [a, b, c] = [await createUser('delta-a@example.com'), await createUser('delta-b@example.com'), await createUser('delta-c@example.com')];
+    const [a, b, c] = [
+      await createUser('delta-a@example.com'),
+      await createUser('delta-b@example.com'),
+      await createUser('delta-c@example.com'),
+    ];
     const groupId = await createGroup('Deltas', [a]);
-    const patch = (...operations: ReturnType<typeof patchOp>[]) => applyCommandBatch(t.db, [command('group.patch', { groupId, operations })], later());
-    expect(outcomes(await patch(patchOp('add', 'members', [{ value: b }, { value: a }]))).at(0)).toMatchObject({ ok: true, resource: { version: 2 } });
+    const patch = (...operations: ReturnType<typeof patchOp>[]) =>
+      applyCommandBatch(t.db, [command('group.patch', { groupId, operations })], later());
+    expect(outcomes(await patch(patchOp('add', 'members', [{ value: b }, { value: a }]))).at(0)).toMatchObject({
+      ok: true,
+      resource: { version: 2 },
+    });
     expect(await memberIds(groupId)).toEqual([a, b].sort());
     await patch(patchOp('remove', 'members', [{ value: a }]), patchOp('add', 'members', [{ value: c }]));
     expect(await memberIds(groupId)).toEqual([b, c].sort());
     await patch(patchOp('remove', `members[value eq "${b}"]`));
     expect(await memberIds(groupId)).toEqual([c]);
-    await patch(patchOp('replace', 'members', [{ value: a }, { value: b }]), patchOp('replace', 'displayName', 'Renamed'));
+    await patch(
+      patchOp('replace', 'members', [{ value: a }, { value: b }]),
+      patchOp('replace', 'displayName', 'Renamed'),
+    );
     expect(await memberIds(groupId)).toEqual([a, b].sort());
-    expect(await findResource(t.db, 'groups', { tenantId, id: groupId })).toMatchObject({ version: 5, data: { displayName: 'Renamed' } });
+    expect(await findResource(t.db, 'groups', { tenantId, id: groupId })).toMatchObject({
+      version: 5,
+      data: { displayName: 'Renamed' },
+    });
     // Adding members that are already there changes nothing, version included.
-    expect(outcomes(await patch(patchOp('add', 'members', [{ value: a }]))).at(0)).toMatchObject({ ok: true, resource: { version: 5 } });
+    expect(outcomes(await patch(patchOp('add', 'members', [{ value: a }]))).at(0)).toMatchObject({
+      ok: true,
+      resource: { version: 5 },
+    });
     const missing = outcomes(await patch(patchOp('add', 'members', [{ value: c }, { value: uuidv7() }])));
     expect(missing[0]).toMatchObject({ ok: false, error: { status: 400, scimType: 'invalidValue' } });
     expect(await memberIds(groupId)).toEqual([a, b].sort());
@@ -189,7 +268,15 @@ describe('groups', () => {
   it('loses none of 20 concurrent member additions to one group', async () => {
     const groupId = await createGroup('Crowded');
     const members = await Promise.all(Array.from({ length: 20 }, (_, n) => createUser(`crowd-${n}@example.com`)));
-    const results = await Promise.all(members.map((value) => applyCommandBatch(t.db, [command('group.patch', { groupId, operations: [patchOp('add', 'members', [{ value }])] })], later())));
+    const results = await Promise.all(
+      members.map((value) =>
+        applyCommandBatch(
+          t.db,
+          [command('group.patch', { groupId, operations: [patchOp('add', 'members', [{ value }])] })],
+          later(),
+        ),
+      ),
+    );
     expect(results.map((r) => outcomes(r)[0]?.ok)).toEqual(members.map(() => true));
     expect(await memberIds(groupId)).toEqual([...members].sort());
     expect((await findResource(t.db, 'groups', { tenantId, id: groupId }))?.version).toBe(21);
@@ -213,22 +300,39 @@ describe('tenant profiles', () => {
   afterEach(() => updateTenant(t.db, tenantId, { settings: {} }));
 
   it('enforces required attributes on create, replace and patch, inside the transaction', async () => {
-    await updateTenant(t.db, tenantId, { settings: { requiredAttributes: { User: ['externalId', 'emails[type eq "work"].value'], Group: ['externalId'] } } });
+    await updateTenant(t.db, tenantId, {
+      settings: { requiredAttributes: { User: ['externalId', 'emails[type eq "work"].value'], Group: ['externalId'] } },
+    });
     const missing = outcomes(
       await applyCommandBatch(
         t.db,
         [
           command('user.create', { userId: uuidv7(), data: { userName: 'incomplete@example.com', externalId: 'x' } }),
-          command('user.create', { userId: uuidv7(), data: { userName: 'complete@example.com', externalId: 'y', emails: [{ type: 'work', value: 'c@example.com' }] } }),
+          command('user.create', {
+            userId: uuidv7(),
+            data: {
+              userName: 'complete@example.com',
+              externalId: 'y',
+              emails: [{ type: 'work', value: 'c@example.com' }],
+            },
+          }),
           command('group.create', { groupId: uuidv7(), data: { displayName: 'No external id' }, members: [] }),
         ],
         later(),
       ),
     );
     expect(missing.map((o) => (o.ok ? o.status : o.error.status))).toEqual([400, 201, 400]);
-    expect(missing[0]).toMatchObject({ error: { scimType: 'invalidValue', detail: expect.stringContaining('emails[type eq "work"].value') } });
+    expect(missing[0]).toMatchObject({
+      error: { scimType: 'invalidValue', detail: expect.stringContaining('emails[type eq "work"].value') },
+    });
     const userId = (missing[1] as { resource: { id: string } }).resource.id;
-    const removal = outcomes(await applyCommandBatch(t.db, [command('user.patch', { userId, operations: [patchOp('remove', 'externalId')] })], later()));
+    const removal = outcomes(
+      await applyCommandBatch(
+        t.db,
+        [command('user.patch', { userId, operations: [patchOp('remove', 'externalId')] })],
+        later(),
+      ),
+    );
     expect(removal[0]).toMatchObject({ ok: false, error: { status: 400 } });
   });
 
@@ -236,8 +340,18 @@ describe('tenant profiles', () => {
     const workspace = await createGroup('Default workspace');
     await updateTenant(t.db, tenantId, { settings: { defaultGroups: [workspace, uuidv7()] } });
     const userId = uuidv7();
-    const [created] = outcomes(await applyCommandBatch(t.db, [command('user.create', { userId, data: { userName: 'newcomer@example.com' } })], later()));
-    expect(created).toMatchObject({ ok: true, status: 201, resource: { derived: { groups: [{ value: workspace, display: 'Default workspace', type: 'direct' }] } } });
+    const [created] = outcomes(
+      await applyCommandBatch(
+        t.db,
+        [command('user.create', { userId, data: { userName: 'newcomer@example.com' } })],
+        later(),
+      ),
+    );
+    expect(created).toMatchObject({
+      ok: true,
+      status: 201,
+      resource: { derived: { groups: [{ value: workspace, display: 'Default workspace', type: 'direct' }] } },
+    });
     expect(await memberIds(workspace)).toEqual([userId]);
   });
 });
@@ -250,29 +364,51 @@ describe('what a batch leaves behind', () => {
     const results = outcomes(await applyCommandBatch(t.db, [good, bad], later(), { issuer: 'https://scim.test' }));
     expect(results.map((o) => o.ok)).toEqual([true, false]);
 
-    const { rows: log } = await sql<{ command_id: string; outcome: string; http_status: number; resource_name: string }>`
-      select command_id, outcome, http_status, resource_name from provisioning_log where command_id = any(${[good.id, bad.id]}::uuid[]) order by http_status`.execute(t.db);
+    const { rows: log } = await sql<{
+      command_id: string;
+      outcome: string;
+      http_status: number;
+      resource_name: string;
+    }>`
+      select command_id, outcome, http_status, resource_name from provisioning_log where command_id = any(${[good.id, bad.id]}::uuid[]) order by http_status`.execute(
+      t.db,
+    );
     expect(log).toEqual([
       { command_id: good.id, outcome: 'success', http_status: 201, resource_name: 'evented@example.com' },
       { command_id: bad.id, outcome: 'failure', http_status: 400, resource_name: 'nul\uFFFDevented@example.com' },
     ]);
     const { rows: outbox } = await sql<{ kind: string; payload: Record<string, unknown> }>`
-      select kind, payload from outbox where payload->>'txn' = any(${[good.id, bad.id]}::text[]) or (kind = 'failure' and payload->>'resourceId' = ${badId}) order by position`.execute(t.db);
-    expect(outbox.map((row) => [row.kind, Object.keys((row.payload.events as object | undefined) ?? {})[0] ?? row.payload.status])).toEqual([
+      select kind, payload from outbox where payload->>'txn' = any(${[good.id, bad.id]}::text[]) or (kind = 'failure' and payload->>'resourceId' = ${badId}) order by position`.execute(
+      t.db,
+    );
+    expect(
+      outbox.map((row) => [
+        row.kind,
+        Object.keys((row.payload.events as object | undefined) ?? {})[0] ?? row.payload.status,
+      ]),
+    ).toEqual([
       ['event', 'urn:ietf:params:scim:event:prov:create:notice'],
       ['event', 'urn:ietf:params:scim:event:prov:deactivate'],
       ['failure', 400],
     ]);
-    expect(outbox[0]?.payload).toMatchObject({ iss: 'https://scim.test', tenant: tenantId, sub_id: { uri: `/Users/${goodId}`, userName: 'evented@example.com' } });
+    expect(outbox[0]?.payload).toMatchObject({
+      iss: 'https://scim.test',
+      tenant: tenantId,
+      sub_id: { uri: `/Users/${goodId}`, userName: 'evented@example.com' },
+    });
   });
 
   it('emits nothing for a replayed command', async () => {
     const create = command('user.create', { userId: uuidv7(), data: { userName: 'replayed-event@example.com' } });
     await applyCommandBatch(t.db, [create], later());
     await applyCommandBatch(t.db, [create], later());
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from outbox where payload->>'txn' = ${create.id}`.execute(t.db);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from outbox where payload->>'txn' = ${create.id}`.execute(t.db);
     expect(rows[0]?.n).toBe(1);
-    const { rows: log } = await sql<{ n: number }>`select count(*)::int as n from provisioning_log where command_id = ${create.id}`.execute(t.db);
+    const { rows: log } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from provisioning_log where command_id = ${create.id}`.execute(t.db);
     expect(log[0]?.n).toBe(1);
   });
 });
@@ -282,14 +418,23 @@ describe('a batch that failed for good', () => {
     const committed = command('user.create', { userId: uuidv7(), data: { userName: 'made-it@example.com' } });
     const lost = command('user.create', { userId: uuidv7(), data: { userName: 'never-applied@example.com' } });
     await applyCommandBatch(t.db, [committed], later());
-    await recordUnapplied(t.db, [committed, lost], { ok: false, error: { status: 503, detail: 'The service could not apply the request; try again later' } });
+    await recordUnapplied(t.db, [committed, lost], {
+      ok: false,
+      error: { status: 503, detail: 'The service could not apply the request; try again later' },
+    });
     const { rows } = await sql<{ command_id: string; http_status: number }>`
-      select command_id, http_status from provisioning_log where command_id = any(${[committed.id, lost.id]}::uuid[]) order by http_status`.execute(t.db);
+      select command_id, http_status from provisioning_log where command_id = any(${[committed.id, lost.id]}::uuid[]) order by http_status`.execute(
+      t.db,
+    );
     expect(rows).toEqual([
       { command_id: committed.id, http_status: 201 },
       { command_id: lost.id, http_status: 503 },
     ]);
-    const { rows: failures } = await sql<{ n: number }>`select count(*)::int as n from outbox where kind = 'failure' and payload->>'resourceName' = 'never-applied@example.com'`.execute(t.db);
+    const { rows: failures } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from outbox where kind = 'failure' and payload->>'resourceName' = 'never-applied@example.com'`.execute(
+      t.db,
+    );
     expect(failures[0]?.n).toBe(1);
   });
 });

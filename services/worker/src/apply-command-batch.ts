@@ -37,7 +37,12 @@ export interface ApplyOptions {
   readonly now?: number;
 }
 
-export async function applyCommandBatch(db: Db, commands: readonly Command[], deadline: number, options: ApplyOptions = {}): Promise<ItemResult<CommandOutcome>[]> {
+export async function applyCommandBatch(
+  db: Db,
+  commands: readonly Command[],
+  deadline: number,
+  options: ApplyOptions = {},
+): Promise<ItemResult<CommandOutcome>[]> {
   const run: Run = { deadline, now: options.now ?? Date.now(), issuer: options.issuer ?? 'scimflow' };
   if (commands.length > 1) {
     try {
@@ -82,12 +87,18 @@ async function applyAlone(db: Db, command: Command, run: Run): Promise<ItemResul
         // Another worker committed this very command meanwhile; the retry answers it as a replay.
         (code === PgCode.uniqueViolation && constraint === 'applied_commands_pkey');
       if (retryable && attempt < MAX_CONFLICT_RETRIES) continue;
-      if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key') return refused(failed(nameTaken('users', nameOf(command))));
-      if (code === PgCode.uniqueViolation && constraint === 'groups_display_name_key') return refused(failed(nameTaken('groups', nameOf(command))));
+      if (code === PgCode.uniqueViolation && constraint === 'users_user_name_key')
+        return refused(failed(nameTaken('users', nameOf(command))));
+      if (code === PgCode.uniqueViolation && constraint === 'groups_display_name_key')
+        return refused(failed(nameTaken('groups', nameOf(command))));
       // A member deleted while this command was adding it.
-      if (code === PgCode.foreignKeyViolation) return refused(failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')));
+      if (code === PgCode.foreignKeyViolation)
+        return refused(
+          failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')),
+        );
       // A value Postgres won't store: retrying can't help, and it is the request's fault.
-      if (isDataException(error)) return refused(failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')));
+      if (isDataException(error))
+        return refused(failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')));
       // Anything else (database unreachable...) is not applied; the job is retried until its deadline.
       return { error };
     }
@@ -111,9 +122,16 @@ function targetId(command: Update): string {
   return 'userId' in command.data ? command.data.userId : command.data.groupId;
 }
 
-async function applyInTransaction(trx: Transaction<Database>, commands: readonly Command[], { deadline, now, issuer }: Run): Promise<CommandOutcome[]> {
+async function applyInTransaction(
+  trx: Transaction<Database>,
+  commands: readonly Command[],
+  { deadline, now, issuer }: Run,
+): Promise<CommandOutcome[]> {
   const outcomes: (CommandOutcome | undefined)[] = new Array(commands.length);
-  const replays = await findAppliedOutcomes(trx, commands.map((command) => command.id));
+  const replays = await findAppliedOutcomes(
+    trx,
+    commands.map((command) => command.id),
+  );
   const live: number[] = [];
   for (const [index, command] of commands.entries()) {
     const stored = replays.get(command.id);
@@ -122,22 +140,35 @@ async function applyInTransaction(trx: Transaction<Database>, commands: readonly
     else live.push(index);
   }
 
-  const settings = await findTenantSettings(trx, [...new Set(live.map((index) => (commands[index] as Command).tenantId))]);
+  const settings = await findTenantSettings(trx, [
+    ...new Set(live.map((index) => (commands[index] as Command).tenantId)),
+  ]);
   const updates = live.filter((index) => !(commands[index] as Command).name.endsWith('.create'));
   const lock = (table: ResourceTable) =>
     lockResources(
       trx,
       table,
-      updates.filter((index) => TABLE[(commands[index] as Command).name] === table).map((index) => ({ tenantId: (commands[index] as Update).tenantId, id: targetId(commands[index] as Update) })),
+      updates
+        .filter((index) => TABLE[(commands[index] as Command).name] === table)
+        .map((index) => ({ tenantId: (commands[index] as Update).tenantId, id: targetId(commands[index] as Update) })),
     );
   // Groups before users, always: one lock order for every batch.
   const groups = await lock('groups');
   const users = await lock('users');
   const before = { users: new Map(users), groups: new Map(groups) };
-  const ctx: CommandContext = { trx, rows: { users, groups }, profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])), events: [], issuer, now };
+  const ctx: CommandContext = {
+    trx,
+    rows: { users, groups },
+    profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])),
+    events: [],
+    issuer,
+    now,
+  };
 
   const creates = <N extends 'user.create' | 'group.create'>(name: N) =>
-    live.flatMap((index) => ((commands[index] as Command).name === name ? [{ index, command: commands[index] as CommandOf<N> }] : []));
+    live.flatMap((index) =>
+      (commands[index] as Command).name === name ? [{ index, command: commands[index] as CommandOf<N> }] : [],
+    );
   await createGroups(ctx, creates('group.create'), outcomes);
   await createUsers(ctx, creates('user.create'), outcomes);
 
@@ -156,14 +187,20 @@ async function applyInTransaction(trx: Transaction<Database>, commands: readonly
     trx,
     live.map((index) => {
       const command = commands[index] as Command;
-      return { commandId: command.id, tenantId: command.tenantId, outcome: summarize(outcomes[index] as CommandOutcome) };
+      return {
+        commandId: command.id,
+        tenantId: command.tenantId,
+        outcome: summarize(outcomes[index] as CommandOutcome),
+      };
     }),
   );
   // Replays were logged when they first applied; everything else (expired commands too) is logged now.
   const effects = commands.flatMap((command, index) => {
     const outcome = outcomes[index];
     if (replays.has(command.id) || !outcome) return [];
-    const locked = !command.name.endsWith('.create') ? before[TABLE[command.name]].get(keyOf(command.tenantId, targetId(command as Update))) : undefined;
+    const locked = !command.name.endsWith('.create')
+      ? before[TABLE[command.name]].get(keyOf(command.tenantId, targetId(command as Update)))
+      : undefined;
     return [{ command, outcome, ...(locked ? { before: locked } : {}) }];
   });
   await recordEffects(trx, effects, ctx.events, now);
@@ -188,15 +225,25 @@ function applyUpdate(ctx: CommandContext, command: Update): Promise<CommandOutco
 }
 
 /** Updated users are answered with their (derived, read-only) groups, read once per tenant. */
-async function attachUserGroups(trx: Transaction<Database>, commands: readonly Command[], outcomes: (CommandOutcome | undefined)[], updates: readonly number[]): Promise<void> {
+async function attachUserGroups(
+  trx: Transaction<Database>,
+  commands: readonly Command[],
+  outcomes: (CommandOutcome | undefined)[],
+  updates: readonly number[],
+): Promise<void> {
   const byTenant = new Map<string, number[]>();
   for (const index of updates) {
     const command = commands[index] as Command;
     const outcome = outcomes[index];
-    if (TABLE[command.name] === 'users' && outcome?.ok && outcome.resource) byTenant.set(command.tenantId, [...(byTenant.get(command.tenantId) ?? []), index]);
+    if (TABLE[command.name] === 'users' && outcome?.ok && outcome.resource)
+      byTenant.set(command.tenantId, [...(byTenant.get(command.tenantId) ?? []), index]);
   }
   for (const [tenantId, indexes] of byTenant) {
-    const groups = await groupsOfUsers(trx, tenantId, indexes.map((index) => (outcomes[index] as { resource: { id: string } }).resource.id));
+    const groups = await groupsOfUsers(
+      trx,
+      tenantId,
+      indexes.map((index) => (outcomes[index] as { resource: { id: string } }).resource.id),
+    );
     for (const index of indexes) {
       const outcome = outcomes[index];
       if (!outcome?.ok || !outcome.resource) continue;
@@ -208,7 +255,12 @@ async function attachUserGroups(trx: Transaction<Database>, commands: readonly C
 }
 
 function nameOf(command: Command): string | undefined {
-  const name = command.name === 'user.create' || command.name === 'user.replace' ? command.data.data.userName : command.name === 'group.create' || command.name === 'group.replace' ? command.data.data.displayName : undefined;
+  const name =
+    command.name === 'user.create' || command.name === 'user.replace'
+      ? command.data.data.userName
+      : command.name === 'group.create' || command.name === 'group.replace'
+        ? command.data.data.displayName
+        : undefined;
   return typeof name === 'string' ? name : undefined;
 }
 

@@ -24,7 +24,13 @@ export class ChangeEvents {
     private readonly ctx: CommandContext,
     command: Command,
   ) {
-    this.source = { issuer: ctx.issuer, tenantId: command.tenantId, txn: command.id, newId: () => uuidv7(), now: ctx.now };
+    this.source = {
+      issuer: ctx.issuer,
+      tenantId: command.tenantId,
+      txn: command.id,
+      newId: () => uuidv7(),
+      now: ctx.now,
+    };
   }
 
   private push(...events: RecordedEvent[]): void {
@@ -33,7 +39,8 @@ export class ChangeEvents {
 
   created(type: ResourceKind, resource: StoredResource): void {
     this.push(createdEvent(this.source, { type, id: resource.id, data: resource.data }));
-    if (type === 'User' && isActive(resource.data) === false) this.push(activationEvent(this.source, { type, id: resource.id, data: resource.data }, false));
+    if (type === 'User' && isActive(resource.data) === false)
+      this.push(activationEvent(this.source, { type, id: resource.id, data: resource.data }, false));
   }
 
   deleted(type: ResourceKind, id: string, data: ScimDocument): void {
@@ -49,13 +56,17 @@ export class ChangeEvents {
 
   groupUpdated(before: StoredResource, after: StoredResource, delta: MemberChanges): void {
     const name = after.data.displayName;
-    if (typeof name === 'string' && name !== before.data.displayName) this.push(renamedEvent(this.source, { type: 'Group', id: after.id, data: after.data }, after.version, name));
+    if (typeof name === 'string' && name !== before.data.displayName)
+      this.push(renamedEvent(this.source, { type: 'Group', id: after.id, data: after.data }, after.version, name));
     this.members(after, delta.added(), delta.removed());
   }
 
   members(group: StoredResource, added: readonly MemberRef[], removed: readonly MemberRef[]): void {
     const ref = { type: 'Group' as const, id: group.id, data: group.data };
-    this.push(...membershipEvents(this.source, ref, group.version, 'remove', removed), ...membershipEvents(this.source, ref, group.version, 'add', added));
+    this.push(
+      ...membershipEvents(this.source, ref, group.version, 'remove', removed),
+      ...membershipEvents(this.source, ref, group.version, 'add', added),
+    );
   }
 }
 

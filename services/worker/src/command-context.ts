@@ -1,6 +1,22 @@
 import type { Transaction } from 'kysely';
-import { ifMatchSatisfied, jsonEqual, missingAttributes, ScimError, type ResourceType, type ScimDocument, type StoredResource } from '@scimflow/scim';
-import { EMPTY_PROFILE, isNameTaken, keyOf, updateResourceData, type Database, type ResourceTable, type TenantProfile } from '@scimflow/db';
+import {
+  ifMatchSatisfied,
+  jsonEqual,
+  missingAttributes,
+  ScimError,
+  type ResourceType,
+  type ScimDocument,
+  type StoredResource,
+} from '@scimflow/scim';
+import {
+  EMPTY_PROFILE,
+  isNameTaken,
+  keyOf,
+  updateResourceData,
+  type Database,
+  type ResourceTable,
+  type TenantProfile,
+} from '@scimflow/db';
 import type { CommandOutcome, RecordedEvent } from '@scimflow/jobs';
 
 /** What one batch transaction knows while it applies its commands. */
@@ -25,11 +41,21 @@ const UNIQUE_ATTRIBUTE: Record<ResourceTable, string> = { users: 'userName', gro
 
 export function nameTaken(table: ResourceTable, name?: string): ScimError {
   const attribute = UNIQUE_ATTRIBUTE[table];
-  return new ScimError(409, `${typeof name === 'string' ? `${attribute} '${name}'` : attribute} is already in use in this tenant`, 'uniqueness');
+  return new ScimError(
+    409,
+    `${typeof name === 'string' ? `${attribute} '${name}'` : attribute} is already in use in this tenant`,
+    'uniqueness',
+  );
 }
 
 /** The locked row a command updates: it exists in the tenant, and its If-Match holds. */
-export function lockedRow(ctx: CommandContext, table: ResourceTable, tenantId: string, id: string, ifMatch: string | undefined): StoredResource {
+export function lockedRow(
+  ctx: CommandContext,
+  table: ResourceTable,
+  tenantId: string,
+  id: string,
+  ifMatch: string | undefined,
+): StoredResource {
   const current = ctx.rows[table].get(keyOf(tenantId, id));
   if (!current) throw ScimError.notFound(`${table === 'users' ? 'User' : 'Group'} ${id} not found`);
   if (ifMatch !== undefined && !ifMatchSatisfied(ifMatch, current.version)) {
@@ -39,11 +65,19 @@ export function lockedRow(ctx: CommandContext, table: ResourceTable, tenantId: s
 }
 
 /** The tenant profile's required attributes (Tailscale: userName and externalId...). */
-export function requireProfileAttributes(ctx: CommandContext, tenantId: string, resource: ResourceType, doc: ScimDocument): void {
+export function requireProfileAttributes(
+  ctx: CommandContext,
+  tenantId: string,
+  resource: ResourceType,
+  doc: ScimDocument,
+): void {
   const required = (ctx.profiles.get(tenantId) ?? EMPTY_PROFILE).required.get(resource.name) ?? [];
   const missing = missingAttributes(doc, required);
   if (missing.length > 0) {
-    throw ScimError.badRequest('invalidValue', `This tenant requires ${missing.map((name) => `'${name}'`).join(', ')} on every ${resource.name}`);
+    throw ScimError.badRequest(
+      'invalidValue',
+      `This tenant requires ${missing.map((name) => `'${name}'`).join(', ')} on every ${resource.name}`,
+    );
   }
 }
 
@@ -51,7 +85,13 @@ export function requireProfileAttributes(ctx: CommandContext, tenantId: string, 
  * Writes a new document unless it equals the current one (no version bump for a no-op,
  * RFC 7644 §3.14), checking the unique name first when it changes.
  */
-export async function writeDocument(ctx: CommandContext, table: ResourceTable, tenantId: string, current: StoredResource, next: ScimDocument): Promise<StoredResource> {
+export async function writeDocument(
+  ctx: CommandContext,
+  table: ResourceTable,
+  tenantId: string,
+  current: StoredResource,
+  next: ScimDocument,
+): Promise<StoredResource> {
   if (jsonEqual(current.data, next)) return current;
   const attribute = UNIQUE_ATTRIBUTE[table];
   const newName = next[attribute];
@@ -63,7 +103,12 @@ export async function writeDocument(ctx: CommandContext, table: ResourceTable, t
 }
 
 /** Keeps the batch's view of a row current, so later commands in the batch see earlier ones. */
-export function remember(ctx: CommandContext, table: ResourceTable, tenantId: string, row: StoredResource): StoredResource {
+export function remember(
+  ctx: CommandContext,
+  table: ResourceTable,
+  tenantId: string,
+  row: StoredResource,
+): StoredResource {
   if (ctx.rows[table].has(keyOf(tenantId, row.id))) ctx.rows[table].set(keyOf(tenantId, row.id), row);
   return row;
 }

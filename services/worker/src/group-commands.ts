@@ -1,18 +1,52 @@
-import { applyPatch, compilePatch, GroupResource, ScimError, validateDocument, type StoredResource } from '@scimflow/scim';
-import { addMembers, deleteResource, groupsContaining, insertResources, isUuid, keyOf, replaceMembers, resolveMembers, touchResources } from '@scimflow/db';
+import {
+  applyPatch,
+  compilePatch,
+  GroupResource,
+  ScimError,
+  validateDocument,
+  type StoredResource,
+} from '@scimflow/scim';
+import {
+  addMembers,
+  deleteResource,
+  groupsContaining,
+  insertResources,
+  isUuid,
+  keyOf,
+  replaceMembers,
+  resolveMembers,
+  touchResources,
+} from '@scimflow/db';
 import type { CommandOf, CommandOutcome } from '@scimflow/jobs';
-import { failed, lockedRow, nameTaken, remember, requireProfileAttributes, writeDocument, type CommandContext } from './command-context';
+import {
+  failed,
+  lockedRow,
+  nameTaken,
+  remember,
+  requireProfileAttributes,
+  writeDocument,
+  type CommandContext,
+} from './command-context';
 import { ChangeEvents, MemberChanges } from './change-events';
 import { applyMemberOperations, checkMembers, isMembersOperation, resolveMemberInputs } from './group-members';
 
 type IndexedCreate = { readonly index: number; readonly command: CommandOf<'group.create'> };
 
 /** All group creates of a batch: members checked first (one query per tenant), then one INSERT, then the memberships. */
-export async function createGroups(ctx: CommandContext, creates: readonly IndexedCreate[], outcomes: (CommandOutcome | undefined)[]): Promise<void> {
+export async function createGroups(
+  ctx: CommandContext,
+  creates: readonly IndexedCreate[],
+  outcomes: (CommandOutcome | undefined)[],
+): Promise<void> {
   const byTenant = new Map<string, string[]>();
-  for (const { command } of creates) byTenant.set(command.tenantId, [...(byTenant.get(command.tenantId) ?? []), ...command.data.members.map((m) => m.value.toLowerCase())]);
+  for (const { command } of creates)
+    byTenant.set(command.tenantId, [
+      ...(byTenant.get(command.tenantId) ?? []),
+      ...command.data.members.map((m) => m.value.toLowerCase()),
+    ]);
   const found = new Map<string, Awaited<ReturnType<typeof resolveMembers>>>();
-  for (const [tenantId, ids] of byTenant) found.set(tenantId, await resolveMembers(ctx.trx, tenantId, [...new Set(ids)].filter(isUuid)));
+  for (const [tenantId, ids] of byTenant)
+    found.set(tenantId, await resolveMembers(ctx.trx, tenantId, [...new Set(ids)].filter(isUuid)));
 
   const accepted: (IndexedCreate & { members: ReturnType<typeof checkMembers> })[] = [];
   for (const create of creates) {
@@ -25,9 +59,14 @@ export async function createGroups(ctx: CommandContext, creates: readonly Indexe
       outcomes[create.index] = failed(error);
     }
   }
-  const sortKey = ({ command }: IndexedCreate) => `${command.tenantId}/${String(command.data.data.displayName).toLowerCase()}`;
+  const sortKey = ({ command }: IndexedCreate) =>
+    `${command.tenantId}/${String(command.data.data.displayName).toLowerCase()}`;
   accepted.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
-  const inserted = await insertResources(ctx.trx, 'groups', accepted.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.groupId, data: command.data.data })));
+  const inserted = await insertResources(
+    ctx.trx,
+    'groups',
+    accepted.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.groupId, data: command.data.data })),
+  );
   for (const { index, command, members } of accepted) {
     const resource = inserted.get(keyOf(command.tenantId, command.data.groupId));
     if (!resource) {
@@ -62,7 +101,11 @@ export async function patchGroup(ctx: CommandContext, command: CommandOf<'group.
   const { tenantId, data } = command;
   const current = lockedRow(ctx, 'groups', tenantId, data.groupId, data.ifMatch);
   const operations = compilePatch(GroupResource, data.operations);
-  const { doc } = applyPatch(GroupResource, current.data, operations.filter((operation) => !isMembersOperation(operation)));
+  const { doc } = applyPatch(
+    GroupResource,
+    current.data,
+    operations.filter((operation) => !isMembersOperation(operation)),
+  );
   requireProfileAttributes(ctx, tenantId, GroupResource, doc);
   const written = await writeDocument(ctx, 'groups', tenantId, current, doc);
   const changes = await applyMemberOperations(ctx, tenantId, data.groupId, operations.filter(isMembersOperation));
@@ -70,7 +113,13 @@ export async function patchGroup(ctx: CommandContext, command: CommandOf<'group.
 }
 
 /** One new version for the whole command, then its events (which carry that version). */
-async function updated(ctx: CommandContext, command: CommandOf<'group.replace' | 'group.patch'>, before: StoredResource, written: StoredResource, changes: MemberChanges): Promise<CommandOutcome> {
+async function updated(
+  ctx: CommandContext,
+  command: CommandOf<'group.replace' | 'group.patch'>,
+  before: StoredResource,
+  written: StoredResource,
+  changes: MemberChanges,
+): Promise<CommandOutcome> {
   const resource = written === before && changes.size > 0 ? await touch(ctx, command.tenantId, before.id) : written;
   new ChangeEvents(ctx, command).groupUpdated(before, resource, changes);
   return { ok: true, status: 200, resource };

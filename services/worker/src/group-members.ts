@@ -21,13 +21,22 @@ const SHOWN_MISSING = 10;
  * Checks that every named member is a user or group of the tenant (and of the type the client
  * said, when it said one). Nothing is written before this passes: `400 invalidValue` otherwise.
  */
-export async function resolveMemberInputs(ctx: CommandContext, tenantId: string, inputs: readonly MemberInput[], groupId?: string): Promise<MemberRef[]> {
+export async function resolveMemberInputs(
+  ctx: CommandContext,
+  tenantId: string,
+  inputs: readonly MemberInput[],
+  groupId?: string,
+): Promise<MemberRef[]> {
   const wanted = [...new Set(inputs.map((input) => input.value.toLowerCase()))];
   const found = await resolveMembers(ctx.trx, tenantId, wanted.filter(isUuid));
   return checkMembers(inputs, found, groupId);
 }
 
-export function checkMembers(inputs: readonly MemberInput[], found: ReadonlyMap<string, MemberType>, groupId?: string): MemberRef[] {
+export function checkMembers(
+  inputs: readonly MemberInput[],
+  found: ReadonlyMap<string, MemberType>,
+  groupId?: string,
+): MemberRef[] {
   const missing: string[] = [];
   const members = new Map<string, MemberRef>();
   for (const input of inputs) {
@@ -60,14 +69,24 @@ export function isMembersOperation(operation: AtomicOperation): boolean {
  * it adds. Entra removes with `path: "members"` plus a value list, or `members[value eq "id"]`;
  * Okta adds, removes by filter, or replaces the whole list. Returns the net changes.
  */
-export async function applyMemberOperations(ctx: CommandContext, tenantId: string, groupId: string, operations: readonly AtomicOperation[]): Promise<MemberChanges> {
+export async function applyMemberOperations(
+  ctx: CommandContext,
+  tenantId: string,
+  groupId: string,
+  operations: readonly AtomicOperation[],
+): Promise<MemberChanges> {
   for (const operation of operations) {
     if (operation.target.sub || (operation.kind === 'set' && operation.target.filter)) {
-      throw ScimError.badRequest('invalidPath', "Members are added, replaced or removed whole: use path 'members' or 'members[value eq \"id\"]'");
+      throw ScimError.badRequest(
+        'invalidPath',
+        "Members are added, replaced or removed whole: use path 'members' or 'members[value eq \"id\"]'",
+      );
     }
   }
   const adding = operations.flatMap((operation) => (operation.kind === 'set' ? memberInputs(operation.value) : []));
-  const known = new Map((await resolveMemberInputs(ctx, tenantId, adding, groupId)).map((member) => [member.id, member]));
+  const known = new Map(
+    (await resolveMemberInputs(ctx, tenantId, adding, groupId)).map((member) => [member.id, member]),
+  );
   const refOf = (input: MemberInput) => known.get(input.value.toLowerCase()) as MemberRef;
   const changes = new MemberChanges();
   for (const operation of operations) {
@@ -80,9 +99,20 @@ export async function applyMemberOperations(ctx: CommandContext, tenantId: strin
         changes.add(delta.added);
       }
     } else if (operation.values) {
-      changes.remove(await removeMembers(ctx.trx, tenantId, groupId, memberInputs(operation.values).map((input) => input.value.toLowerCase()).filter(isUuid)));
+      changes.remove(
+        await removeMembers(
+          ctx.trx,
+          tenantId,
+          groupId,
+          memberInputs(operation.values)
+            .map((input) => input.value.toLowerCase())
+            .filter(isUuid),
+        ),
+      );
     } else {
-      const condition = operation.target.filter ? compileRelationFilter(GroupSql, 'members', operation.target.filter) : undefined;
+      const condition = operation.target.filter
+        ? compileRelationFilter(GroupSql, 'members', operation.target.filter)
+        : undefined;
       changes.remove(await removeMembersWhere(ctx.trx, tenantId, groupId, condition));
     }
   }

@@ -40,7 +40,12 @@ async function write(count: number): Promise<string[]> {
   await t.db.transaction().execute((trx) =>
     insertOutbox(
       trx,
-      ids.map((id, index) => ({ id, tenantId: tenants[index % 2] as string, kind: 'event', payload: { jti: id, tenant: tenants[index % 2] as string, events: {} } })),
+      ids.map((id, index) => ({
+        id,
+        tenantId: tenants[index % 2] as string,
+        kind: 'event',
+        payload: { jti: id, tenant: tenants[index % 2] as string, events: {} },
+      })),
     ),
   );
   return ids;
@@ -63,7 +68,13 @@ describe('OutboxRelay', () => {
     const { events, notifications } = queues();
     // A relay that died after BullMQ accepted the jobs but before it marked the rows relayed.
     const sequenced = (await sequencePending(t.db, 100)) ?? [];
-    await events.addBulk(sequenced.map((row) => ({ name: 'event.published' as const, data: { ...(row.payload as unknown as RecordedEvent), sequence: row.sequence as number }, opts: { jobId: row.id } })));
+    await events.addBulk(
+      sequenced.map((row) => ({
+        name: 'event.published' as const,
+        data: { ...(row.payload as unknown as RecordedEvent), sequence: row.sequence as number },
+        opts: { jobId: row.id },
+      })),
+    );
 
     const relay = new OutboxRelay({ db: t.db, databaseUrl: t.url, events, notifications, pollMs: 50, logger });
     await relay.start();
@@ -76,7 +87,9 @@ describe('OutboxRelay', () => {
     expect(await events.count()).toBe(6);
     // The sequences assigned before the crash are the ones published: they never change.
     const jobs = await events.getJobs(['waiting']);
-    expect(new Map(jobs.map((job) => [job.id, job.data.sequence]))).toEqual(new Map(sequenced.map((row) => [row.id, row.sequence])));
+    expect(new Map(jobs.map((job) => [job.id, job.data.sequence]))).toEqual(
+      new Map(sequenced.map((row) => [row.id, row.sequence])),
+    );
     await Promise.all([events.close(), notifications.close()]);
   });
 
@@ -85,13 +98,18 @@ describe('OutboxRelay', () => {
     await sql`delete from outbox`.execute(t.db);
     await sql`delete from tenant_event_counters`.execute(t.db);
     const ids = await write(400);
-    const relays = [queues(), queues()].map(({ events, notifications }) => new OutboxRelay({ db: t.db, databaseUrl: t.url, events, notifications, pollMs: 20, logger }));
+    const relays = [queues(), queues()].map(
+      ({ events, notifications }) =>
+        new OutboxRelay({ db: t.db, databaseUrl: t.url, events, notifications, pollMs: 20, logger }),
+    );
     await Promise.all(relays.map((relay) => relay.start()));
     await settle(relays[0] as OutboxRelay);
     await Promise.all(relays.map((relay) => relay.stop()));
 
     for (const tenantId of tenants) {
-      const { rows } = await sql<{ sequence: string }>`select sequence from outbox where tenant_id = ${tenantId} order by position`.execute(t.db);
+      const { rows } = await sql<{
+        sequence: string;
+      }>`select sequence from outbox where tenant_id = ${tenantId} order by position`.execute(t.db);
       expect(rows.map((row) => Number(row.sequence))).toEqual(rows.map((_, index) => index + 1));
     }
     const { added } = await streamCounts();

@@ -38,7 +38,9 @@ export class OutboxRelay {
   }
 
   async start(): Promise<void> {
-    await this.listener.start().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'outbox listener unavailable; polling'));
+    await this.listener
+      .start()
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'outbox listener unavailable; polling'));
     this.timer = setInterval(() => this.kick(), this.deps.pollMs);
     this.timer.unref();
     this.kick();
@@ -60,7 +62,9 @@ export class OutboxRelay {
       return;
     }
     this.running = this.drain()
-      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'outbox relay round failed; retrying on the next poll'))
+      .catch((error: unknown) =>
+        this.deps.logger.warn({ err: error }, 'outbox relay round failed; retrying on the next poll'),
+      )
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -81,17 +85,27 @@ export class OutboxRelay {
         await this.deps.events.addBulk(
           events.map((row) => ({
             name: 'event.published' as const,
-            data: { ...(row.payload as unknown as RecordedEvent), sequence: row.sequence as number } satisfies PublishedEvent,
+            data: {
+              ...(row.payload as unknown as RecordedEvent),
+              sequence: row.sequence as number,
+            } satisfies PublishedEvent,
             opts: { jobId: row.id },
           })),
         );
       }
       if (failures.length > 0) {
         await this.deps.notifications.addBulk(
-          failures.map((row) => ({ name: 'failure.recorded' as const, data: row.payload as unknown as FailureRecord, opts: { jobId: row.id } })),
+          failures.map((row) => ({
+            name: 'failure.recorded' as const,
+            data: row.payload as unknown as FailureRecord,
+            opts: { jobId: row.id },
+          })),
         );
       }
-      await markRelayed(this.deps.db, rows.map((row) => row.id));
+      await markRelayed(
+        this.deps.db,
+        rows.map((row) => row.id),
+      );
       if (rows.length < BATCH) return;
     }
   }

@@ -15,7 +15,8 @@ export interface CommandEffect {
 function describe(command: Command, outcome: CommandOutcome, before?: StoredResource) {
   const [kind, verb] = command.name.split('.') as [string, string];
   const resourceType = kind === 'user' ? 'User' : 'Group';
-  const sent: ScimDocument | undefined = 'data' in command.data && typeof command.data.data === 'object' ? command.data.data : undefined;
+  const sent: ScimDocument | undefined =
+    'data' in command.data && typeof command.data.data === 'object' ? command.data.data : undefined;
   const doc = (outcome.ok ? outcome.resource?.data : undefined) ?? before?.data ?? sent;
   const name = doc?.[resourceType === 'User' ? 'userName' : 'displayName'];
   const externalId = doc?.externalId;
@@ -45,7 +46,9 @@ export function logEntryOf({ command, outcome, before }: CommandEffect, now: num
     ...described,
     outcome: outcome.ok ? 'success' : 'failure',
     httpStatus: outcome.ok ? outcome.status : outcome.error.status,
-    ...(outcome.ok ? {} : { detail: outcome.error.detail, ...(outcome.error.scimType ? { scimType: outcome.error.scimType } : {}) }),
+    ...(outcome.ok
+      ? {}
+      : { detail: outcome.error.detail, ...(outcome.error.scimType ? { scimType: outcome.error.scimType } : {}) }),
     ...(command.receivedAt === undefined ? {} : { durationMs: now - command.receivedAt }),
     ...(traceId ? { traceId } : {}),
     commandId: command.id,
@@ -56,14 +59,43 @@ export function logEntryOf({ command, outcome, before }: CommandEffect, now: num
  * Writes the log lines, failure records and membership events of a transaction's commands, in
  * that transaction: they commit with the change, or vanish with it.
  */
-export async function recordEffects(trx: Kysely<Database> | Transaction<Database>, effects: readonly CommandEffect[], events: readonly RecordedEvent[], now: number): Promise<void> {
-  const outbox = events.map((event) => ({ id: event.jti, tenantId: event.tenant, kind: 'event' as const, payload: event as unknown as JsonObject }));
-  await recordLogEntries(trx, effects.map((effect) => logEntryOf(effect, now)), outbox, new Date(now));
+export async function recordEffects(
+  trx: Kysely<Database> | Transaction<Database>,
+  effects: readonly CommandEffect[],
+  events: readonly RecordedEvent[],
+  now: number,
+): Promise<void> {
+  const outbox = events.map((event) => ({
+    id: event.jti,
+    tenantId: event.tenant,
+    kind: 'event' as const,
+    payload: event as unknown as JsonObject,
+  }));
+  await recordLogEntries(
+    trx,
+    effects.map((effect) => logEntryOf(effect, now)),
+    outbox,
+    new Date(now),
+  );
 }
 
 /** A batch that failed for good: its commands that never committed are logged as not applied. */
-export async function recordUnapplied(db: Kysely<Database>, commands: readonly Command[], outcome: CommandOutcome): Promise<void> {
-  const applied = await findAppliedOutcomes(db, commands.map((command) => command.id));
+export async function recordUnapplied(
+  db: Kysely<Database>,
+  commands: readonly Command[],
+  outcome: CommandOutcome,
+): Promise<void> {
+  const applied = await findAppliedOutcomes(
+    db,
+    commands.map((command) => command.id),
+  );
   const unapplied = commands.filter((command) => !applied.has(command.id));
-  await db.transaction().execute((trx) => recordEffects(trx, unapplied.map((command) => ({ command, outcome })), [], Date.now()));
+  await db.transaction().execute((trx) =>
+    recordEffects(
+      trx,
+      unapplied.map((command) => ({ command, outcome })),
+      [],
+      Date.now(),
+    ),
+  );
 }

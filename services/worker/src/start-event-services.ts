@@ -24,21 +24,50 @@ export async function startEventServices(config: WorkerConfig, db: Db, logger: L
   // Completed event jobs stay a day: a relay that re-publishes after a crash hits an existing job id.
   const events = new Queue<JobMap['event.published']>(QueueName.events, {
     ...queueOptions,
-    defaultJobOptions: { removeOnComplete: { age: DAY_S }, removeOnFail: { age: 7 * DAY_S }, attempts: 5, backoff: { type: 'exponential', delay: 1_000 } },
+    defaultJobOptions: {
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 7 * DAY_S },
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000 },
+    },
   });
   const notifications = new Queue<JobMap['failure.recorded']>(QueueName.notifications, {
     ...queueOptions,
-    defaultJobOptions: { removeOnComplete: { age: DAY_S }, removeOnFail: { age: 7 * DAY_S }, attempts: 10, backoff: { type: 'exponential', delay: 1_000 } },
+    defaultJobOptions: {
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 7 * DAY_S },
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000 },
+    },
   });
-  const retries = new Queue<JobMap['webhook.retry']>(QueueName.webhooks, { ...queueOptions, defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: DAY_S } } });
+  const retries = new Queue<JobMap['webhook.retry']>(QueueName.webhooks, {
+    ...queueOptions,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: DAY_S } },
+  });
 
   const delivery = new WebhookDelivery({ db, retries, config: config.webhooks, owner: uuidv7(), logger });
-  const relay = new OutboxRelay({ db, databaseUrl: config.databaseUrl, events, notifications, pollMs: config.outboxPollMs, logger });
+  const relay = new OutboxRelay({
+    db,
+    databaseUrl: config.databaseUrl,
+    events,
+    notifications,
+    pollMs: config.outboxPollMs,
+    logger,
+  });
 
   const workerOptions = { connection, prefix: config.queuePrefix, concurrency: 4 };
-  const eventWorker = new Worker<JobMap['event.published']>(QueueName.events, (job) => delivery.deliverTenant(job.data.tenant), workerOptions);
-  const retryWorker = new Worker<JobMap['webhook.retry']>(QueueName.webhooks, (job) => delivery.drain({ tenantId: job.data.tenantId, id: job.data.webhookId }, true), workerOptions);
-  for (const worker of [eventWorker, retryWorker]) worker.on('error', (error) => logger.error({ err: error }, 'event worker error'));
+  const eventWorker = new Worker<JobMap['event.published']>(
+    QueueName.events,
+    (job) => delivery.deliverTenant(job.data.tenant),
+    workerOptions,
+  );
+  const retryWorker = new Worker<JobMap['webhook.retry']>(
+    QueueName.webhooks,
+    (job) => delivery.drain({ tenantId: job.data.tenantId, id: job.data.webhookId }, true),
+    workerOptions,
+  );
+  for (const worker of [eventWorker, retryWorker])
+    worker.on('error', (error) => logger.error({ err: error }, 'event worker error'));
   await relay.start();
 
   return {

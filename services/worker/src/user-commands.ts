@@ -1,4 +1,11 @@
-import { applyPatch, compilePatch, UserResource, validateDocument, type JsonValue, type StoredResource } from '@scimflow/scim';
+import {
+  applyPatch,
+  compilePatch,
+  UserResource,
+  validateDocument,
+  type JsonValue,
+  type StoredResource,
+} from '@scimflow/scim';
 import {
   addMembers,
   deleteResource,
@@ -11,7 +18,15 @@ import {
 } from '@scimflow/db';
 import type { CommandOf, CommandOutcome } from '@scimflow/jobs';
 import { ChangeEvents } from './change-events';
-import { failed, lockedRow, nameTaken, remember, requireProfileAttributes, writeDocument, type CommandContext } from './command-context';
+import {
+  failed,
+  lockedRow,
+  nameTaken,
+  remember,
+  requireProfileAttributes,
+  writeDocument,
+  type CommandContext,
+} from './command-context';
 import { ScimError } from '@scimflow/scim';
 
 type Indexed<N extends 'user.create'> = { readonly index: number; readonly command: CommandOf<N> };
@@ -20,7 +35,11 @@ type Indexed<N extends 'user.create'> = { readonly index: number; readonly comma
  * All user creates of a batch in one INSERT (sorted, so concurrent batches take index locks in
  * one order), then each new user joins its tenant's default groups, in the same transaction.
  */
-export async function createUsers(ctx: CommandContext, creates: readonly Indexed<'user.create'>[], outcomes: (CommandOutcome | undefined)[]): Promise<void> {
+export async function createUsers(
+  ctx: CommandContext,
+  creates: readonly Indexed<'user.create'>[],
+  outcomes: (CommandOutcome | undefined)[],
+): Promise<void> {
   const accepted = creates.filter(({ index, command }) => {
     try {
       requireProfileAttributes(ctx, command.tenantId, UserResource, command.data.data);
@@ -31,7 +50,8 @@ export async function createUsers(ctx: CommandContext, creates: readonly Indexed
       return false;
     }
   });
-  const sortKey = ({ command }: Indexed<'user.create'>) => `${command.tenantId}/${String(command.data.data.userName).toLowerCase()}`;
+  const sortKey = ({ command }: Indexed<'user.create'>) =>
+    `${command.tenantId}/${String(command.data.data.userName).toLowerCase()}`;
   const sorted = [...accepted].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
   const inserted = await insertResources(
     ctx.trx,
@@ -55,13 +75,18 @@ export async function createUsers(ctx: CommandContext, creates: readonly Indexed
     const userIds = new Set(users.map((user) => user.resource.id));
     for (const { index } of sorted) {
       const outcome = outcomes[index];
-      if (outcome?.ok && outcome.resource && userIds.has(outcome.resource.id)) outcomes[index] = { ...outcome, resource: { ...outcome.resource, derived: { groups } } };
+      if (outcome?.ok && outcome.resource && userIds.has(outcome.resource.id))
+        outcomes[index] = { ...outcome, resource: { ...outcome.resource, derived: { groups } } };
     }
   }
 }
 
 /** Connecter's "default workspace": every new user joins the tenant's default groups. Returns them as [{value, display}]. */
-async function joinDefaultGroups(ctx: CommandContext, tenantId: string, users: readonly { command: CommandOf<'user.create'>; resource: StoredResource }[]): Promise<JsonValue[]> {
+async function joinDefaultGroups(
+  ctx: CommandContext,
+  tenantId: string,
+  users: readonly { command: CommandOf<'user.create'>; resource: StoredResource }[],
+): Promise<JsonValue[]> {
   const wanted = (ctx.profiles.get(tenantId) ?? EMPTY_PROFILE).defaultGroups;
   if (wanted.length === 0) return [];
   const found = await resolveMembers(ctx.trx, tenantId, wanted);
@@ -69,7 +94,12 @@ async function joinDefaultGroups(ctx: CommandContext, tenantId: string, users: r
   const groupIds = wanted.filter((id) => found.get(id) === 'Group');
   const added = new Map<string, Set<string>>();
   for (const groupId of groupIds) {
-    const members = await addMembers(ctx.trx, tenantId, groupId, users.map(({ resource }) => ({ id: resource.id, type: 'User' as const })));
+    const members = await addMembers(
+      ctx.trx,
+      tenantId,
+      groupId,
+      users.map(({ resource }) => ({ id: resource.id, type: 'User' as const })),
+    );
     added.set(groupId, new Set(members.map((member) => member.id)));
   }
   const touched = await touchResources(ctx.trx, 'groups', tenantId, groupIds);
@@ -91,7 +121,12 @@ export async function replaceUser(ctx: CommandContext, command: CommandOf<'user.
   const current = lockedRow(ctx, 'users', command.tenantId, command.data.userId, command.data.ifMatch);
   validateDocument(UserResource, command.data.data);
   requireProfileAttributes(ctx, command.tenantId, UserResource, command.data.data);
-  return userUpdated(ctx, command, current, await writeDocument(ctx, 'users', command.tenantId, current, command.data.data));
+  return userUpdated(
+    ctx,
+    command,
+    current,
+    await writeDocument(ctx, 'users', command.tenantId, current, command.data.data),
+  );
 }
 
 export async function patchUser(ctx: CommandContext, command: CommandOf<'user.patch'>): Promise<CommandOutcome> {
@@ -101,7 +136,12 @@ export async function patchUser(ctx: CommandContext, command: CommandOf<'user.pa
   return userUpdated(ctx, command, current, await writeDocument(ctx, 'users', command.tenantId, current, doc));
 }
 
-function userUpdated(ctx: CommandContext, command: CommandOf<'user.replace' | 'user.patch'>, before: StoredResource, resource: StoredResource): CommandOutcome {
+function userUpdated(
+  ctx: CommandContext,
+  command: CommandOf<'user.replace' | 'user.patch'>,
+  before: StoredResource,
+  resource: StoredResource,
+): CommandOutcome {
   new ChangeEvents(ctx, command).userUpdated(before, resource);
   return { ok: true, status: 200, resource };
 }
@@ -112,7 +152,9 @@ export async function removeUser(ctx: CommandContext, command: CommandOf<'user.d
   const current = lockedRow(ctx, 'users', tenantId, data.userId, data.ifMatch);
   const events = new ChangeEvents(ctx, command);
   // Explicit removals first, so a consumer tracking memberships needn't infer them from the delete.
-  for (const group of (await touchResources(ctx.trx, 'groups', tenantId, await groupsContaining(ctx.trx, tenantId, [data.userId]))).values()) {
+  for (const group of (
+    await touchResources(ctx.trx, 'groups', tenantId, await groupsContaining(ctx.trx, tenantId, [data.userId]))
+  ).values()) {
     events.members(remember(ctx, 'groups', tenantId, group), [], [{ id: data.userId, type: 'User' }]);
   }
   await deleteResource(ctx.trx, 'users', { tenantId, id: data.userId });

@@ -71,7 +71,14 @@ export class WebhookDelivery {
   }
 
   /** Delivers until nothing is pending, or stops (backing off, or the lease was lost). */
-  private async run(key: WebhookKey, url: string, secret: string, delivered: number, attempts: number, leaseMs: number): Promise<RunOutcome> {
+  private async run(
+    key: WebhookKey,
+    url: string,
+    secret: string,
+    delivered: number,
+    attempts: number,
+    leaseMs: number,
+  ): Promise<RunOutcome> {
     const { db, owner, config } = this.deps;
     for (;;) {
       const events = await eventsAfter(db, key.tenantId, delivered, PAGE);
@@ -79,10 +86,19 @@ export class WebhookDelivery {
       for (const event of events) {
         const error = await this.post(url, secret, event);
         if (error === undefined) {
-          if (!(await recordWebhookDelivered(db, key, owner, event.sequence, leaseMs))) return { stopped: true, delivered };
+          if (!(await recordWebhookDelivered(db, key, owner, event.sequence, leaseMs)))
+            return { stopped: true, delivered };
         } else if (attempts + 1 >= config.maxAttempts) {
-          this.deps.logger.warn({ webhookId: key.id, sequence: event.sequence, attempts: attempts + 1, error }, 'webhook event dead-lettered');
-          await deadLetterWebhookEvent(db, key, owner, { sequence: event.sequence, eventId: String(event.payload.jti), attempts: attempts + 1, error });
+          this.deps.logger.warn(
+            { webhookId: key.id, sequence: event.sequence, attempts: attempts + 1, error },
+            'webhook event dead-lettered',
+          );
+          await deadLetterWebhookEvent(db, key, owner, {
+            sequence: event.sequence,
+            eventId: String(event.payload.jti),
+            attempts: attempts + 1,
+            error,
+          });
         } else {
           const delay = Math.min(config.retryBaseMs * 2 ** attempts, config.retryMaxMs);
           await recordWebhookAttemptFailed(db, key, owner, error, new Date(Date.now() + delay));

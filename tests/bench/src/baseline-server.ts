@@ -13,7 +13,11 @@ app.get('/healthz', (_req, res) => {
 });
 
 app.post('/Users', async (req, res) => {
-  const { rows } = await pool.query('insert into bench_users (id, user_name, data) values ($1, $2, $3) returning *', [randomUUID(), req.body.userName, req.body]);
+  const { rows } = await pool.query('insert into bench_users (id, user_name, data) values ($1, $2, $3) returning *', [
+    randomUUID(),
+    req.body.userName,
+    req.body,
+  ]);
   res.status(201).json({ ...rows[0].data, id: rows[0].id });
 });
 

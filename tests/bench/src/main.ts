@@ -28,7 +28,10 @@ interface Figures {
 function entraUser(prefix: string, n: number) {
   const userName = `${prefix}-${n}@contoso.com`;
   return {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+    schemas: [
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    ],
     externalId: `${prefix}-${n}`,
     userName,
     active: true,
@@ -40,9 +43,21 @@ function entraUser(prefix: string, n: number) {
   };
 }
 
-async function load(url: string, headers: Record<string, string>, request: autocannon.Request, pids: (number | undefined)[], durationS = DURATION_S): Promise<Figures> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  request: autocannon.Request,
+  pids: (number | undefined)[],
+  durationS = DURATION_S,
+): Promise<Figures> {
   const stop = sampleRss(pids);
-  const result: Result = await autocannon({ url, connections: CONNECTIONS, duration: durationS, headers, requests: [request] });
+  const result: Result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: durationS,
+    headers,
+    requests: [request],
+  });
   const peak = stop();
   return {
     reqPerSec: result.requests.average,
@@ -60,7 +75,11 @@ type Side = () => Promise<Figures>;
  * run, `settle` waits until scimflow's after-write work (relay, event jobs) is done, so neither
  * side runs against the other's backlog; what it waited after a scimflow run is its lag.
  */
-async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>): Promise<{ baseline: Figures; scimflow: Figures; lagMs: number[] }> {
+async function compare(
+  baseline: Side,
+  scimflow: Side,
+  settle: () => Promise<number>,
+): Promise<{ baseline: Figures; scimflow: Figures; lagMs: number[] }> {
   const runs: { baseline: Figures[]; scimflow: Figures[] } = { baseline: [], scimflow: [] };
   const lagMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -79,7 +98,13 @@ function median(runs: Figures[]): Figures {
     const sorted = runs.map(pick).sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)] as number;
   };
-  return { reqPerSec: mid((f) => f.reqPerSec), p50: mid((f) => f.p50), p99: mid((f) => f.p99), rssMb: Math.max(...runs.map((f) => f.rssMb)), errors: runs.reduce((sum, f) => sum + f.errors, 0) };
+  return {
+    reqPerSec: mid((f) => f.reqPerSec),
+    p50: mid((f) => f.p50),
+    p99: mid((f) => f.p99),
+    rssMb: Math.max(...runs.map((f) => f.rssMb)),
+    errors: runs.reduce((sum, f) => sum + f.errors, 0),
+  };
 }
 
 function postRequest(basePath: string, prefix: string): autocannon.Request {
@@ -129,11 +154,18 @@ async function main(): Promise<void> {
   };
   const ingress = startScript('ingress', env);
   const worker = startScript('worker', env);
-  const baseline = startScript('bench-baseline', { DATABASE_URL: databaseUrl.href, PORT: String(port + 1), DB_POOL_SIZE: '20' });
+  const baseline = startScript('bench-baseline', {
+    DATABASE_URL: databaseUrl.href,
+    PORT: String(port + 1),
+    DB_POOL_SIZE: '20',
+  });
   const children = [ingress, worker, baseline];
   const events = new Queue(QueueName.events, { connection: { url: redisUrl }, prefix: `{${env.QUEUE_PREFIX}}` });
   try {
-    await Promise.all([waitForHttp(`http://127.0.0.1:${port}/readyz`), waitForHttp(`http://127.0.0.1:${port + 1}/healthz`)]);
+    await Promise.all([
+      waitForHttp(`http://127.0.0.1:${port}/readyz`),
+      waitForHttp(`http://127.0.0.1:${port + 1}/healthz`),
+    ]);
     const created = (await (
       await fetch(`http://127.0.0.1:${port}/admin/tenants`, {
         method: 'POST',
@@ -154,7 +186,8 @@ async function main(): Promise<void> {
       for (;;) {
         const { rows } = await raw.query('select count(*)::int as n from outbox where relayed_at is null');
         const counts = await events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        if ((rows[0] as { n: number }).n === 0 && Object.values(counts).every((n) => n === 0)) return performance.now() - started;
+        if ((rows[0] as { n: number }).n === 0 && Object.values(counts).every((n) => n === 0))
+          return performance.now() - started;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
@@ -172,18 +205,34 @@ async function main(): Promise<void> {
     );
 
     // Top both stores up to at least GET_USERS users, then look random ones up.
-    for (const [url, path, headers, table] of [[baseUrl, basePath, baseHeaders, 'bench_users'], [scimUrl, scimPath, scimHeaders, 'users']] as const) {
+    for (const [url, path, headers, table] of [
+      [baseUrl, basePath, baseHeaders, 'bench_users'],
+      [scimUrl, scimPath, scimHeaders, 'users'],
+    ] as const) {
       const { rows } = await raw.query(`select count(*)::int as n from ${table}`);
       const missing = GET_USERS - (rows[0] as { n: number }).n;
-      if (missing > 0) await autocannon({ url, connections: CONNECTIONS, amount: missing, headers, requests: [postRequest(path, `fill-${table}`)] });
+      if (missing > 0)
+        await autocannon({
+          url,
+          connections: CONNECTIONS,
+          amount: missing,
+          headers,
+          requests: [postRequest(path, `fill-${table}`)],
+        });
     }
     // Both tables just grew by thousands of rows; give the planner statistics, as autovacuum would.
     await raw.query('analyze bench_users');
     await raw.query('analyze users');
-    const baseNames = (await raw.query(`select user_name from bench_users limit ${GET_USERS}`)).rows.map((row: { user_name: string }) => row.user_name);
-    const scimNames = (await raw.query(`select user_name from users limit ${GET_USERS}`)).rows.map((row: { user_name: string }) => row.user_name);
+    const baseNames = (await raw.query(`select user_name from bench_users limit ${GET_USERS}`)).rows.map(
+      (row: { user_name: string }) => row.user_name,
+    );
+    const scimNames = (await raw.query(`select user_name from users limit ${GET_USERS}`)).rows.map(
+      (row: { user_name: string }) => row.user_name,
+    );
 
-    console.log(`GET /Users?filter=userName eq over ${GET_USERS}+ users: ${ROUNDS} rounds of ${DURATION_S}s per server...`);
+    console.log(
+      `GET /Users?filter=userName eq over ${GET_USERS}+ users: ${ROUNDS} rounds of ${DURATION_S}s per server...`,
+    );
     const get = await compare(
       () => load(baseUrl, baseHeaders, getRequest(basePath, baseNames), [baseline.child.pid]),
       () => load(scimUrl, scimHeaders, getRequest(scimPath, scimNames), scimPids),
@@ -192,16 +241,23 @@ async function main(): Promise<void> {
 
     console.log('large groups: 10,000-member PATCH x3, reads of a 100,000-member group...');
     await settle();
-    const large = await benchLargeGroups({ url: scimUrl, path: scimPath, headers: scimHeaders, tenantId: created.id, ingressPid: ingress.child.pid }, raw);
+    const large = await benchLargeGroups(
+      { url: scimUrl, path: scimPath, headers: scimHeaders, tenantId: created.id, ingressPid: ingress.child.pid },
+      raw,
+    );
 
     const idleRss = (rssBytes(ingress.child.pid) + rssBytes(worker.child.pid)) / 1024 / 1024;
     console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} runs of ${DURATION_S}s per figure (RSS: peak)`);
     report('POST /Users', post.baseline, post.scimflow);
-    console.log(`  events relayed and consumed ${post.lagMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' / ')} after each scimflow round ended`);
+    console.log(
+      `  events relayed and consumed ${post.lagMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' / ')} after each scimflow round ended`,
+    );
     report('GET  /Users?filter', get.baseline, get.scimflow);
     reportLargeGroups(large);
     console.log(`\nscimflow RSS after the run (ingress + worker): ${idleRss.toFixed(0)} MB`);
-    console.log(`BENCH_JSON ${JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, post, get, large })}`);
+    console.log(
+      `BENCH_JSON ${JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, post, get, large })}`,
+    );
   } catch (error) {
     // The services' own logs say why a run failed.
     console.error(`ingress output:\n${ingress.output().slice(-4000)}\nworker output:\n${worker.output().slice(-2000)}`);
@@ -222,7 +278,9 @@ function report(name: string, base: Figures, scim: Figures): void {
   console.log(`\n${name}`);
   console.log(row('baseline', base));
   console.log(row('scimflow', scim));
-  console.log(`  ratio scimflow/baseline: throughput ${(scim.reqPerSec / base.reqPerSec).toFixed(2)}, p99 ${(scim.p99 / Math.max(1, base.p99)).toFixed(2)}, RSS ${(scim.rssMb / base.rssMb).toFixed(2)}`);
+  console.log(
+    `  ratio scimflow/baseline: throughput ${(scim.reqPerSec / base.reqPerSec).toFixed(2)}, p99 ${(scim.p99 / Math.max(1, base.p99)).toFixed(2)}, RSS ${(scim.rssMb / base.rssMb).toFixed(2)}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -27,7 +27,11 @@ describe('concurrent writes', () => {
       ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter', 'CC-7'],
     ];
     for (let round = 0; round < 3; round++) {
-      const responses = await Promise.all(changes.map(([path, value]) => ctx.tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', path, value: `${value}-${round}` }])));
+      const responses = await Promise.all(
+        changes.map(([path, value]) =>
+          ctx.tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', path, value: `${value}-${round}` }]),
+        ),
+      );
       expect(responses.map((r) => r.status)).toEqual(changes.map(() => 200));
     }
     const user = await ctx.tenant.scim.get(`/Users/${id}`);
@@ -46,8 +50,18 @@ describe('concurrent writes', () => {
 
   it('loses none of 20 concurrent PATCHes each adding a different member to one group', async () => {
     const group = (await ctx.tenant.scim.post('/Groups', { displayName: 'Contended group' })).body.id as string;
-    const members = await Promise.all(Array.from({ length: 20 }, async (_, n) => (await ctx.tenant.scim.post('/Users', { userName: `joiner-${n}@example.com` })).body.id as string));
-    const responses = await Promise.all(members.map((value) => ctx.tenant.scim.patch(`/Groups/${group}`, [{ op: 'Add', path: 'members', value: [{ value }] }])));
+    const members = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async (_, n) =>
+          (await ctx.tenant.scim.post('/Users', { userName: `joiner-${n}@example.com` })).body.id as string,
+      ),
+    );
+    const responses = await Promise.all(
+      members.map((value) =>
+        ctx.tenant.scim.patch(`/Groups/${group}`, [{ op: 'Add', path: 'members', value: [{ value }] }]),
+      ),
+    );
     expect(responses.map((r) => r.status)).toEqual(members.map(() => 204));
     const stored = await ctx.tenant.scim.get(`/Groups/${group}`);
     expect((stored.body.members as { value: string }[]).map((m) => m.value).sort()).toEqual([...members].sort());
@@ -55,7 +69,9 @@ describe('concurrent writes', () => {
   });
 
   it('creates exactly one user when the same userName is posted many times at once', async () => {
-    const responses = await Promise.all(Array.from({ length: 12 }, () => ctx.tenant.scim.post('/Users', { userName: 'Racy@example.com' })));
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => ctx.tenant.scim.post('/Users', { userName: 'Racy@example.com' })),
+    );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 409 && r.body.scimType === 'uniqueness')).toHaveLength(11);
   });
@@ -68,7 +84,14 @@ describe('concurrent writes', () => {
       const data: JobMap['commands.apply'] = {
         replyTo: `nobody-${randomUUID()}`,
         deadline: Date.now() + 30_000,
-        commands: [{ id: uuidv7(), name: 'user.patch', tenantId: ctx.tenant.id, data: { userId: id, operations: [{ op: 'add', path: 'emails', value: [{ value: 'twice@example.com' }] }] } }],
+        commands: [
+          {
+            id: uuidv7(),
+            name: 'user.patch',
+            tenantId: ctx.tenant.id,
+            data: { userId: id, operations: [{ op: 'add', path: 'emails', value: [{ value: 'twice@example.com' }] }] },
+          },
+        ],
       };
       const jobs = [await queue.add('commands.apply', data), await queue.add('commands.apply', data)];
       const results: CommandBatchResult[] = [];

@@ -5,7 +5,10 @@ import { ProcessStack } from '../../support/process-stack';
 import { waitForHttp } from '../../support/processes';
 
 /** Okta's SCIM 2.0 SPEC test (../shared/conformance, beside the repository): what Okta asks an app to pass. */
-const COLLECTION = path.resolve(__dirname, '../../../../shared/conformance/okta-scim20-spec-test.newman.postman_collection.json');
+const COLLECTION = path.resolve(
+  __dirname,
+  '../../../../shared/conformance/okta-scim20-spec-test.newman.postman_collection.json',
+);
 
 let stack: ProcessStack;
 
@@ -38,7 +41,12 @@ function withChai(collection: CollectionItem): { collection: CollectionItem; pat
       ? {
           event: item.event.map((event) => {
             const exec = event.script?.exec;
-            if (!exec || !exec.some((line) => /\bchai\./.test(line)) || exec.some((line) => line.includes("require('chai')"))) return event;
+            if (
+              !exec ||
+              !exec.some((line) => /\bchai\./.test(line)) ||
+              exec.some((line) => line.includes("require('chai')"))
+            )
+              return event;
             patched++;
             return { ...event, script: { ...event.script, exec: ["var chai = require('chai');", ...exec] } };
           }),
@@ -49,7 +57,9 @@ function withChai(collection: CollectionItem): { collection: CollectionItem; pat
 }
 
 function run(options: newman.NewmanRunOptions): Promise<NewmanRunSummary> {
-  return new Promise((resolve, reject) => newman.run(options, (error, summary) => (error ? reject(error) : resolve(summary))));
+  return new Promise((resolve, reject) =>
+    newman.run(options, (error, summary) => (error ? reject(error) : resolve(summary))),
+  );
 }
 
 describe("Okta's SCIM 2.0 SPEC test", () => {

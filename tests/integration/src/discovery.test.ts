@@ -15,7 +15,13 @@ describe('discovery endpoints', () => {
       sort: { supported: true },
       etag: { supported: true },
       pagination: { cursor: true, index: true, defaultPaginationMethod: 'index', maxPageSize: 1000 },
-      securityEvents: { asyncRequest: 'none', eventUris: expect.arrayContaining(['urn:ietf:params:scim:event:prov:create:notice', 'urn:ietf:params:scim:event:prov:patch:full']) },
+      securityEvents: {
+        asyncRequest: 'none',
+        eventUris: expect.arrayContaining([
+          'urn:ietf:params:scim:event:prov:create:notice',
+          'urn:ietf:params:scim:event:prov:patch:full',
+        ]),
+      },
       authenticationSchemes: [{ type: 'oauthbearertoken', primary: true }],
       meta: { resourceType: 'ServiceProviderConfig', location: `${ctx.tenant.scimBaseUrl}/ServiceProviderConfig` },
     });
@@ -25,8 +31,17 @@ describe('discovery endpoints', () => {
     const list = await ctx.tenant.scim.get('/ResourceTypes');
     expect(list.body).toMatchObject({ totalResults: 2 });
     expect(list.body.Resources).toEqual([
-      expect.objectContaining({ id: 'User', endpoint: '/Users', schema: 'urn:ietf:params:scim:schemas:core:2.0:User', schemaExtensions: [{ schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false }] }),
-      expect.objectContaining({ id: 'Group', endpoint: '/Groups', schema: 'urn:ietf:params:scim:schemas:core:2.0:Group' }),
+      expect.objectContaining({
+        id: 'User',
+        endpoint: '/Users',
+        schema: 'urn:ietf:params:scim:schemas:core:2.0:User',
+        schemaExtensions: [{ schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false }],
+      }),
+      expect.objectContaining({
+        id: 'Group',
+        endpoint: '/Groups',
+        schema: 'urn:ietf:params:scim:schemas:core:2.0:Group',
+      }),
     ]);
     expect((await ctx.tenant.scim.get('/ResourceTypes/Group')).body).toMatchObject({ id: 'Group' });
     expect((await ctx.tenant.scim.get('/ResourceTypes/Printer')).status).toBe(404);
@@ -40,8 +55,15 @@ describe('discovery endpoints', () => {
       'urn:ietf:params:scim:schemas:core:2.0:Group',
     ]);
     const user = await ctx.tenant.scim.get('/Schemas/urn:ietf:params:scim:schemas:core:2.0:User');
-    const attribute = (name: string) => (user.body.attributes as Record<string, unknown>[]).find((a) => a.name === name);
-    expect(attribute('userName')).toMatchObject({ type: 'string', required: true, caseExact: false, uniqueness: 'server', mutability: 'readWrite' });
+    const attribute = (name: string) =>
+      (user.body.attributes as Record<string, unknown>[]).find((a) => a.name === name);
+    expect(attribute('userName')).toMatchObject({
+      type: 'string',
+      required: true,
+      caseExact: false,
+      uniqueness: 'server',
+      mutability: 'readWrite',
+    });
     expect(attribute('password')).toMatchObject({ mutability: 'writeOnly', returned: 'never' });
     expect(attribute('groups')).toMatchObject({ mutability: 'readOnly', multiValued: true });
     expect(attribute('title')).toMatchObject({ required: false });
@@ -53,7 +75,9 @@ describe('discovery endpoints', () => {
       body: JSON.stringify({ requiredAttributes: { User: ['title'] } }),
     });
     const profiled = await ctx.tenant.scim.get('/Schemas/urn:ietf:params:scim:schemas:core:2.0:User');
-    expect((profiled.body.attributes as Record<string, unknown>[]).find((a) => a.name === 'title')).toMatchObject({ required: true });
+    expect((profiled.body.attributes as Record<string, unknown>[]).find((a) => a.name === 'title')).toMatchObject({
+      required: true,
+    });
   });
 
   it('requires the tenant token like every SCIM endpoint', async () => {

@@ -28,7 +28,13 @@ describe('Entra ID user provisioning, step by step', () => {
     const response = await ctx.tenant.scim.get(filter(`userName eq "${randomUUID()}"`));
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/scim\+json/);
-    expect(response.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] });
+    expect(response.body).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 0,
+      startIndex: 1,
+      itemsPerPage: 0,
+      Resources: [],
+    });
   });
 
   it('create, update, deactivate and delete one user as Entra does', async () => {
@@ -55,9 +61,18 @@ describe('Entra ID user provisioning, step by step', () => {
     expect(created.body).not.toHaveProperty('nickName');
 
     // 2. Later cycles look the user up by each matching attribute Entra's gallery apps use.
-    for (const expression of [`userName eq "ALICE@contoso.com"`, `externalId eq "ext-${userName}"`, `emails[type eq "work"].value eq "${userName}"`, `externalId eq ext-${userName}`]) {
+    for (const expression of [
+      `userName eq "ALICE@contoso.com"`,
+      `externalId eq "ext-${userName}"`,
+      `emails[type eq "work"].value eq "${userName}"`,
+      `externalId eq ext-${userName}`,
+    ]) {
       const found = await ctx.tenant.scim.get(filter(expression));
-      expect({ expression, total: found.body.totalResults, id: found.body.Resources?.[0]?.id }).toEqual({ expression, total: 1, id });
+      expect({ expression, total: found.body.totalResults, id: found.body.Resources?.[0]?.id }).toEqual({
+        expression,
+        total: 1,
+        id,
+      });
     }
 
     // 3. Attribute updates in Entra's PATCH dialect.
@@ -76,12 +91,22 @@ describe('Entra ID user provisioning, step by step', () => {
       name: { givenName: 'Alice', familyName: 'Jones' },
       emails: [{ primary: true, type: 'work', value: 'alice.jones@contoso.com' }],
       phoneNumbers: [{ type: 'mobile', value: '+1 555 0100' }],
-      [ENTERPRISE]: { department: 'Marketing', employeeNumber: '1001', manager: { value: 'b5c4b84c-9a43-4d32-8f6a-9a4c1f0b1e2d' } },
+      [ENTERPRISE]: {
+        department: 'Marketing',
+        employeeNumber: '1001',
+        manager: { value: 'b5c4b84c-9a43-4d32-8f6a-9a4c1f0b1e2d' },
+      },
     });
 
     // 4. Newer tenants: a replace with no path and dotted keys.
-    const dotted = await ctx.tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', value: { displayName: 'A. Jones', 'name.givenName': 'A.', active: true } }]);
-    expect(dotted.body).toMatchObject({ displayName: 'A. Jones', name: { givenName: 'A.', familyName: 'Jones' }, active: true });
+    const dotted = await ctx.tenant.scim.patch(`/Users/${id}`, [
+      { op: 'replace', value: { displayName: 'A. Jones', 'name.givenName': 'A.', active: true } },
+    ]);
+    expect(dotted.body).toMatchObject({
+      displayName: 'A. Jones',
+      name: { givenName: 'A.', familyName: 'Jones' },
+      active: true,
+    });
 
     // 5. Deprovision: soft delete with a string boolean.
     const disabled = await ctx.tenant.scim.patch(`/Users/${id}`, [{ op: 'Replace', path: 'active', value: 'False' }]);
@@ -101,7 +126,11 @@ describe('Entra ID user provisioning, step by step', () => {
     expect((await ctx.tenant.scim.post('/Users', entraCreateBody('bob@contoso.com'))).status).toBe(201);
     const duplicate = await ctx.tenant.scim.post('/Users', entraCreateBody('BOB@Contoso.com'));
     expect(duplicate.status).toBe(409);
-    expect(duplicate.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness' });
+    expect(duplicate.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '409',
+      scimType: 'uniqueness',
+    });
   });
 
   it('serves an initial cycle sent in parallel', async () => {

@@ -9,7 +9,11 @@ let sink: SmtpSink;
 
 beforeAll(async () => {
   sink = await SmtpSink.start();
-  await ctx.stack.startNotifier({ SMTP_URL: sink.url, NOTIFY_RETRY_BASE_MS: '100', NOTIFY_FROM: 'scimflow <alerts@scimflow.test>' });
+  await ctx.stack.startNotifier({
+    SMTP_URL: sink.url,
+    NOTIFY_RETRY_BASE_MS: '100',
+    NOTIFY_FROM: 'scimflow <alerts@scimflow.test>',
+  });
 });
 afterAll(() => sink.stop());
 
@@ -22,16 +26,27 @@ async function digests(tenantId: string) {
 describe('failure notifications', () => {
   it('sends one digest per window, to every address, with counts, names, reasons and where to look', async () => {
     const { scim, id: tenantId } = ctx.tenant;
-    const saved = await admin(ctx.stack.url, 'PATCH', `/tenants/${tenantId}`, { notificationEmails: ['ops@acme.example', 'security@acme.example'], notifyWindowSeconds: WINDOW_S });
+    const saved = await admin(ctx.stack.url, 'PATCH', `/tenants/${tenantId}`, {
+      notificationEmails: ['ops@acme.example', 'security@acme.example'],
+      notifyWindowSeconds: WINDOW_S,
+    });
     expect(saved.status).toBe(200);
     expect((await scim.post('/Users', { userName: 'alice@example.com' })).status).toBe(201);
     const group = (await scim.post('/Groups', { displayName: 'Staff' })).body.id as string;
 
     const started = Date.now();
     // A failed sync in miniature: an unknown member, a body the ingress refuses, 40 conflicting creates at once.
-    expect((await scim.patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: '0190a0b0-0000-7000-8000-000000000000' }] }])).status).toBe(400);
+    expect(
+      (
+        await scim.patch(`/Groups/${group}`, [
+          { op: 'add', path: 'members', value: [{ value: '0190a0b0-0000-7000-8000-000000000000' }] },
+        ])
+      ).status,
+    ).toBe(400);
     expect((await scim.post('/Users', { displayName: 'No user name' })).status).toBe(400);
-    const conflicts = await Promise.all(Array.from({ length: 40 }, () => scim.post('/Users', { userName: 'ALICE@example.com' })));
+    const conflicts = await Promise.all(
+      Array.from({ length: 40 }, () => scim.post('/Users', { userName: 'ALICE@example.com' })),
+    );
     expect(conflicts.every((response) => response.status === 409)).toBe(true);
     expect((await scim.post('/Users', { userName: 'fine@example.com' })).status).toBe(201);
 
@@ -44,19 +59,34 @@ describe('failure notifications', () => {
     expect(mail?.subject).toBe('[scimflow] 42 provisioning failures for notified');
     expect(mail?.from?.value).toEqual([{ name: 'scimflow', address: 'alerts@scimflow.test' }]);
     const to = mail?.to;
-    expect((Array.isArray(to) ? to : [to]).flatMap((address) => address?.value.map((v) => v.address))).toEqual(['ops@acme.example', 'security@acme.example']);
+    expect((Array.isArray(to) ? to : [to]).flatMap((address) => address?.value.map((v) => v.address))).toEqual([
+      'ops@acme.example',
+      'security@acme.example',
+    ]);
     const text = mail?.text ?? '';
     expect(text).toContain('  40 x 409 uniqueness');
     expect(text).toContain('  2 x 400 invalidValue');
-    expect(text).toMatch(/create User ALICE@example\.com: 409 uniqueness \(userName 'ALICE@example\.com' is already in use in this tenant\)/);
-    expect(text).toContain(`patch Group Staff: 400 invalidValue (No such member in this tenant: 0190a0b0-0000-7000-8000-000000000000; nothing was applied)`);
+    expect(text).toMatch(
+      /create User ALICE@example\.com: 409 uniqueness \(userName 'ALICE@example\.com' is already in use in this tenant\)/,
+    );
+    expect(text).toContain(
+      `patch Group Staff: 400 invalidValue (No such member in this tenant: 0190a0b0-0000-7000-8000-000000000000; nothing was applied)`,
+    );
     expect(text).toContain('create User: 400 invalidValue');
     expect(text).toContain('The first 20:');
     expect(text).toContain('... and 22 more');
     expect(text).toContain(`GET ${ctx.stack.url}/admin/tenants/${tenantId}/logs?status=failure&since=`);
 
     const recorded = await digests(tenantId);
-    expect(recorded).toEqual([expect.objectContaining({ status: 'sent', failures: 42, recipients: ['ops@acme.example', 'security@acme.example'], attempts: 0, sentAt: expect.any(String) })]);
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        status: 'sent',
+        failures: 42,
+        recipients: ['ops@acme.example', 'security@acme.example'],
+        attempts: 0,
+        sentAt: expect.any(String),
+      }),
+    ]);
   });
 
   it('opens a new window for later failures, and retries a send the SMTP server refused', async () => {
@@ -67,9 +97,18 @@ describe('failure notifications', () => {
     expect(sink.refused).toBe(1);
     expect(sink.messages[1]?.subject).toBe('[scimflow] 1 provisioning failure for notified');
     // The notifier records the send once the SMTP server has answered, a moment after the sink has the mail.
-    await waitFor(async () => (await digests(tenantId))[0]?.status === 'sent', 5_000, 'the digest to be recorded as sent');
+    await waitFor(
+      async () => (await digests(tenantId))[0]?.status === 'sent',
+      5_000,
+      'the digest to be recorded as sent',
+    );
     const recorded = await digests(tenantId);
-    expect(recorded[0]).toMatchObject({ status: 'sent', failures: 1, attempts: 1, lastError: expect.stringContaining('451') });
+    expect(recorded[0]).toMatchObject({
+      status: 'sent',
+      failures: 1,
+      attempts: 1,
+      lastError: expect.stringContaining('451'),
+    });
     const [second, first] = recorded as { windowStart: string; sentAt: string }[];
     // At most one mail per window: the second window opened after the first mail.
     expect(Date.parse(second?.windowStart ?? '')).toBeGreaterThan(Date.parse(first?.sentAt ?? ''));
@@ -85,8 +124,15 @@ describe('failure notifications', () => {
   });
 
   it('refuses bad notification settings', async () => {
-    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { notificationEmails: ['not an address'] })).status).toBe(400);
-    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { notificationEmails: [] })).status).toBe(400);
-    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { notifyWindowSeconds: 0 })).status).toBe(400);
+    expect(
+      (await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { notificationEmails: ['not an address'] }))
+        .status,
+    ).toBe(400);
+    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { notificationEmails: [] })).status).toBe(
+      400,
+    );
+    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { notifyWindowSeconds: 0 })).status).toBe(
+      400,
+    );
   });
 });

@@ -18,11 +18,15 @@ describe('large groups', () => {
   it('adds 10,000 members in one PATCH and streams them all back', async () => {
     const members = await seedUsers(SIZE, 'bulk');
     const group = (await ctx.tenant.scim.post('/Groups', { displayName: 'Everyone' })).body.id as string;
-    const added = await ctx.tenant.scim.patch(`/Groups/${group}`, [{ op: 'Add', path: 'members', value: members.map((value) => ({ value })) }]);
+    const added = await ctx.tenant.scim.patch(`/Groups/${group}`, [
+      { op: 'Add', path: 'members', value: members.map((value) => ({ value })) },
+    ]);
     expect(added.status).toBe(204);
     expect(added.headers.get('etag')).toBe('W/"2"');
 
-    const full = await fetch(`${ctx.tenant.scimBaseUrl}/Groups/${group}`, { headers: { authorization: `Bearer ${ctx.tenant.token}` } });
+    const full = await fetch(`${ctx.tenant.scimBaseUrl}/Groups/${group}`, {
+      headers: { authorization: `Bearer ${ctx.tenant.token}` },
+    });
     expect(full.headers.get('transfer-encoding')).toBe('chunked');
     const body = (await full.json()) as { members: { value: string; display: string }[]; meta: { version: string } };
     expect(body.members).toHaveLength(SIZE);
@@ -35,9 +39,13 @@ describe('large groups', () => {
     expect(excluded.text.length).toBeLessThan(1_000);
 
     // Removing half with Entra's value list, as one delta.
-    const removed = await ctx.tenant.scim.patch(`/Groups/${group}`, [{ op: 'Remove', path: 'members', value: members.slice(0, SIZE / 2).map((value) => ({ value })) }]);
+    const removed = await ctx.tenant.scim.patch(`/Groups/${group}`, [
+      { op: 'Remove', path: 'members', value: members.slice(0, SIZE / 2).map((value) => ({ value })) },
+    ]);
     expect(removed.status).toBe(204);
-    const { rows } = await sql<{ n: string }>`select count(*) as n from group_members where group_id = ${group}`.execute(ctx.stack.database.db);
+    const { rows } = await sql<{
+      n: string;
+    }>`select count(*) as n from group_members where group_id = ${group}`.execute(ctx.stack.database.db);
     expect(Number(rows[0]?.n)).toBe(SIZE / 2);
   });
 });
@@ -46,11 +54,16 @@ describe('streaming', () => {
   it('releases the database connection of a client that disconnects mid-stream', async () => {
     const members = await seedUsers(SIZE, 'abandon');
     const group = (await ctx.tenant.scim.post('/Groups', { displayName: 'Abandoned' })).body.id as string;
-    await ctx.tenant.scim.patch(`/Groups/${group}`, [{ op: 'Add', path: 'members', value: members.map((value) => ({ value })) }]);
+    await ctx.tenant.scim.patch(`/Groups/${group}`, [
+      { op: 'Add', path: 'members', value: members.map((value) => ({ value })) },
+    ]);
     // Twice as many abandoned streams as the pool has connections.
     for (let n = 0; n < 8; n++) {
       const abort = new AbortController();
-      const response = await fetch(`${ctx.tenant.scimBaseUrl}/Groups/${group}`, { headers: { authorization: `Bearer ${ctx.tenant.token}` }, signal: abort.signal });
+      const response = await fetch(`${ctx.tenant.scimBaseUrl}/Groups/${group}`, {
+        headers: { authorization: `Bearer ${ctx.tenant.token}` },
+        signal: abort.signal,
+      });
       const reader = response.body?.getReader();
       await reader?.read();
       abort.abort();

@@ -3,7 +3,10 @@ import { waitFor } from '../../support/processes';
 import { useStack } from '../../support/stack';
 import { WebhookReceiver } from '../../support/webhook-receiver';
 
-const ctx = useStack({ tenant: 'events', env: { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', OUTBOX_POLL_MS: '200' } });
+const ctx = useStack({
+  tenant: 'events',
+  env: { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_MAX_ATTEMPTS: '3', OUTBOX_POLL_MS: '200' },
+});
 const PREFIX = 'urn:ietf:params:scim:event:prov:';
 
 let receiver: WebhookReceiver;
@@ -14,17 +17,33 @@ afterAll(() => receiver.stop());
 
 /** `create:notice User`, `patch:full Group add 1`...: what an event says, in one line. */
 function summary(event: Record<string, unknown>): string {
-  const [uri, payload] = Object.entries(event.events as Record<string, Record<string, unknown>>)[0] as [string, Record<string, unknown>];
+  const [uri, payload] = Object.entries(event.events as Record<string, Record<string, unknown>>)[0] as [
+    string,
+    Record<string, unknown>,
+  ];
   const type = String((event.sub_id as { uri: string }).uri).split('/')[1];
-  const operation = (payload.data as { Operations?: { op: string; path: string; value: unknown }[] } | undefined)?.Operations?.[0];
-  const detail = operation ? ` ${operation.op} ${operation.path}${Array.isArray(operation.value) ? ` ${operation.value.length}` : ''}` : '';
+  const operation = (payload.data as { Operations?: { op: string; path: string; value: unknown }[] } | undefined)
+    ?.Operations?.[0];
+  const detail = operation
+    ? ` ${operation.op} ${operation.path}${Array.isArray(operation.value) ? ` ${operation.value.length}` : ''}`
+    : '';
   return `${uri.slice(PREFIX.length)} ${type}${detail}`;
 }
 
 async function webhook(tenantId: string, url: string): Promise<{ id: string; secret: string }> {
   const created = await admin(ctx.stack.url, 'POST', `/tenants/${tenantId}/webhooks`, { url });
   expect(created.status).toBe(201);
-  expect(created.body).toEqual({ id: expect.any(String), url, secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), createdAt: expect.any(String), deliveredSequence: 0, lastDeliveredAt: null, failingAttempts: 0, nextAttemptAt: null, lastError: null });
+  expect(created.body).toEqual({
+    id: expect.any(String),
+    url,
+    secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    createdAt: expect.any(String),
+    deliveredSequence: 0,
+    lastDeliveredAt: null,
+    failingAttempts: 0,
+    nextAttemptAt: null,
+    lastError: null,
+  });
   return created.body as { id: string; secret: string };
 }
 
@@ -35,14 +54,26 @@ describe('membership events', () => {
     const alice = (await scim.post('/Users', { userName: 'alice@example.com', externalId: 'a-1' })).body.id as string;
     const bob = (await scim.post('/Users', { userName: 'bob@example.com', active: false })).body.id as string;
     expect((await scim.post('/Users', { userName: 'ALICE@example.com' })).status).toBe(409);
-    const group = (await scim.post('/Groups', { displayName: 'Engineering', externalId: 'eng', members: [{ value: alice }] })).body.id as string;
-    expect((await scim.patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: bob }] }])).status).toBe(204);
-    expect((await scim.patch(`/Groups/${group}`, [{ op: 'replace', path: 'displayName', value: 'Platform' }])).status).toBe(204);
-    expect((await scim.patch(`/Groups/${group}`, [{ op: 'replace', path: 'externalId', value: 'platform' }])).status).toBe(204);
+    const group = (
+      await scim.post('/Groups', { displayName: 'Engineering', externalId: 'eng', members: [{ value: alice }] })
+    ).body.id as string;
+    expect(
+      (await scim.patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: bob }] }])).status,
+    ).toBe(204);
+    expect(
+      (await scim.patch(`/Groups/${group}`, [{ op: 'replace', path: 'displayName', value: 'Platform' }])).status,
+    ).toBe(204);
+    expect(
+      (await scim.patch(`/Groups/${group}`, [{ op: 'replace', path: 'externalId', value: 'platform' }])).status,
+    ).toBe(204);
     expect((await scim.patch(`/Users/${alice}`, [{ op: 'replace', path: 'active', value: false }])).status).toBe(200);
     expect((await scim.patch(`/Users/${alice}`, [{ op: 'replace', path: 'active', value: 'True' }])).status).toBe(200);
-    expect((await scim.patch(`/Users/${alice}`, [{ op: 'replace', path: 'displayName', value: 'Alice' }])).status).toBe(200);
-    expect((await scim.patch(`/Groups/${group}`, [{ op: 'remove', path: `members[value eq "${alice}"]` }])).status).toBe(204);
+    expect((await scim.patch(`/Users/${alice}`, [{ op: 'replace', path: 'displayName', value: 'Alice' }])).status).toBe(
+      200,
+    );
+    expect(
+      (await scim.patch(`/Groups/${group}`, [{ op: 'remove', path: `members[value eq "${alice}"]` }])).status,
+    ).toBe(204);
     expect((await scim.delete(`/Users/${bob}`)).status).toBe(204);
     expect((await scim.delete(`/Groups/${group}`)).status).toBe(204);
 
@@ -71,13 +102,29 @@ describe('membership events', () => {
       expect(delivery.signatureValid('another secret')).toBe(false);
       expect(delivery.headers['x-scimflow-event-id']).toBe(delivery.body.jti);
       expect(delivery.headers['x-scimflow-sequence']).toBe(String(delivery.body.sequence));
-      expect(delivery.body).toMatchObject({ iss: ctx.stack.url, tenant: tenantId, txn: expect.any(String), iat: expect.any(Number) });
+      expect(delivery.body).toMatchObject({
+        iss: ctx.stack.url,
+        tenant: tenantId,
+        txn: expect.any(String),
+        iat: expect.any(Number),
+      });
     }
     expect(new Set(bodies.map((body) => body.jti)).size).toBe(expected.length);
-    expect(bodies[0]).toMatchObject({ sub_id: { format: 'scim', uri: `/Users/${alice}`, externalId: 'a-1', userName: 'alice@example.com' } });
+    expect(bodies[0]).toMatchObject({
+      sub_id: { format: 'scim', uri: `/Users/${alice}`, externalId: 'a-1', userName: 'alice@example.com' },
+    });
     expect(bodies[4]).toMatchObject({
       sub_id: { uri: `/Groups/${group}`, externalId: 'eng' },
-      events: { [`${PREFIX}patch:full`]: { version: expect.stringMatching(/^W\/"\d+"$/), data: { Operations: [{ op: 'add', path: 'members', value: [{ value: alice, type: 'User', $ref: `/Users/${alice}` }] }] } } },
+      events: {
+        [`${PREFIX}patch:full`]: {
+          version: expect.stringMatching(/^W\/"\d+"$/),
+          data: {
+            Operations: [
+              { op: 'add', path: 'members', value: [{ value: alice, type: 'User', $ref: `/Users/${alice}` }] },
+            ],
+          },
+        },
+      },
     });
     // Deleting bob removed him from the group first, in the same request (one txn).
     expect(bodies[10]?.txn).toBe(bodies[11]?.txn);
@@ -90,7 +137,9 @@ describe('membership events', () => {
     expect((await admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/events?after=-1`)).status).toBe(400);
 
     const status = await admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/webhooks`);
-    expect(status.body.items).toEqual([expect.objectContaining({ id: hook.id, deliveredSequence: expected.length, deadLetters: 0, failingAttempts: 0 })]);
+    expect(status.body.items).toEqual([
+      expect.objectContaining({ id: hook.id, deliveredSequence: expected.length, deadLetters: 0, failingAttempts: 0 }),
+    ]);
     expect(JSON.stringify(status.body)).not.toContain(hook.secret);
   });
 
@@ -138,7 +187,9 @@ describe('membership events', () => {
       expect(dead.body.items).toEqual([expect.objectContaining({ sequence: 2, attempts: 3, lastError: 'HTTP 503' })]);
 
       // Another tenant can't read them.
-      expect((await admin(ctx.stack.url, 'GET', `/tenants/${ctx.tenant.id}/webhooks/${hook.id}/dead-letters`)).status).toBe(404);
+      expect(
+        (await admin(ctx.stack.url, 'GET', `/tenants/${ctx.tenant.id}/webhooks/${hook.id}/dead-letters`)).status,
+      ).toBe(404);
       expect((await admin(ctx.stack.url, 'DELETE', `/tenants/${ctx.tenant.id}/webhooks/${hook.id}`)).status).toBe(404);
 
       expect((await admin(ctx.stack.url, 'DELETE', `/tenants/${tenant.id}/webhooks/${hook.id}`)).status).toBe(204);
@@ -150,9 +201,24 @@ describe('membership events', () => {
   });
 
   it('refuses bad webhook requests with a 4xx', async () => {
-    expect((await admin(ctx.stack.url, 'POST', `/tenants/${ctx.tenant.id}/webhooks`, { url: 'ftp://example.com' })).status).toBe(400);
-    expect((await admin(ctx.stack.url, 'POST', `/tenants/${ctx.tenant.id}/webhooks`, { url: 'https://example.com', extra: 1 })).status).toBe(400);
-    expect((await admin(ctx.stack.url, 'POST', '/tenants/00000000-0000-4000-8000-000000000000/webhooks', { url: 'https://example.com' })).status).toBe(404);
+    expect(
+      (await admin(ctx.stack.url, 'POST', `/tenants/${ctx.tenant.id}/webhooks`, { url: 'ftp://example.com' })).status,
+    ).toBe(400);
+    expect(
+      (
+        await admin(ctx.stack.url, 'POST', `/tenants/${ctx.tenant.id}/webhooks`, {
+          url: 'https://example.com',
+          extra: 1,
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await admin(ctx.stack.url, 'POST', '/tenants/00000000-0000-4000-8000-000000000000/webhooks', {
+          url: 'https://example.com',
+        })
+      ).status,
+    ).toBe(404);
     expect((await admin(ctx.stack.url, 'GET', '/tenants/not-a-uuid/events')).status).toBe(404);
   });
 });

@@ -3,7 +3,8 @@ import { useStack } from '../../support/stack';
 const ctx = useStack({ tenant: 'okta-groups' });
 
 async function user(userName: string): Promise<string> {
-  return (await ctx.tenant.scim.post('/Users', { userName, name: { givenName: userName, familyName: 'X' } })).body.id as string;
+  return (await ctx.tenant.scim.post('/Users', { userName, name: { givenName: userName, familyName: 'X' } })).body
+    .id as string;
 }
 
 const ids = (body: Record<string, unknown>) => ((body.members ?? []) as { value: string }[]).map((m) => m.value).sort();
@@ -11,31 +12,60 @@ const ids = (body: Record<string, unknown>) => ((body.members ?? []) as { value:
 describe('Okta group push, step by step', () => {
   it('pushes a group with PATCH: lookup, create, add with display, remove by filter, replace the list, rename', async () => {
     const [a, b, c] = [await user('a@okta.example'), await user('b@okta.example'), await user('c@okta.example')];
-    const created = await ctx.tenant.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Pushed', members: [] });
+    const created = await ctx.tenant.scim.post('/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Pushed',
+      members: [],
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    const lookup = await ctx.tenant.scim.get(`/Groups?filter=${encodeURIComponent('displayName eq "Pushed"')}&startIndex=1&count=100`);
+    const lookup = await ctx.tenant.scim.get(
+      `/Groups?filter=${encodeURIComponent('displayName eq "Pushed"')}&startIndex=1&count=100`,
+    );
     expect(lookup.body).toMatchObject({ totalResults: 1, Resources: [{ id }] });
 
-    await ctx.tenant.scim.patch(`/Groups/${id}`, [{ op: 'add', path: 'members', value: [{ value: a, display: 'a@okta.example' }, { value: b, display: 'b' }] }]);
+    await ctx.tenant.scim.patch(`/Groups/${id}`, [
+      {
+        op: 'add',
+        path: 'members',
+        value: [
+          { value: a, display: 'a@okta.example' },
+          { value: b, display: 'b' },
+        ],
+      },
+    ]);
     expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([a, b].sort());
     await ctx.tenant.scim.patch(`/Groups/${id}`, [{ op: 'remove', path: `members[value eq "${a}"]` }]);
     expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([b]);
-    await ctx.tenant.scim.patch(`/Groups/${id}`, [{ op: 'replace', path: 'members', value: [{ value: a }, { value: c }] }]);
+    await ctx.tenant.scim.patch(`/Groups/${id}`, [
+      { op: 'replace', path: 'members', value: [{ value: a }, { value: c }] },
+    ]);
     expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([a, c].sort());
     await ctx.tenant.scim.patch(`/Groups/${id}`, [{ op: 'replace', path: 'members', value: [] }]);
     expect((await ctx.tenant.scim.get(`/Groups/${id}`)).body).not.toHaveProperty('members');
 
     // Okta's rename: a no-path replace carrying the group's id.
-    const renamed = await ctx.tenant.scim.patch(`/Groups/${id}?attributes=displayName`, [{ op: 'replace', value: { id, displayName: 'Pushed (renamed)' } }]);
+    const renamed = await ctx.tenant.scim.patch(`/Groups/${id}?attributes=displayName`, [
+      { op: 'replace', value: { id, displayName: 'Pushed (renamed)' } },
+    ]);
     expect(renamed.status).toBe(200);
-    expect(renamed.body).toEqual({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id, displayName: 'Pushed (renamed)' });
+    expect(renamed.body).toEqual({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      id,
+      displayName: 'Pushed (renamed)',
+    });
   });
 
   it('pushes a group with PUT and the full member list, then unlinks and deletes it', async () => {
     const [a, b] = [await user('put-a@okta.example'), await user('put-b@okta.example')];
-    const id = (await ctx.tenant.scim.post('/Groups', { displayName: 'Put group', members: [{ value: a }] })).body.id as string;
-    const replaced = await ctx.tenant.scim.put(`/Groups/${id}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id, displayName: 'Put group', members: [{ value: b, display: 'b' }] });
+    const id = (await ctx.tenant.scim.post('/Groups', { displayName: 'Put group', members: [{ value: a }] })).body
+      .id as string;
+    const replaced = await ctx.tenant.scim.put(`/Groups/${id}`, {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      id,
+      displayName: 'Put group',
+      members: [{ value: b, display: 'b' }],
+    });
     expect(replaced.status).toBe(200);
     expect(ids(replaced.body)).toEqual([b]);
     expect(replaced.body).toMatchObject({ meta: { version: 'W/"2"' } });

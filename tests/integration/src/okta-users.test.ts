@@ -35,23 +35,47 @@ describe('Okta user provisioning, step by step', () => {
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     // The full resource comes back, never the password or the client's groups.
-    expect(created.body).toMatchObject({ userName: login, displayName: 'Isaac Brock', locale: 'en-US', active: true, name: { givenName: 'Isaac', familyName: 'Brock' } });
+    expect(created.body).toMatchObject({
+      userName: login,
+      displayName: 'Isaac Brock',
+      locale: 'en-US',
+      active: true,
+      name: { givenName: 'Isaac', familyName: 'Brock' },
+    });
     expect(created.body).not.toHaveProperty('password');
     expect(created.text).not.toContain('1mz050nq');
-    const stored = await ctx.stack.database.db.selectFrom('users').select('data').where('id', '=', id).executeTakeFirstOrThrow();
+    const stored = await ctx.stack.database.db
+      .selectFrom('users')
+      .select('data')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(stored.data)).not.toContain('1mz050nq');
 
     // Update: GET then PUT the whole resource back, as apps built with Okta's wizard do.
     const current = await ctx.tenant.scim.get(`/Users/${id}`);
     expect(current.status).toBe(200);
     expect(current.headers.get('etag')).toBe('W/"1"');
-    const replaced = await ctx.tenant.scim.put(`/Users/${id}`, { ...current.body, displayName: 'Isaac B.', name: { givenName: 'Isaac', familyName: 'B.' }, password: 'changed-pw' });
+    const replaced = await ctx.tenant.scim.put(`/Users/${id}`, {
+      ...current.body,
+      displayName: 'Isaac B.',
+      name: { givenName: 'Isaac', familyName: 'B.' },
+      password: 'changed-pw',
+    });
     expect(replaced.status).toBe(200);
-    expect(replaced.body).toMatchObject({ id, displayName: 'Isaac B.', name: { givenName: 'Isaac', familyName: 'B.' }, meta: { version: 'W/"2"' } });
+    expect(replaced.body).toMatchObject({
+      id,
+      displayName: 'Isaac B.',
+      name: { givenName: 'Isaac', familyName: 'B.' },
+      meta: { version: 'W/"2"' },
+    });
     expect(replaced.text).not.toContain('changed-pw');
 
     // PUT drops what the new representation leaves out (RFC 7644 §3.5.1).
-    const trimmed = await ctx.tenant.scim.put(`/Users/${id}`, { schemas: current.body.schemas, userName: login, active: true });
+    const trimmed = await ctx.tenant.scim.put(`/Users/${id}`, {
+      schemas: current.body.schemas,
+      userName: login,
+      active: true,
+    });
     expect(trimmed.body).not.toHaveProperty('displayName');
     expect(trimmed.body).not.toHaveProperty('emails');
 
@@ -67,7 +91,8 @@ describe('Okta user provisioning, step by step', () => {
 
   it('imports every user page by page with a stable order', async () => {
     const fresh = await ctx.stack.createTenant('okta-import');
-    for (let n = 0; n < 23; n++) expect((await fresh.scim.post('/Users', oktaUser(`import-${n}@example.com`))).status).toBe(201);
+    for (let n = 0; n < 23; n++)
+      expect((await fresh.scim.post('/Users', oktaUser(`import-${n}@example.com`))).status).toBe(201);
     const seen: string[] = [];
     for (let startIndex = 1; startIndex <= 23; startIndex += 10) {
       const page = await fresh.scim.get(`/Users?startIndex=${startIndex}&count=10`);
@@ -75,8 +100,20 @@ describe('Okta user provisioning, step by step', () => {
       seen.push(...(page.body.Resources ?? []).map((r) => r.userName as string));
     }
     expect(seen).toEqual(Array.from({ length: 23 }, (_, n) => `import-${n}@example.com`));
-    expect((await fresh.scim.get('/Users?startIndex=100&count=10')).body).toMatchObject({ totalResults: 23, startIndex: 100, itemsPerPage: 0 });
-    expect((await fresh.scim.get('/Users?count=0')).body).toMatchObject({ totalResults: 23, itemsPerPage: 0, Resources: [] });
-    expect((await fresh.scim.get('/Users?startIndex=0&count=-5')).body).toMatchObject({ totalResults: 23, startIndex: 1, itemsPerPage: 0 });
+    expect((await fresh.scim.get('/Users?startIndex=100&count=10')).body).toMatchObject({
+      totalResults: 23,
+      startIndex: 100,
+      itemsPerPage: 0,
+    });
+    expect((await fresh.scim.get('/Users?count=0')).body).toMatchObject({
+      totalResults: 23,
+      itemsPerPage: 0,
+      Resources: [],
+    });
+    expect((await fresh.scim.get('/Users?startIndex=0&count=-5')).body).toMatchObject({
+      totalResults: 23,
+      startIndex: 1,
+      itemsPerPage: 0,
+    });
   });
 });

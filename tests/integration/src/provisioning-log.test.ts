@@ -9,9 +9,17 @@ import { testEnvironment } from '../../support/test-database';
 const ctx = useStack({ tenant: 'logged' });
 type Item = Record<string, unknown>;
 
-async function logs(query = '', tenantId = ctx.tenant.id): Promise<{ status: number; items: Item[]; nextCursor: string | null; body: Item }> {
+async function logs(
+  query = '',
+  tenantId = ctx.tenant.id,
+): Promise<{ status: number; items: Item[]; nextCursor: string | null; body: Item }> {
   const response = await admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/logs${query}`);
-  return { status: response.status, items: response.body.items ?? [], nextCursor: (response.body.nextCursor as string | null) ?? null, body: response.body };
+  return {
+    status: response.status,
+    items: response.body.items ?? [],
+    nextCursor: (response.body.nextCursor as string | null) ?? null,
+    body: response.body,
+  };
 }
 
 describe('provisioning log', () => {
@@ -20,11 +28,14 @@ describe('provisioning log', () => {
 
   beforeAll(async () => {
     const { scim } = ctx.tenant;
-    alice = (await scim.post('/Users', { userName: 'alice@example.com', externalId: 'a-1', password: 'Sup3r-secret!' })).body.id as string;
+    alice = (await scim.post('/Users', { userName: 'alice@example.com', externalId: 'a-1', password: 'Sup3r-secret!' }))
+      .body.id as string;
     await scim.post('/Users', { userName: 'alice@example.com' });
     await scim.post('/Users', { name: { givenName: 'No user name' } });
     group = (await scim.post('/Groups', { displayName: 'Staff', externalId: 'staff' })).body.id as string;
-    await scim.patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: alice }, { value: '0190a0b0-0000-7000-8000-000000000000' }] }]);
+    await scim.patch(`/Groups/${group}`, [
+      { op: 'add', path: 'members', value: [{ value: alice }, { value: '0190a0b0-0000-7000-8000-000000000000' }] },
+    ]);
     await scim.patch(`/Users/${alice}`, [{ op: 'replace', path: 'active', value: false }]);
     await scim.delete(`/Users/${alice}`);
   });
@@ -57,10 +68,20 @@ describe('provisioning log', () => {
       traceId: null,
       commandId: expect.any(String),
     });
-    expect(items[5]).toMatchObject({ outcome: 'failure', scimType: 'uniqueness', detail: "userName 'alice@example.com' is already in use in this tenant", resourceName: 'alice@example.com' });
+    expect(items[5]).toMatchObject({
+      outcome: 'failure',
+      scimType: 'uniqueness',
+      detail: "userName 'alice@example.com' is already in use in this tenant",
+      resourceName: 'alice@example.com',
+    });
     // Refused by the ingress before it reached the queue: logged all the same.
     expect(items[4]).toMatchObject({ outcome: 'failure', scimType: 'invalidValue', resourceId: null, commandId: null });
-    expect(items[2]).toMatchObject({ resourceId: group, resourceName: 'Staff', externalId: 'staff', detail: expect.stringContaining('No such member') });
+    expect(items[2]).toMatchObject({
+      resourceId: group,
+      resourceName: 'Staff',
+      externalId: 'staff',
+      detail: expect.stringContaining('No such member'),
+    });
     expect(items[0]).toMatchObject({ resourceId: alice, resourceName: 'alice@example.com', outcome: 'success' });
     expect(JSON.stringify(items)).not.toContain('Sup3r-secret!');
   });
@@ -93,7 +114,15 @@ describe('provisioning log', () => {
   });
 
   it('refuses bad queries with a 400 and keeps tenants apart', async () => {
-    for (const query of ['?status=maybe', '?since=yesterday', '?limit=0', '?cursor=%%%', '?cursor=AAAA', '?resourceType=Robot', '?colour=red']) {
+    for (const query of [
+      '?status=maybe',
+      '?since=yesterday',
+      '?limit=0',
+      '?cursor=%%%',
+      '?cursor=AAAA',
+      '?resourceType=Robot',
+      '?colour=red',
+    ]) {
       const { status, body } = await logs(query);
       expect([query, status]).toEqual([query, 400]);
       expect(body).toMatchObject({ scimType: 'invalidValue' });
@@ -109,14 +138,22 @@ describe('provisioning log', () => {
     expect(await once.exited).toBe(0);
     const lines = once.output().trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^\S+Z failure 409 create User alice@example\.com \(uniqueness: userName 'alice@example\.com' is already in use in this tenant\) \d+ms$/);
+    expect(lines[0]).toMatch(
+      /^\S+Z failure 409 create User alice@example\.com \(uniqueness: userName 'alice@example\.com' is already in use in this tenant\) \d+ms$/,
+    );
 
     const follow = startScript('admin', env, { args: ['logs', 'tail', ctx.tenant.id, '-n', '0', '--follow'] });
     try {
       await waitFor(() => follow.output().includes('-- following'), 10_000, 'the CLI to follow');
       await ctx.tenant.scim.post('/Users', { userName: 'followed@example.com' });
       await waitFor(() => follow.output().includes('create User followed@example.com'), 10_000, 'the followed line');
-      expect(follow.output().trim().split('\n').filter((line) => !line.startsWith('--'))).toHaveLength(1);
+      expect(
+        follow
+          .output()
+          .trim()
+          .split('\n')
+          .filter((line) => !line.startsWith('--')),
+      ).toHaveLength(1);
     } finally {
       follow.child.kill('SIGINT');
       await follow.exited;
@@ -125,12 +162,19 @@ describe('provisioning log', () => {
 
   it('forgets entries past the tenant retention, by the scheduled maintenance job', async () => {
     const { db } = ctx.stack.database;
-    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { logRetentionDays: 7 })).status).toBe(200);
+    expect((await admin(ctx.stack.url, 'PATCH', `/tenants/${ctx.tenant.id}`, { logRetentionDays: 7 })).status).toBe(
+      200,
+    );
     const before = (await logs('?limit=1000')).items.length;
     await sql`update provisioning_log set at = now() - interval '8 days' where resource_id = ${group}`.execute(db);
-    const maintenance = new Queue(QueueName.maintenance, { connection: { url: testEnvironment().redisUrl }, prefix: `{${ctx.stack.queuePrefix}}` });
+    const maintenance = new Queue(QueueName.maintenance, {
+      connection: { url: testEnvironment().redisUrl },
+      prefix: `{${ctx.stack.queuePrefix}}`,
+    });
     try {
-      expect((await maintenance.getJobSchedulers()).map((scheduler) => scheduler.key)).toEqual(expect.arrayContaining(['prune-logs']));
+      expect((await maintenance.getJobSchedulers()).map((scheduler) => scheduler.key)).toEqual(
+        expect.arrayContaining(['prune-logs']),
+      );
       await maintenance.add('maintenance.prune-logs', {});
       await waitFor(async () => (await logs('?limit=1000')).items.length === before - 2, 10_000, 'the pruned log');
     } finally {

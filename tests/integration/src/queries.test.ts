@@ -2,30 +2,52 @@ import { useStack } from '../../support/stack';
 
 const ctx = useStack({ tenant: 'queries' });
 const q = (expression: string) => encodeURIComponent(expression);
-const names = (body: { Resources?: Record<string, unknown>[] }) => (body.Resources ?? []).map((r) => (r.userName ?? r.displayName) as string);
+const names = (body: { Resources?: Record<string, unknown>[] }) =>
+  (body.Resources ?? []).map((r) => (r.userName ?? r.displayName) as string);
 let groupId: string;
 
 beforeAll(async () => {
   const people = [
-    { userName: 'ann@example.com', displayName: 'Ann', title: 'CTO', emails: [{ type: 'work', value: 'ann@corp.example' }] },
-    { userName: 'ben@example.com', displayName: 'Ben', active: false, emails: [{ type: 'home', value: 'ben@home.example' }] },
+    {
+      userName: 'ann@example.com',
+      displayName: 'Ann',
+      title: 'CTO',
+      emails: [{ type: 'work', value: 'ann@corp.example' }],
+    },
+    {
+      userName: 'ben@example.com',
+      displayName: 'Ben',
+      active: false,
+      emails: [{ type: 'home', value: 'ben@home.example' }],
+    },
     { userName: 'cat@example.com', displayName: 'Cat', title: 'Engineer', name: { familyName: 'Zed' } },
     { userName: 'dan@example.com', title: 'Engineer' },
     { userName: 'eve@example.com', displayName: 'Eve', title: 'Engineer', name: { familyName: 'Adams' } },
   ];
   const ids: string[] = [];
   for (const person of people) ids.push((await ctx.tenant.scim.post('/Users', person)).body.id as string);
-  groupId = (await ctx.tenant.scim.post('/Groups', { displayName: 'Engineers', members: ids.slice(2).map((value) => ({ value })) })).body.id as string;
+  groupId = (
+    await ctx.tenant.scim.post('/Groups', {
+      displayName: 'Engineers',
+      members: ids.slice(2).map((value) => ({ value })),
+    })
+  ).body.id as string;
   await ctx.tenant.scim.post('/Groups', { displayName: 'Empty' });
 });
 
 describe('filters and sorting over HTTP', () => {
   it.each([
     ['title eq "engineer" and not (displayName pr)', ['dan@example.com']],
-    ['title eq "Engineer" or userName sw "ann"', ['ann@example.com', 'cat@example.com', 'dan@example.com', 'eve@example.com']],
+    [
+      'title eq "Engineer" or userName sw "ann"',
+      ['ann@example.com', 'cat@example.com', 'dan@example.com', 'eve@example.com'],
+    ],
     ['emails[type eq "work" and value co "@corp"]', ['ann@example.com']],
     ['active eq false', ['ben@example.com']],
-    ['meta.lastModified gt "2020-01-01T00:00:00Z" and userName ew "n@example.com"', ['ann@example.com', 'ben@example.com', 'dan@example.com']],
+    [
+      'meta.lastModified gt "2020-01-01T00:00:00Z" and userName ew "n@example.com"',
+      ['ann@example.com', 'ben@example.com', 'dan@example.com'],
+    ],
   ])('%s', async (expression, expected) => {
     const response = await ctx.tenant.scim.get(`/Users?filter=${q(expression)}&sortBy=userName`);
     expect(response.status).toBe(200);
@@ -34,11 +56,16 @@ describe('filters and sorting over HTTP', () => {
 
   it('filters groups by member and sorts descending with missing values first', async () => {
     const members = (await ctx.tenant.scim.get(`/Groups/${groupId}`)).body.members as { value: string }[];
-    const byMember = await ctx.tenant.scim.get(`/Groups?filter=${q(`members.value eq "${members[0]?.value}"`)}&excludedAttributes=members`);
+    const byMember = await ctx.tenant.scim.get(
+      `/Groups?filter=${q(`members.value eq "${members[0]?.value}"`)}&excludedAttributes=members`,
+    );
     expect(names(byMember.body)).toEqual(['Engineers']);
     const sorted = await ctx.tenant.scim.get('/Users?sortBy=name.familyName&sortOrder=descending');
     expect(names(sorted.body).slice(-2)).toEqual(['cat@example.com', 'eve@example.com']);
-    expect((await ctx.tenant.scim.get('/Users?sortOrder=sideways')).body).toMatchObject({ status: '400', scimType: 'invalidValue' });
+    expect((await ctx.tenant.scim.get('/Users?sortOrder=sideways')).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidValue',
+    });
   });
 
   it('walks every user by cursor (RFC 9865) in the same order as by index', async () => {
@@ -54,31 +81,54 @@ describe('filters and sorting over HTTP', () => {
       cursor = page.body.nextCursor;
     }
     expect(walked).toEqual(all);
-    expect((await ctx.tenant.scim.get(`/Users?sortBy=userName&count=2&cursor=${cursor}`)).body).toMatchObject({ status: '400', scimType: 'invalidCursor' });
+    expect((await ctx.tenant.scim.get(`/Users?sortBy=userName&count=2&cursor=${cursor}`)).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidCursor',
+    });
     expect((await ctx.tenant.scim.get('/Users?cursor=&startIndex=2')).body).toMatchObject({ status: '400' });
   });
 });
 
 describe('attributes and excludedAttributes', () => {
   it('projects lists, single reads and write responses', async () => {
-    const listed = await ctx.tenant.scim.get(`/Users?filter=${q('userName eq "ann@example.com"')}&attributes=userName,emails.value`);
-    expect(listed.body.Resources?.[0]).toEqual({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: expect.any(String), userName: 'ann@example.com', emails: [{ value: 'ann@corp.example' }] });
+    const listed = await ctx.tenant.scim.get(
+      `/Users?filter=${q('userName eq "ann@example.com"')}&attributes=userName,emails.value`,
+    );
+    expect(listed.body.Resources?.[0]).toEqual({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      id: expect.any(String),
+      userName: 'ann@example.com',
+      emails: [{ value: 'ann@corp.example' }],
+    });
     const id = listed.body.Resources?.[0]?.id as string;
     const excluded = await ctx.tenant.scim.get(`/Users/${id}?excludedAttributes=emails,meta`);
     expect(excluded.body).not.toHaveProperty('emails');
     expect(excluded.body).not.toHaveProperty('meta');
     expect(excluded.body).toHaveProperty('id');
-    const patched = await ctx.tenant.scim.patch(`/Users/${id}?attributes=title`, [{ op: 'replace', path: 'title', value: 'CEO' }]);
+    const patched = await ctx.tenant.scim.patch(`/Users/${id}?attributes=title`, [
+      { op: 'replace', path: 'title', value: 'CEO' },
+    ]);
     expect(patched.body).toEqual({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id, title: 'CEO' });
     const members = await ctx.tenant.scim.get(`/Groups/${groupId}?attributes=members.value`);
-    expect(members.body).toEqual({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id: groupId, members: expect.arrayContaining([{ value: expect.any(String) }]) });
+    expect(members.body).toEqual({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      id: groupId,
+      members: expect.arrayContaining([{ value: expect.any(String) }]),
+    });
   });
 });
 
 describe('POST .search', () => {
   it('searches users, groups and everything', async () => {
-    const search = (path: string, body: Record<string, unknown>) => ctx.tenant.scim.post(path, { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], ...body });
-    const users = await search('/Users/.search', { filter: 'title eq "engineer"', sortBy: 'userName', attributes: ['userName'], startIndex: 1, count: 2 });
+    const search = (path: string, body: Record<string, unknown>) =>
+      ctx.tenant.scim.post(path, { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], ...body });
+    const users = await search('/Users/.search', {
+      filter: 'title eq "engineer"',
+      sortBy: 'userName',
+      attributes: ['userName'],
+      startIndex: 1,
+      count: 2,
+    });
     expect(users.body).toMatchObject({ totalResults: 3, itemsPerPage: 2, startIndex: 1 });
     expect(names(users.body)).toEqual(['cat@example.com', 'dan@example.com']);
     const groups = await search('/Groups/.search', { filter: 'displayName sw "E"', excludedAttributes: ['members'] });
@@ -86,7 +136,15 @@ describe('POST .search', () => {
 
     const everything = await search('/.search', { count: 100, attributes: ['userName', 'displayName'] });
     expect(everything.body).toMatchObject({ totalResults: 7, itemsPerPage: 7 });
-    expect(names(everything.body)).toEqual(['ann@example.com', 'ben@example.com', 'cat@example.com', 'dan@example.com', 'eve@example.com', 'Engineers', 'Empty']);
+    expect(names(everything.body)).toEqual([
+      'ann@example.com',
+      'ben@example.com',
+      'cat@example.com',
+      'dan@example.com',
+      'eve@example.com',
+      'Engineers',
+      'Empty',
+    ]);
     const onlyGroups = await search('/.search', { filter: 'displayName eq "empty"' });
     expect(onlyGroups.body).toMatchObject({ totalResults: 1, Resources: [{ displayName: 'Empty' }] });
     const paged: string[] = [];
@@ -98,7 +156,10 @@ describe('POST .search', () => {
       cursor = page.body.nextCursor;
     }
     expect(paged).toHaveLength(7);
-    expect((await search('/.search', { filter: 'nonsense eq "x"' })).body).toMatchObject({ status: '400', scimType: 'invalidFilter' });
+    expect((await search('/.search', { filter: 'nonsense eq "x"' })).body).toMatchObject({
+      status: '400',
+      scimType: 'invalidFilter',
+    });
     expect((await ctx.tenant.scim.post('/.search', { schemas: ['urn:wrong'] })).body).toMatchObject({ status: '400' });
   });
 });
@@ -114,8 +175,18 @@ describe('versions', () => {
     expect((await ctx.tenant.scim.get(`/Users/${userId}`, { 'if-none-match': userEtag })).status).toBe(304);
     expect((await ctx.tenant.scim.get(`/Users/${userId}`, { 'if-none-match': 'W/"999"' })).status).toBe(200);
 
-    expect((await ctx.tenant.scim.patch(`/Groups/${groupId}`, [{ op: 'replace', path: 'displayName', value: 'Stale' }], { 'if-match': 'W/"999"' })).status).toBe(412);
-    const renamed = await ctx.tenant.scim.patch(`/Groups/${groupId}`, [{ op: 'replace', path: 'displayName', value: 'Engineering' }], { 'if-match': etag });
+    expect(
+      (
+        await ctx.tenant.scim.patch(`/Groups/${groupId}`, [{ op: 'replace', path: 'displayName', value: 'Stale' }], {
+          'if-match': 'W/"999"',
+        })
+      ).status,
+    ).toBe(412);
+    const renamed = await ctx.tenant.scim.patch(
+      `/Groups/${groupId}`,
+      [{ op: 'replace', path: 'displayName', value: 'Engineering' }],
+      { 'if-match': etag },
+    );
     expect(renamed.status).toBe(204);
     expect(renamed.headers.get('etag')).not.toBe(etag);
     expect((await ctx.tenant.scim.get(`/Groups/${groupId}`, { 'if-none-match': etag })).status).toBe(200);

@@ -91,6 +91,9 @@ describe('Redis outage', () => {
     expect(after.status).toBe(201);
     expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);
     // The write refused during the outage was never applied.
-    expect((await tenant.scim.get(`/Users?filter=${encodeURIComponent('userName eq "during@example.com"')}`)).body.totalResults).toBe(0);
+    expect(
+      (await tenant.scim.get(`/Users?filter=${encodeURIComponent('userName eq "during@example.com"')}`)).body
+        .totalResults,
+    ).toBe(0);
   });
 });

@@ -22,7 +22,9 @@ describe('the reply path', () => {
       QueueName.commands,
       async (job) => {
         const results = await applyCommandBatch(stack.database.db, job.data.commands, job.data.deadline);
-        return results.map((result) => ('value' in result ? result.value : { ok: false as const, error: { status: 503, detail: 'not applied' } }));
+        return results.map((result) =>
+          'value' in result ? result.value : { ok: false as const, error: { status: 503, detail: 'not applied' } },
+        );
       },
       { connection, prefix: `{${stack.queuePrefix}}` },
     );
@@ -48,7 +50,9 @@ describe('the reply path', () => {
     // A worker arriving afterwards must not create the user the client was told failed.
     await stack.startWorker();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const lookup = await tenant.scim.get(`/Users?filter=${encodeURIComponent('userName eq "nobody-home@example.com"')}`);
+    const lookup = await tenant.scim.get(
+      `/Users?filter=${encodeURIComponent('userName eq "nobody-home@example.com"')}`,
+    );
     expect(lookup.body.totalResults).toBe(0);
     expect((await tenant.scim.post('/Users', { userName: 'nobody-home@example.com' })).status).toBe(201);
   });

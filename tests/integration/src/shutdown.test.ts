@@ -33,18 +33,28 @@ describe('graceful shutdown on SIGTERM', () => {
     const ingress = await stack.startIngress({ INGRESS_BATCHES_IN_FLIGHT: '64' });
     const tenant = await stack.createTenant('draining');
     // No worker yet: accepted requests stay in flight, waiting for their replies.
-    const inFlight = Array.from({ length: 20 }, (_, n) => tenant.scim.post('/Users', { userName: `drain-${n}@example.com` }));
-    await waitFor(async () => (await waitingCommands(stack.env.QUEUE_PREFIX as string)) === 20, 10_000, 'all 20 requests to be enqueued');
+    const inFlight = Array.from({ length: 20 }, (_, n) =>
+      tenant.scim.post('/Users', { userName: `drain-${n}@example.com` }),
+    );
+    await waitFor(
+      async () => (await waitingCommands(stack.env.QUEUE_PREFIX as string)) === 20,
+      10_000,
+      'all 20 requests to be enqueued',
+    );
 
     ingress.child.kill('SIGTERM');
-    await waitFor(async () => {
-      try {
-        await fetch(`${stack.url}/healthz`);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5_000, 'the listener to close');
+    await waitFor(
+      async () => {
+        try {
+          await fetch(`${stack.url}/healthz`);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      'the listener to close',
+    );
 
     stack.startWorker();
     const responses = await Promise.all(inFlight);
@@ -74,10 +84,18 @@ describe('graceful shutdown on SIGTERM', () => {
     const patched = tenant.scim.patch(`/Users/${id}`, [{ op: 'replace', path: 'displayName', value: 'Finished' }]);
     // Polled from outside the blocker's transaction: inside it, pg_stat_activity is a snapshot
     // taken at the first read and never shows the worker arriving later.
-    await waitFor(async () => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(stack.database.db);
-      return (rows[0]?.n ?? 0) > 0;
-    }, 20_000, 'the worker to wait on the row lock').catch((error: unknown) => {
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(
+          stack.database.db,
+        );
+        return (rows[0]?.n ?? 0) > 0;
+      },
+      20_000,
+      'the worker to wait on the row lock',
+    ).catch((error: unknown) => {
       throw new Error(`${String(error)}\nworker output:\n${worker.output()}`);
     });
 
@@ -107,7 +125,8 @@ describe('admin CLI', () => {
     expect(created.code).toBe(0);
     const tenant = JSON.parse(created.output) as { id: string; name: string; scimBaseUrl: string; token: string };
     expect(tenant).toMatchObject({ name: 'CLI Tenant', scimBaseUrl: `${stack.url}/scim/v2/${tenant.id}` });
-    const scim = (token: string) => fetch(`${tenant.scimBaseUrl}/Users`, { headers: { authorization: `Bearer ${token}` } });
+    const scim = (token: string) =>
+      fetch(`${tenant.scimBaseUrl}/Users`, { headers: { authorization: `Bearer ${token}` } });
     expect((await scim(tenant.token)).status).toBe(200);
 
     const rotated = await run('tenants', 'rotate-token', tenant.id);
@@ -120,9 +139,16 @@ describe('admin CLI', () => {
     expect(JSON.parse(shown.output)).toMatchObject({ id: tenant.id, name: 'CLI Tenant' });
     expect(shown.output).not.toContain('scimflow_');
 
-    const updated = await run('tenants', 'update', tenant.id, '{"requiredAttributes": {"User": ["userName", "externalId"]}}');
+    const updated = await run(
+      'tenants',
+      'update',
+      tenant.id,
+      '{"requiredAttributes": {"User": ["userName", "externalId"]}}',
+    );
     expect(updated.code).toBe(0);
-    expect(JSON.parse(updated.output)).toMatchObject({ settings: { requiredAttributes: { User: ['userName', 'externalId'] } } });
+    expect(JSON.parse(updated.output)).toMatchObject({
+      settings: { requiredAttributes: { User: ['userName', 'externalId'] } },
+    });
     const refusedUpdate = await run('tenants', 'update', tenant.id, '{"requiredAttributes": {"User": ["shoeSize"]}}');
     expect(refusedUpdate.code).toBe(1);
     expect(refusedUpdate.output).toContain('shoeSize');

@@ -13,16 +13,27 @@ function configure(body: unknown, tenantId = ctx.tenant.id) {
 describe('tenant profiles', () => {
   afterEach(() => configure({ requiredAttributes: null, defaultGroups: null }));
 
-  it("enforces a Tailscale-style profile: userName and externalId on every user", async () => {
+  it('enforces a Tailscale-style profile: userName and externalId on every user', async () => {
     const saved = await configure({ requiredAttributes: { User: ['userName', 'externalId'], Group: ['externalId'] } });
     expect(saved.status).toBe(200);
-    expect(await saved.json()).toMatchObject({ settings: { requiredAttributes: { User: ['userName', 'externalId'], Group: ['externalId'] } } });
+    expect(await saved.json()).toMatchObject({
+      settings: { requiredAttributes: { User: ['userName', 'externalId'], Group: ['externalId'] } },
+    });
 
     const refused = await ctx.tenant.scim.post('/Users', { userName: 'no-external@example.com' });
-    expect(refused.body).toMatchObject({ status: '400', scimType: 'invalidValue', detail: expect.stringContaining("'externalId'") });
-    const accepted = await ctx.tenant.scim.post('/Users', { userName: 'with-external@example.com', externalId: 'ts-1' });
+    expect(refused.body).toMatchObject({
+      status: '400',
+      scimType: 'invalidValue',
+      detail: expect.stringContaining("'externalId'"),
+    });
+    const accepted = await ctx.tenant.scim.post('/Users', {
+      userName: 'with-external@example.com',
+      externalId: 'ts-1',
+    });
     expect(accepted.status).toBe(201);
-    const replaced = await ctx.tenant.scim.put(`/Users/${accepted.body.id as string}`, { userName: 'with-external@example.com' });
+    const replaced = await ctx.tenant.scim.put(`/Users/${accepted.body.id as string}`, {
+      userName: 'with-external@example.com',
+    });
     expect(replaced.body).toMatchObject({ status: '400', scimType: 'invalidValue' });
     expect((await ctx.tenant.scim.post('/Groups', { displayName: 'No external id' })).status).toBe(400);
   });
@@ -31,9 +42,13 @@ describe('tenant profiles', () => {
     const workspace = (await ctx.tenant.scim.post('/Groups', { displayName: 'Workspace' })).body.id as string;
     expect((await configure({ defaultGroups: [workspace] })).status).toBe(200);
     const created = await ctx.tenant.scim.post('/Users', { userName: 'joiner@example.com', displayName: 'Joiner' });
-    expect(created.body.groups).toEqual([{ value: workspace, display: 'Workspace', type: 'direct', $ref: `${ctx.tenant.scimBaseUrl}/Groups/${workspace}` }]);
+    expect(created.body.groups).toEqual([
+      { value: workspace, display: 'Workspace', type: 'direct', $ref: `${ctx.tenant.scimBaseUrl}/Groups/${workspace}` },
+    ]);
     const group = await ctx.tenant.scim.get(`/Groups/${workspace}`);
-    expect(group.body.members).toEqual([expect.objectContaining({ value: created.body.id, type: 'User', display: 'Joiner' })]);
+    expect(group.body.members).toEqual([
+      expect.objectContaining({ value: created.body.id, type: 'User', display: 'Joiner' }),
+    ]);
   });
 
   it('refuses a profile that names nothing real', async () => {

@@ -29,16 +29,24 @@ describe('admin API', () => {
     expect(settings).toMatchObject({ id: tenant.id, name: 'Acme Corp', scimBaseUrl: tenant.scimBaseUrl });
     expect(JSON.stringify(settings)).not.toContain(tenant.token);
 
-    const stored = await stack.database.db.selectFrom('tenants').selectAll().where('id', '=', tenant.id).executeTakeFirstOrThrow();
+    const stored = await stack.database.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', tenant.id)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(tenant.token.slice(9));
     expect(stored.token_hash).toHaveLength(32);
   });
 
   it('rejects bad admin requests', async () => {
-    expect((await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: 'x' }) }, 'wrong-admin-token')).status).toBe(401);
+    expect(
+      (await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: 'x' }) }, 'wrong-admin-token')).status,
+    ).toBe(401);
     expect((await fetch(`${stack.url}/admin/tenants/x`)).status).toBe(401);
     expect((await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: '' }) })).status).toBe(400);
-    expect((await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: 'x', extra: true }) })).status).toBe(400);
+    expect((await admin('/tenants', { method: 'POST', body: JSON.stringify({ name: 'x', extra: true }) })).status).toBe(
+      400,
+    );
     expect((await admin('/tenants', { method: 'POST', body: '{' })).status).toBe(400);
     expect((await admin('/tenants', { method: 'POST', body: '{"name": "a\\u0000b"}' })).status).toBe(400);
     expect((await admin('/tenants/00000000-0000-4000-8000-000000000000')).status).toBe(404);
@@ -80,7 +88,8 @@ describe('tenant isolation', () => {
   beforeAll(async () => {
     a = await stack.createTenant('tenant-a');
     b = await stack.createTenant('tenant-b');
-    aliceId = (await a.scim.post('/Users', { userName: 'alice@shared.example', externalId: 'alice' })).body.id as string;
+    aliceId = (await a.scim.post('/Users', { userName: 'alice@shared.example', externalId: 'alice' })).body
+      .id as string;
   });
 
   it("one tenant's token opens no other tenant", async () => {
@@ -88,15 +97,22 @@ describe('tenant isolation', () => {
     expect(crossed.status).toBe(401);
   });
 
-  it('a tenant cannot see, change or delete another tenant\'s users', async () => {
+  it("a tenant cannot see, change or delete another tenant's users", async () => {
     expect((await b.scim.get(`/Users/${aliceId}`)).status).toBe(404);
-    expect((await b.scim.get(`/Users?filter=${encodeURIComponent('userName eq "alice@shared.example"')}`)).body.totalResults).toBe(0);
+    expect(
+      (await b.scim.get(`/Users?filter=${encodeURIComponent('userName eq "alice@shared.example"')}`)).body.totalResults,
+    ).toBe(0);
     expect((await b.scim.get(`/Users?filter=${encodeURIComponent(`id eq "${aliceId}"`)}`)).body.totalResults).toBe(0);
     expect((await b.scim.get('/Users')).body.totalResults).toBe(0);
-    expect((await b.scim.patch(`/Users/${aliceId}`, [{ op: 'replace', path: 'active', value: false }])).status).toBe(404);
+    expect((await b.scim.patch(`/Users/${aliceId}`, [{ op: 'replace', path: 'active', value: false }])).status).toBe(
+      404,
+    );
     expect((await b.scim.put(`/Users/${aliceId}`, { userName: 'hijacked@example.com' })).status).toBe(404);
     expect((await b.scim.delete(`/Users/${aliceId}`)).status).toBe(404);
-    expect((await a.scim.get(`/Users/${aliceId}`)).body).toMatchObject({ userName: 'alice@shared.example', meta: { version: 'W/"1"' } });
+    expect((await a.scim.get(`/Users/${aliceId}`)).body).toMatchObject({
+      userName: 'alice@shared.example',
+      meta: { version: 'W/"1"' },
+    });
   });
 
   it('the same userName may exist once in each tenant', async () => {

@@ -21,12 +21,23 @@ type OtlpAttribute = { key: string; value: OtlpValue };
 interface OtlpExport {
   resourceSpans?: {
     resource?: { attributes?: OtlpAttribute[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }[] }[];
+    scopeSpans?: {
+      spans?: {
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        attributes?: OtlpAttribute[];
+      }[];
+    }[];
   }[];
 }
 
 function attributes(list: OtlpAttribute[] = []): Record<string, unknown> {
-  return Object.fromEntries(list.map(({ key, value }) => [key, value.stringValue ?? value.intValue ?? value.boolValue]));
+  return Object.fromEntries(
+    list.map(({ key, value }) => [key, value.stringValue ?? value.intValue ?? value.boolValue]),
+  );
 }
 
 /** Just enough of an OTLP/HTTP collector: receives JSON span exports (what Jaeger does in compose). */
@@ -41,7 +52,15 @@ async function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; se
         const service = String(attributes(resourceSpans.resource?.attributes)['service.name']);
         for (const scope of resourceSpans.scopeSpans ?? []) {
           for (const span of scope.spans ?? []) {
-            spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind, attributes: attributes(span.attributes) });
+            spans.push({
+              service,
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId ?? '',
+              name: span.name,
+              kind: span.kind,
+              attributes: attributes(span.attributes),
+            });
           }
         }
       }
@@ -59,7 +78,10 @@ let stack: ProcessStack;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  stack = await ProcessStack.create({ preload: true, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' } });
+  stack = await ProcessStack.create({
+    preload: true,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' },
+  });
   await stack.startIngress();
   stack.startWorker();
   await waitForHttp(`${stack.url}/readyz`);
@@ -75,7 +97,11 @@ describe('tracing', () => {
     const created = await tenant.scim.post('/Users', { userName: 'traced@example.com' });
     expect(created.status).toBe(201);
 
-    const isRequest = (span: ReceivedSpan) => span.service === 'scimflow-ingress' && span.kind === Kind.server && span.name.startsWith('POST') && String(span.attributes['http.route'] ?? span.attributes['url.path'] ?? '').includes('Users');
+    const isRequest = (span: ReceivedSpan) =>
+      span.service === 'scimflow-ingress' &&
+      span.kind === Kind.server &&
+      span.name.startsWith('POST') &&
+      String(span.attributes['http.route'] ?? span.attributes['url.path'] ?? '').includes('Users');
     await waitFor(() => receiver.spans.some(isRequest), 15_000, 'the ingress request span');
     const traceId = (receiver.spans.find(isRequest) as ReceivedSpan).traceId;
     const inTrace = () => receiver.spans.filter((span) => span.traceId === traceId);
@@ -83,12 +109,28 @@ describe('tracing', () => {
       enqueue: (s: ReceivedSpan) => s.service === 'scimflow-ingress' && s.kind === Kind.producer,
       job: (s: ReceivedSpan) => s.service === 'scimflow-worker' && s.kind === Kind.consumer,
       command: (s: ReceivedSpan) => s.service === 'scimflow-worker' && s.name === 'scim user.create',
-      sql: (s: ReceivedSpan) => s.service === 'scimflow-worker' && (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'postgresql',
+      sql: (s: ReceivedSpan) =>
+        s.service === 'scimflow-worker' &&
+        (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'postgresql',
     };
-    await waitFor(() => Object.values(has).every((predicate) => inTrace().some(predicate)), 15_000, `all spans of trace ${traceId}: ${JSON.stringify(inTrace().map((s) => [s.service, s.kind, s.name]))}`);
+    await waitFor(
+      () => Object.values(has).every((predicate) => inTrace().some(predicate)),
+      15_000,
+      `all spans of trace ${traceId}: ${JSON.stringify(inTrace().map((s) => [s.service, s.kind, s.name]))}`,
+    );
 
-    if (process.env.SHOW_TRACE) console.log(inTrace().map((s) => `${s.service} kind=${s.kind} ${s.name} parent=${s.parentSpanId.slice(0, 4)} id=${s.spanId.slice(0, 4)}`).join('\n'));
-    const sql = inTrace().filter(has.sql).map((s) => String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name));
+    if (process.env.SHOW_TRACE)
+      console.log(
+        inTrace()
+          .map(
+            (s) =>
+              `${s.service} kind=${s.kind} ${s.name} parent=${s.parentSpanId.slice(0, 4)} id=${s.spanId.slice(0, 4)}`,
+          )
+          .join('\n'),
+      );
+    const sql = inTrace()
+      .filter(has.sql)
+      .map((s) => String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name));
     expect(sql.some((text) => /insert into "?users"?/i.test(text))).toBe(true);
     // Tokens never reach span attributes.
     expect(JSON.stringify(receiver.spans)).not.toContain(tenant.token);

@@ -20,7 +20,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface EventRow {
   readonly id: string;
   readonly sequence: string;
-  readonly payload: { sub_id: { uri: string }; events: Record<string, { data?: { Operations: { op: string; value: { value: string }[] }[] } }> };
+  readonly payload: {
+    sub_id: { uri: string };
+    events: Record<string, { data?: { Operations: { op: string; value: { value: string }[] }[] } }>;
+  };
 }
 
 describe('a worker killed with SIGKILL during a burst of writes', () => {
@@ -34,7 +37,9 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
 
     const client = async (lane: number) => {
       for (let n = 0; running; n++) {
-        const created = await tenant.scim.post('/Users', { userName: `u${lane}-${n}@example.com` }).catch(() => undefined);
+        const created = await tenant.scim
+          .post('/Users', { userName: `u${lane}-${n}@example.com` })
+          .catch(() => undefined);
         if (created?.status !== 201) {
           refused++;
           continue;
@@ -42,7 +47,9 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
         const id = created.body.id as string;
         createdUsers.push(id);
         if (n % 3 !== 0) continue;
-        const added = await tenant.scim.patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: id }] }]).catch(() => undefined);
+        const added = await tenant.scim
+          .patch(`/Groups/${group}`, [{ op: 'add', path: 'members', value: [{ value: id }] }])
+          .catch(() => undefined);
         if (added?.status === 204) addedMembers.push(id);
         else refused++;
       }
@@ -66,16 +73,34 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
     await burst;
 
     const { db } = stack.database;
-    await waitFor(async () => Number((await sql<{ n: string }>`select count(*) as n from outbox where relayed_at is null`.execute(db)).rows[0]?.n) === 0, 30_000, 'the relay to catch up');
+    await waitFor(
+      async () =>
+        Number(
+          (await sql<{ n: string }>`select count(*) as n from outbox where relayed_at is null`.execute(db)).rows[0]?.n,
+        ) === 0,
+      30_000,
+      'the relay to catch up',
+    );
 
     // Every acknowledged write is in Postgres.
-    const users = new Set((await sql<{ id: string }>`select id from users where tenant_id = ${tenant.id}`.execute(db)).rows.map((row) => row.id));
+    const users = new Set(
+      (await sql<{ id: string }>`select id from users where tenant_id = ${tenant.id}`.execute(db)).rows.map(
+        (row) => row.id,
+      ),
+    );
     expect(createdUsers.filter((id) => !users.has(id))).toEqual([]);
-    const members = new Set((await sql<{ user_id: string }>`select user_id from group_members where group_id = ${group}`.execute(db)).rows.map((row) => row.user_id));
+    const members = new Set(
+      (
+        await sql<{ user_id: string }>`select user_id from group_members where group_id = ${group}`.execute(db)
+      ).rows.map((row) => row.user_id),
+    );
     expect(addedMembers.filter((id) => !members.has(id))).toEqual([]);
 
     // Exactly one event per committed change, none for anything that didn't commit.
-    const { rows: events } = await sql<EventRow>`select id, sequence, payload from outbox where tenant_id = ${tenant.id} and kind = 'event' order by sequence`.execute(db);
+    const { rows: events } =
+      await sql<EventRow>`select id, sequence, payload from outbox where tenant_id = ${tenant.id} and kind = 'event' order by sequence`.execute(
+        db,
+      );
     const creates = new Map<string, number>();
     const adds = new Map<string, number>();
     for (const event of events) {
@@ -86,7 +111,8 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
       }
       if (uri === EventUri.patched) {
         for (const operation of body?.data?.Operations ?? []) {
-          if (operation.op === 'add') for (const member of operation.value) adds.set(member.value, (adds.get(member.value) ?? 0) + 1);
+          if (operation.op === 'add')
+            for (const member of operation.value) adds.set(member.value, (adds.get(member.value) ?? 0) + 1);
         }
       }
     }
@@ -107,6 +133,8 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
     } finally {
       redis.disconnect();
     }
-    console.log(`crash test: ${createdUsers.length} users and ${addedMembers.length} member adds acknowledged, ${refused} refused (503 while no worker), ${events.length} events, 3 SIGKILLs`);
+    console.log(
+      `crash test: ${createdUsers.length} users and ${addedMembers.length} member adds acknowledged, ${refused} refused (503 while no worker), ${events.length} events, 3 SIGKILLs`,
+    );
   }, 120_000);
 });

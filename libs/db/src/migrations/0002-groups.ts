@@ -37,8 +37,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       foreign key (tenant_id, member_group_id) references groups (tenant_id, id) on delete cascade
     )`.execute(db);
   // A user's groups, and the cascades above, look memberships up by member.
-  await sql`create index group_members_user_idx on group_members (tenant_id, user_id) where user_id is not null`.execute(db);
-  await sql`create index group_members_group_member_idx on group_members (tenant_id, member_group_id) where member_group_id is not null`.execute(db);
+  await sql`create index group_members_user_idx on group_members (tenant_id, user_id) where user_id is not null`.execute(
+    db,
+  );
+  await sql`create index group_members_group_member_idx on group_members (tenant_id, member_group_id) where member_group_id is not null`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

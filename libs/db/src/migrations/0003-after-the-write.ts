@@ -24,7 +24,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       command_id uuid,
       primary key (tenant_id, id)
     )`.execute(db);
-  await sql`create index provisioning_log_failures_idx on provisioning_log (tenant_id, id) where outcome = 'failure'`.execute(db);
+  await sql`create index provisioning_log_failures_idx on provisioning_log (tenant_id, id) where outcome = 'failure'`.execute(
+    db,
+  );
   await sql`create index provisioning_log_resource_idx on provisioning_log (tenant_id, resource_id, id)`.execute(db);
   await sql`create index provisioning_log_at_idx on provisioning_log (at)`.execute(db);
 
@@ -44,7 +46,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check (kind = 'event' or sequence is null)
     )`.execute(db);
   await sql`create index outbox_pending_idx on outbox (position) where relayed_at is null`.execute(db);
-  await sql`create unique index outbox_tenant_sequence_key on outbox (tenant_id, sequence) where sequence is not null`.execute(db);
+  await sql`create unique index outbox_tenant_sequence_key on outbox (tenant_id, sequence) where sequence is not null`.execute(
+    db,
+  );
   await sql`create index outbox_created_idx on outbox (created_at)`.execute(db);
 
   await sql`
@@ -100,7 +104,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       message_id text,
       sent_at timestamptz
     )`.execute(db);
-  await sql`create unique index notification_digests_open_key on notification_digests (tenant_id) where status = 'open'`.execute(db);
+  await sql`create unique index notification_digests_open_key on notification_digests (tenant_id) where status = 'open'`.execute(
+    db,
+  );
   await sql`create index notification_digests_tenant_idx on notification_digests (tenant_id, window_start)`.execute(db);
   await sql`
     create table notification_failures (
@@ -114,7 +120,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['notification_failures', 'notification_digests', 'webhook_dead_letters', 'webhooks', 'tenant_event_counters', 'outbox', 'provisioning_log']) {
+  for (const table of [
+    'notification_failures',
+    'notification_digests',
+    'webhook_dead_letters',
+    'webhooks',
+    'tenant_event_counters',
+    'outbox',
+    'provisioning_log',
+  ]) {
     await sql`drop table ${sql.table(table)}`.execute(db);
   }
 }

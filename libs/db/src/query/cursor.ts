@@ -25,9 +25,14 @@ export function decodeCursor(cursor: string, fingerprint: string): Position | un
   } catch {
     decoded = undefined;
   }
-  if (!Array.isArray(decoded) || decoded.length !== 3) throw ScimError.badRequest('invalidCursor', 'The cursor is not one this service issued');
+  if (!Array.isArray(decoded) || decoded.length !== 3)
+    throw ScimError.badRequest('invalidCursor', 'The cursor is not one this service issued');
   const [print, key, id] = decoded as unknown[];
-  if (print !== fingerprint) throw ScimError.badRequest('invalidCursor', 'The cursor belongs to a different query; repeat the original filter and sort');
+  if (print !== fingerprint)
+    throw ScimError.badRequest(
+      'invalidCursor',
+      'The cursor belongs to a different query; repeat the original filter and sort',
+    );
   if ((key !== null && typeof key !== 'string') || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this service issued');
   }

@@ -66,7 +66,8 @@ class FilterCompiler {
         return this.compare(node.path, node.op, node.value);
       case 'valuePath': {
         const resolved = this.resolve({ ...node.path, sub: undefined });
-        if (!resolved.attr.multiValued) invalid(`'${resolved.attr.name}' is not multi-valued, so it can't take a value filter`);
+        if (!resolved.attr.multiValued)
+          invalid(`'${resolved.attr.name}' is not multi-valued, so it can't take a value filter`);
         validateElementFilter(node.filter, resolved.attr, 'invalidFilter');
         const scope = this.elements(resolved);
         return this.withIndexHint(resolved, node.filter, scope.exists(this.element(scope, node.filter)));
@@ -82,7 +83,8 @@ class FilterCompiler {
 
   private resolve(path: AttrPath): ResolvedPath {
     const resolved = resolveAttrPath(this.mapping.resource, path, 'invalidFilter');
-    if (resolved.attr.returned === 'never' || resolved.sub?.returned === 'never') invalid(`'${formatAttrPath(path)}' can't be filtered on`);
+    if (resolved.attr.returned === 'never' || resolved.sub?.returned === 'never')
+      invalid(`'${formatAttrPath(path)}' can't be filtered on`);
     return resolved;
   }
 
@@ -92,7 +94,8 @@ class FilterCompiler {
       const scope = this.elements(resolved);
       return scope.exists(resolved.sub ? presence(this.subOf(scope, resolved.sub.name)) : TRUE);
     }
-    if (resolved.attr.type === 'complex' && !resolved.sub) return sql<SqlBool>`(jsonb_typeof(${this.json(resolved)}) = 'object')`;
+    if (resolved.attr.type === 'complex' && !resolved.sub)
+      return sql<SqlBool>`(jsonb_typeof(${this.json(resolved)}) = 'object')`;
     return presence({ accessor: this.scalar(resolved), def: resolved.sub ?? resolved.attr });
   }
 
@@ -107,7 +110,10 @@ class FilterCompiler {
       return this.withIndexHint(resolved, filter, scope.exists(condition));
     }
     const def = resolved.sub ?? resolved.attr;
-    if (def.type === 'complex') invalid(`Compare a sub-attribute of '${def.name}', such as '${def.name}.${def.subAttributes?.[0]?.name ?? 'value'}'`);
+    if (def.type === 'complex')
+      invalid(
+        `Compare a sub-attribute of '${def.name}', such as '${def.name}.${def.subAttributes?.[0]?.name ?? 'value'}'`,
+      );
     return comparison({ accessor: this.scalar(resolved), def }, op, value, formatAttrPath(path));
   }
 
@@ -137,7 +143,12 @@ class FilterCompiler {
   private elements(resolved: ResolvedPath): ElementScope {
     const attr = resolved.attr;
     const relation = resolved.namespace === null ? this.mapping.relations[attr.name] : undefined;
-    const defOf = (name: string) => (attr.type === 'complex' ? attr.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase()) : name.toLowerCase() === 'value' ? attr : undefined);
+    const defOf = (name: string) =>
+      attr.type === 'complex'
+        ? attr.subAttributes?.find((s) => s.name.toLowerCase() === name.toLowerCase())
+        : name.toLowerCase() === 'value'
+          ? attr
+          : undefined;
     if (relation) {
       return {
         label: attr.name,
@@ -146,7 +157,8 @@ class FilterCompiler {
           const accessor = def && relation.sub[def.name];
           return def && accessor ? { accessor, def } : undefined;
         },
-        exists: (condition) => sql<SqlBool>`exists (select 1 from ${relation.from} where ${relation.correlate} and ${condition})`,
+        exists: (condition) =>
+          sql<SqlBool>`exists (select 1 from ${relation.from} where ${relation.correlate} and ${condition})`,
       };
     }
     const list = this.json(resolved);
@@ -172,30 +184,46 @@ class FilterCompiler {
   }
 
   private json(resolved: ResolvedPath): RawBuilder<unknown> {
-    const base = resolved.namespace ? sql`${this.mapping.table}.data->${sql.lit(resolved.namespace)}` : sql`${this.mapping.table}.data`;
+    const base = resolved.namespace
+      ? sql`${this.mapping.table}.data->${sql.lit(resolved.namespace)}`
+      : sql`${this.mapping.table}.data`;
     return sql`${base}->${sql.lit(resolved.attr.name)}`;
   }
 
   /** A single value: an indexed column when there is one, else text out of the JSON document. */
   private scalar(resolved: ResolvedPath): Accessor {
     if (resolved.namespace === null) {
-      const column = this.mapping.columns[resolved.sub ? `${resolved.attr.name}.${resolved.sub.name}` : resolved.attr.name];
+      const column =
+        this.mapping.columns[resolved.sub ? `${resolved.attr.name}.${resolved.sub.name}` : resolved.attr.name];
       if (column) return column;
       if (resolved.attr.name === 'meta') invalid(`'meta.${resolved.sub?.name ?? ''}' can't be filtered on`);
     }
     const node = this.json(resolved);
-    return { sql: resolved.sub ? sql`${node}->>${sql.lit(resolved.sub.name)}` : sql`${this.jsonParent(resolved)}->>${sql.lit(resolved.attr.name)}`, kind: 'text' };
+    return {
+      sql: resolved.sub
+        ? sql`${node}->>${sql.lit(resolved.sub.name)}`
+        : sql`${this.jsonParent(resolved)}->>${sql.lit(resolved.attr.name)}`,
+      kind: 'text',
+    };
   }
 
   private jsonParent(resolved: ResolvedPath): RawBuilder<unknown> {
-    return resolved.namespace ? sql`${this.mapping.table}.data->${sql.lit(resolved.namespace)}` : sql`${this.mapping.table}.data`;
+    return resolved.namespace
+      ? sql`${this.mapping.table}.data->${sql.lit(resolved.namespace)}`
+      : sql`${this.mapping.table}.data`;
   }
 }
 
 /** `value eq "x"` at the top of a value filter's `and` chain, if there is one. */
 function valueEquality(node: FilterNode): string | undefined {
   if (node.type === 'and') return valueEquality(node.left) ?? valueEquality(node.right);
-  if (node.type === 'compare' && node.op === 'eq' && node.path.attr.toLowerCase() === 'value' && typeof node.value === 'string') return node.value;
+  if (
+    node.type === 'compare' &&
+    node.op === 'eq' &&
+    node.path.attr.toLowerCase() === 'value' &&
+    typeof node.value === 'string'
+  )
+    return node.value;
   return undefined;
 }
 
@@ -208,7 +236,12 @@ function presence({ accessor, def }: { accessor: Accessor; def: AttributeDefinit
 const ORDER_OPS: Readonly<Record<string, string>> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 
 /** One comparison, typed by the attribute (RFC 7644 §3.4.2.2 Table 3), never NULL. */
-function comparison(target: { accessor: Accessor; def: AttributeDefinition }, op: CompareOp, value: CompValue, label: string): Condition {
+function comparison(
+  target: { accessor: Accessor; def: AttributeDefinition },
+  op: CompareOp,
+  value: CompValue,
+  label: string,
+): Condition {
   const { accessor, def } = target;
   if (value === null) {
     // `attr eq null` asks for absence, `ne null` for presence.
@@ -216,7 +249,8 @@ function comparison(target: { accessor: Accessor; def: AttributeDefinition }, op
     if (op === 'ne') return presence(target);
     return invalid(`'${op}' can't compare '${label}' with null`);
   }
-  const positive = (condition: Condition): Condition => (op === 'ne' ? sql<SqlBool>`((${condition}) is not true)` : sql<SqlBool>`(${condition})`);
+  const positive = (condition: Condition): Condition =>
+    op === 'ne' ? sql<SqlBool>`((${condition}) is not true)` : sql<SqlBool>`(${condition})`;
   const symbol = ORDER_OPS[op === 'ne' ? 'eq' : op];
   const ordered = (left: RawBuilder<unknown>, right: RawBuilder<unknown>) => {
     if (!symbol) return invalid(`'${op}' can't be used on the ${def.type} '${label}'`);
@@ -230,7 +264,11 @@ function comparison(target: { accessor: Accessor; def: AttributeDefinition }, op
     case 'version': {
       if (op !== 'eq' && op !== 'ne') return invalid(`'${op}' can't be used on '${label}'`);
       const version = /^(W\/)?"?(\d{1,9})"?$/.exec(String(value))?.[2];
-      return version === undefined ? (op === 'ne' ? TRUE : FALSE) : positive(sql<SqlBool>`${accessor.sql} = ${Number(version)}`);
+      return version === undefined
+        ? op === 'ne'
+          ? TRUE
+          : FALSE
+        : positive(sql<SqlBool>`${accessor.sql} = ${Number(version)}`);
     }
     case 'uuid':
       if (op === 'eq' || op === 'ne') {
@@ -283,14 +321,26 @@ function textComparison(
   }
 }
 
-function booleanComparison(column: RawBuilder<unknown>, op: CompareOp, value: CompValue, label: string, positive: (c: Condition) => Condition): Condition {
+function booleanComparison(
+  column: RawBuilder<unknown>,
+  op: CompareOp,
+  value: CompValue,
+  label: string,
+  positive: (c: Condition) => Condition,
+): Condition {
   if (op !== 'eq' && op !== 'ne') return invalid(`'${op}' can't be used on the boolean '${label}'`);
-  const bool = typeof value === 'boolean' ? value : typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : undefined;
+  const bool =
+    typeof value === 'boolean'
+      ? value
+      : typeof value === 'string' && /^(true|false)$/i.test(value)
+        ? value.toLowerCase() === 'true'
+        : undefined;
   if (bool === undefined) return invalid(`'${label}' is a boolean and can't equal ${JSON.stringify(value)}`);
   return positive(sql<SqlBool>`${column} = ${bool}`);
 }
 
 function dateValue(value: CompValue, label: string): string {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return invalid(`'${label}' is compared with dates; ${JSON.stringify(value)} is not one`);
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+    return invalid(`'${label}' is compared with dates; ${JSON.stringify(value)} is not one`);
   return new Date(value).toISOString();
 }

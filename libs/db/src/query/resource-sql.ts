@@ -49,7 +49,9 @@ export const UserSql: ResourceSql = {
   },
   relations: {
     groups: {
-      from: sql.raw('group_members scim_gm join groups scim_g on scim_g.tenant_id = scim_gm.tenant_id and scim_g.id = scim_gm.group_id'),
+      from: sql.raw(
+        'group_members scim_gm join groups scim_g on scim_g.tenant_id = scim_gm.tenant_id and scim_g.id = scim_gm.group_id',
+      ),
       correlate: sql.raw('scim_gm.tenant_id = users.tenant_id and scim_gm.user_id = users.id') as RawBuilder<SqlBool>,
       sub: {
         value: { sql: sql.raw('scim_gm.group_id'), kind: 'uuid' },
@@ -62,7 +64,9 @@ export const UserSql: ResourceSql = {
 };
 
 /** A member's display name: a user's displayName, else its userName; a group's displayName. */
-export const MEMBER_DISPLAY = sql.raw("coalesce(scim_mu.data->>'displayName', scim_mu.user_name, scim_mg.display_name)");
+export const MEMBER_DISPLAY = sql.raw(
+  "coalesce(scim_mu.data->>'displayName', scim_mu.user_name, scim_mg.display_name)",
+);
 export const MEMBER_TYPE = sql.raw("case when scim_m.user_id is not null then 'User' else 'Group' end");
 export const MEMBER_JOINS = sql.raw(
   'group_members scim_m left join users scim_mu on scim_mu.tenant_id = scim_m.tenant_id and scim_mu.id = scim_m.user_id ' +

@@ -29,8 +29,21 @@ const people: Record<string, ScimDocument> = {
     ],
     [Urn.EnterpriseUser]: { department: 'Sales' },
   },
-  bob: { userName: 'bob@contoso.com', externalId: 'a-1', active: false, displayName: 'Bob Jones', name: { givenName: 'Bob' }, emails: [{ type: 'home', value: 'alice@contoso.com' }] },
-  carol: { userName: 'carol@fabrikam.com', externalId: 'jyoung', title: 'Engineer 100%', name: { givenName: 'Carol', familyName: 'Young' }, [Urn.EnterpriseUser]: { department: 'R&D' } },
+  bob: {
+    userName: 'bob@contoso.com',
+    externalId: 'a-1',
+    active: false,
+    displayName: 'Bob Jones',
+    name: { givenName: 'Bob' },
+    emails: [{ type: 'home', value: 'alice@contoso.com' }],
+  },
+  carol: {
+    userName: 'carol@fabrikam.com',
+    externalId: 'jyoung',
+    title: 'Engineer 100%',
+    name: { givenName: 'Carol', familyName: 'Young' },
+    [Urn.EnterpriseUser]: { department: 'R&D' },
+  },
   dave: { userName: 'dave@contoso.com', emails: [{ type: 'work', value: 'dave@contoso.com' }] },
 };
 
@@ -41,11 +54,18 @@ beforeAll(async () => {
     ids[name] = uuidv7();
     await insertResources(t.db, 'users', [{ tenantId, id: ids[name] as string, data }]);
   }
-  for (const [name, displayName] of [['engineering', 'Engineering'], ['parent', 'Parent'], ['empty', 'Empty']] as const) {
+  for (const [name, displayName] of [
+    ['engineering', 'Engineering'],
+    ['parent', 'Parent'],
+    ['empty', 'Empty'],
+  ] as const) {
     ids[name] = uuidv7();
     await insertResources(t.db, 'groups', [{ tenantId, id: ids[name] as string, data: { displayName } }]);
   }
-  await addMembers(t.db, tenantId, ids.engineering as string, [{ id: ids.alice as string, type: 'User' }, { id: ids.carol as string, type: 'User' }]);
+  await addMembers(t.db, tenantId, ids.engineering as string, [
+    { id: ids.alice as string, type: 'User' },
+    { id: ids.carol as string, type: 'User' },
+  ]);
   await addMembers(t.db, tenantId, ids.parent as string, [{ id: ids.engineering as string, type: 'Group' }]);
 });
 afterAll(() => t.drop());
@@ -54,11 +74,23 @@ function nameOf(id: string): string {
   return Object.entries(ids).find(([, value]) => value === id)?.[0] ?? id;
 }
 
-async function search(mapping: ResourceSql, options: { filter?: string; sortBy?: string; order?: 'ascending' | 'descending'; page?: PageRequest } = {}) {
+async function search(
+  mapping: ResourceSql,
+  options: { filter?: string; sortBy?: string; order?: 'ascending' | 'descending'; page?: PageRequest } = {},
+) {
   const where = options.filter === undefined ? undefined : compileFilter(mapping, parseFilter(options.filter));
-  const sort = sortSpec(mapping, options.sortBy ? parseAttrPath(options.sortBy, 'invalidPath') : undefined, options.order ?? 'ascending');
+  const sort = sortSpec(
+    mapping,
+    options.sortBy ? parseAttrPath(options.sortBy, 'invalidPath') : undefined,
+    options.order ?? 'ascending',
+  );
   const table = mapping === UserSql ? 'users' : 'groups';
-  return searchRows<ResourceRow>(t.db, mapping, resourceColumns(table), { tenantId, ...(where ? { where } : {}), ...(sort ? { sort } : {}), page: options.page ?? { mode: 'index', offset: 0, limit: 100 } });
+  return searchRows<ResourceRow>(t.db, mapping, resourceColumns(table), {
+    tenantId,
+    ...(where ? { where } : {}),
+    ...(sort ? { sort } : {}),
+    page: options.page ?? { mode: 'index', offset: 0, limit: 100 },
+  });
 }
 
 async function matching(mapping: ResourceSql, filter: string): Promise<string[]> {
@@ -146,7 +178,8 @@ describe('filters on groups', () => {
 });
 
 describe('sorting and paging', () => {
-  const order = async (sortBy: string, sortOrder: 'ascending' | 'descending' = 'ascending') => (await search(UserSql, { sortBy, order: sortOrder })).rows.map((row) => nameOf(row.id));
+  const order = async (sortBy: string, sortOrder: 'ascending' | 'descending' = 'ascending') =>
+    (await search(UserSql, { sortBy, order: sortOrder })).rows.map((row) => nameOf(row.id));
 
   it('sorts case-insensitively, missing values last ascending and first descending', async () => {
     expect(await order('userName')).toEqual(['alice', 'bob', 'carol', 'dave']);
@@ -166,7 +199,11 @@ describe('sorting and paging', () => {
     const expected = await order('displayName', 'descending');
     const byIndex: string[] = [];
     for (let offset = 0; offset < 4; offset += 3) {
-      const page = await search(UserSql, { sortBy: 'displayName', order: 'descending', page: { mode: 'index', offset, limit: 3 } });
+      const page = await search(UserSql, {
+        sortBy: 'displayName',
+        order: 'descending',
+        page: { mode: 'index', offset, limit: 3 },
+      });
       expect(page.total).toBe(4);
       byIndex.push(...page.rows.map((row) => nameOf(row.id)));
     }
@@ -177,7 +214,11 @@ describe('sorting and paging', () => {
     let cursor = '';
     for (let pages = 0; pages < 10; pages++) {
       const after = decodeCursor(cursor, fingerprint);
-      const page = await search(UserSql, { sortBy: 'displayName', order: 'descending', page: { mode: 'cursor', limit: 1, ...(after ? { after } : {}) } });
+      const page = await search(UserSql, {
+        sortBy: 'displayName',
+        order: 'descending',
+        page: { mode: 'cursor', limit: 1, ...(after ? { after } : {}) },
+      });
       byCursor.push(...page.rows.map((row) => nameOf(row.id)));
       if (!page.next) break;
       cursor = encodeCursor(page.next, fingerprint);
@@ -187,7 +228,11 @@ describe('sorting and paging', () => {
 
   it('rejects cursors it did not issue for this query', () => {
     const cursor = encodeCursor({ key: null, id: randomUUID() }, queryFingerprint(['a']));
-    expect(() => decodeCursor(cursor, queryFingerprint(['b']))).toThrow(expect.objectContaining({ scimType: 'invalidCursor' }));
-    expect(() => decodeCursor('bm9wZQ', queryFingerprint(['a']))).toThrow(expect.objectContaining({ scimType: 'invalidCursor' }));
+    expect(() => decodeCursor(cursor, queryFingerprint(['b']))).toThrow(
+      expect.objectContaining({ scimType: 'invalidCursor' }),
+    );
+    expect(() => decodeCursor('bm9wZQ', queryFingerprint(['a']))).toThrow(
+      expect.objectContaining({ scimType: 'invalidCursor' }),
+    );
   });
 });

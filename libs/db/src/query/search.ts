@@ -29,14 +29,22 @@ export interface SearchPage<Row> {
  * creation time) and the total. Page one with fewer rows than asked holds the whole result, so
  * IdP lookups cost a single query; other pages add a count.
  */
-export async function searchRows<Row extends { id: string }>(db: Executor, mapping: ResourceSql, columns: RawBuilder<unknown>, spec: SearchSpec): Promise<SearchPage<Row>> {
+export async function searchRows<Row extends { id: string }>(
+  db: Executor,
+  mapping: ResourceSql,
+  columns: RawBuilder<unknown>,
+  spec: SearchSpec,
+): Promise<SearchPage<Row>> {
   const { table } = mapping;
-  const scope = spec.where ? sql<SqlBool>`${table}.tenant_id = ${spec.tenantId} and ${spec.where}` : sql<SqlBool>`${table}.tenant_id = ${spec.tenantId}`;
+  const scope = spec.where
+    ? sql<SqlBool>`${table}.tenant_id = ${spec.tenantId} and ${spec.where}`
+    : sql<SqlBool>`${table}.tenant_id = ${spec.tenantId}`;
   const { page, sort } = spec;
   let rows: (Row & { scim_sort_key?: string | null })[] = [];
   let next: Position | undefined;
   if (page.limit > 0) {
-    const keyset = page.mode === 'cursor' && page.after ? sql<SqlBool>` and ${afterPosition(table, sort, page.after)}` : sql``;
+    const keyset =
+      page.mode === 'cursor' && page.after ? sql<SqlBool>` and ${afterPosition(table, sort, page.after)}` : sql``;
     const sortKey = sort ? sql`, (${sort.key})::text as scim_sort_key` : sql``;
     const direction = sql.raw(sort?.descending ? 'desc' : 'asc');
     const order = sort ? sql`${sort.key} ${direction}, ${table}.id ${direction}` : sql`${table}.id`;

@@ -20,7 +20,11 @@ function invalid(detail: string): never {
  * attribute sorts by its primary value, else its first. Missing values sort last ascending and
  * first descending, which is Postgres's own NULL ordering.
  */
-export function sortSpec(mapping: ResourceSql, path: AttrPath | undefined, order: 'ascending' | 'descending'): SortSpec | undefined {
+export function sortSpec(
+  mapping: ResourceSql,
+  path: AttrPath | undefined,
+  order: 'ascending' | 'descending',
+): SortSpec | undefined {
   if (!path) return undefined;
   const descending = order === 'descending';
   const resolved = resolveAttrPath(mapping.resource, path, 'invalidPath');

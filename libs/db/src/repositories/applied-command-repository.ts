@@ -2,7 +2,10 @@ import { sql } from 'kysely';
 import type { JsonObject } from '@scimflow/scim';
 import type { Database, Executor } from '../database';
 
-export async function findAppliedOutcomes(db: Executor, commandIds: readonly string[]): Promise<Map<string, JsonObject>> {
+export async function findAppliedOutcomes(
+  db: Executor,
+  commandIds: readonly string[],
+): Promise<Map<string, JsonObject>> {
   if (commandIds.length === 0) return new Map();
   // `= any($1)` keeps one statement text whatever the batch size (see prepared-selects.ts).
   const rows = await db
@@ -13,11 +16,16 @@ export async function findAppliedOutcomes(db: Executor, commandIds: readonly str
   return new Map(rows.map((row) => [row.command_id, row.outcome]));
 }
 
-export async function recordAppliedCommands(trx: Executor, commands: readonly { commandId: string; tenantId: string; outcome: JsonObject }[]): Promise<void> {
+export async function recordAppliedCommands(
+  trx: Executor,
+  commands: readonly { commandId: string; tenantId: string; outcome: JsonObject }[],
+): Promise<void> {
   if (commands.length === 0) return;
   await trx
     .insertInto('applied_commands')
-    .values(commands.map((c) => ({ command_id: c.commandId, tenant_id: c.tenantId, outcome: JSON.stringify(c.outcome) })))
+    .values(
+      commands.map((c) => ({ command_id: c.commandId, tenant_id: c.tenantId, outcome: JSON.stringify(c.outcome) })),
+    )
     .execute();
 }
 

@@ -18,7 +18,11 @@ export interface MemberRow {
 }
 
 /** Which of these ids are users or groups of the tenant; ids not in the result don't exist there. */
-export async function resolveMembers(db: Executor, tenantId: string, ids: readonly string[]): Promise<Map<string, MemberType>> {
+export async function resolveMembers(
+  db: Executor,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Map<string, MemberType>> {
   if (ids.length === 0) return new Map();
   const { rows } = await sql<{ id: string; type: MemberType }>`
     select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
@@ -31,7 +35,12 @@ export async function resolveMembers(db: Executor, tenantId: string, ids: readon
 const CHANGED = sql`coalesce(user_id, member_group_id) as id, case when user_id is not null then 'User' else 'Group' end as type`;
 
 /** Adds memberships; ones that exist already are left alone. Returns the members that were new. */
-export async function addMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<MemberRef[]> {
+export async function addMembers(
+  trx: Executor,
+  tenantId: string,
+  groupId: string,
+  members: readonly MemberRef[],
+): Promise<MemberRef[]> {
   if (members.length === 0) return [];
   const { rows } = await sql<MemberRef>`
     insert into group_members (tenant_id, group_id, user_id, member_group_id)
@@ -44,7 +53,12 @@ export async function addMembers(trx: Executor, tenantId: string, groupId: strin
 }
 
 /** Removes these members; returns the ones that were members. */
-export async function removeMembers(trx: Executor, tenantId: string, groupId: string, ids: readonly string[]): Promise<MemberRef[]> {
+export async function removeMembers(
+  trx: Executor,
+  tenantId: string,
+  groupId: string,
+  ids: readonly string[],
+): Promise<MemberRef[]> {
   if (ids.length === 0) return [];
   const { rows } = await sql<MemberRef>`
     delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id = any(${ids}::uuid[])
@@ -53,7 +67,12 @@ export async function removeMembers(trx: Executor, tenantId: string, groupId: st
 }
 
 /** Removes the members matching a compiled value filter (`members[type eq "Group"]`), or all of them. */
-export async function removeMembersWhere(trx: Executor, tenantId: string, groupId: string, condition?: Condition): Promise<MemberRef[]> {
+export async function removeMembersWhere(
+  trx: Executor,
+  tenantId: string,
+  groupId: string,
+  condition?: Condition,
+): Promise<MemberRef[]> {
   const matching = condition ? sql` and ${condition}` : sql``;
   const { rows } = await sql<MemberRef>`
     delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id in (
@@ -68,7 +87,12 @@ export interface MemberDelta {
 }
 
 /** Makes the member list exactly `members` with two deltas. */
-export async function replaceMembers(trx: Executor, tenantId: string, groupId: string, members: readonly MemberRef[]): Promise<MemberDelta> {
+export async function replaceMembers(
+  trx: Executor,
+  tenantId: string,
+  groupId: string,
+  members: readonly MemberRef[],
+): Promise<MemberDelta> {
   const { rows: removed } = await sql<MemberRef>`
     delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId}
     and member_id <> all(${members.map((m) => m.id)}::uuid[])
@@ -77,15 +101,25 @@ export async function replaceMembers(trx: Executor, tenantId: string, groupId: s
 }
 
 /** The groups a user or group belongs to (directly). */
-export async function groupsContaining(db: Executor, tenantId: string, memberIds: readonly string[]): Promise<string[]> {
+export async function groupsContaining(
+  db: Executor,
+  tenantId: string,
+  memberIds: readonly string[],
+): Promise<string[]> {
   if (memberIds.length === 0) return [];
   const { rows } = await sql<{ group_id: string }>`
-    select distinct group_id from group_members where tenant_id = ${tenantId} and member_id = any(${memberIds}::uuid[])`.execute(db);
+    select distinct group_id from group_members where tenant_id = ${tenantId} and member_id = any(${memberIds}::uuid[])`.execute(
+    db,
+  );
   return rows.map((row) => row.group_id);
 }
 
 /** Each user's groups as [{value, display, type}], for rendering users right after a write. */
-export async function groupsOfUsers(db: Executor, tenantId: string, userIds: readonly string[]): Promise<Map<string, JsonValue[]>> {
+export async function groupsOfUsers(
+  db: Executor,
+  tenantId: string,
+  userIds: readonly string[],
+): Promise<Map<string, JsonValue[]>> {
   if (userIds.length === 0) return new Map();
   const { rows } = await sql<{ user_id: string; groups: JsonValue[] }>`
     select scim_gm.user_id, jsonb_agg(jsonb_build_object('value', scim_g.id, 'display', scim_g.display_name, 'type', 'direct') order by scim_g.id) as groups
@@ -96,7 +130,13 @@ export async function groupsOfUsers(db: Executor, tenantId: string, userIds: rea
 }
 
 /** One slice of a group's members in id order, starting after `after`: memory stays bounded however large the group. */
-export async function memberSlice(db: Executor, tenantId: string, groupId: string, after: string | undefined, limit: number): Promise<MemberRow[]> {
+export async function memberSlice(
+  db: Executor,
+  tenantId: string,
+  groupId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<MemberRow[]> {
   const from = after ? sql` and scim_m.member_id > ${after}::uuid` : sql``;
   const { rows } = await sql<MemberRow>`
     select scim_m.member_id as id, ${MEMBER_TYPE} as type, ${MEMBER_DISPLAY} as display from ${MEMBER_JOINS}

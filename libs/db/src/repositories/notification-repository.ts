@@ -30,7 +30,13 @@ export async function recordNotificationFailure(
       .executeTakeFirstOrThrow();
     await trx
       .insertInto('notification_failures')
-      .values({ id: failure.id, tenant_id: failure.tenantId, digest_id: digest.id, at: failure.at, payload: JSON.stringify(failure.payload) })
+      .values({
+        id: failure.id,
+        tenant_id: failure.tenantId,
+        digest_id: digest.id,
+        at: failure.at,
+        payload: JSON.stringify(failure.payload),
+      })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     return { digestId: digest.id, dueAt: digest.due_at };
@@ -53,12 +59,24 @@ export interface DigestContent {
  * Closes the digest's window (later failures open the next one) and returns what the mail says.
  * Undefined when it was already sent or skipped. A closed, unsent digest is returned again (retry).
  */
-export async function closeDigest(db: Kysely<Database>, digestId: string, listed: number): Promise<DigestContent | undefined> {
+export async function closeDigest(
+  db: Kysely<Database>,
+  digestId: string,
+  listed: number,
+): Promise<DigestContent | undefined> {
   return db.transaction().execute(async (trx) => {
     const digest = await trx
       .selectFrom('notification_digests')
       .innerJoin('tenants', 'tenants.id', 'notification_digests.tenant_id')
-      .select(['notification_digests.id', 'tenant_id', 'status', 'window_start', 'due_at', 'tenants.name', 'tenants.settings'])
+      .select([
+        'notification_digests.id',
+        'tenant_id',
+        'status',
+        'window_start',
+        'due_at',
+        'tenants.name',
+        'tenants.settings',
+      ])
       .where('notification_digests.id', '=', digestId)
       .forUpdate('notification_digests')
       .executeTakeFirst();
@@ -66,9 +84,20 @@ export async function closeDigest(db: Kysely<Database>, digestId: string, listed
     const { rows: kinds } = await sql<{ status: number; scim_type: string | null; count: number }>`
       select (payload->>'status')::int as status, payload->>'scimType' as scim_type, count(*)::int as count
       from notification_failures where digest_id = ${digestId} group by 1, 2 order by 3 desc, 1`.execute(trx);
-    const first = await trx.selectFrom('notification_failures').select('payload').where('digest_id', '=', digestId).orderBy('at').orderBy('id').limit(listed).execute();
+    const first = await trx
+      .selectFrom('notification_failures')
+      .select('payload')
+      .where('digest_id', '=', digestId)
+      .orderBy('at')
+      .orderBy('id')
+      .limit(listed)
+      .execute();
     const total = kinds.reduce((sum, kind) => sum + kind.count, 0);
-    await trx.updateTable('notification_digests').set({ status: 'closed', failure_count: total }).where('id', '=', digestId).execute();
+    await trx
+      .updateTable('notification_digests')
+      .set({ status: 'closed', failure_count: total })
+      .where('id', '=', digestId)
+      .execute();
     return {
       id: digest.id,
       tenantId: digest.tenant_id,
@@ -83,16 +112,27 @@ export async function closeDigest(db: Kysely<Database>, digestId: string, listed
   });
 }
 
-export async function finishDigest(db: Executor, digestId: string, result: { status: Extract<DigestStatus, 'sent' | 'skipped'>; recipients?: string[]; messageId?: string }): Promise<void> {
+export async function finishDigest(
+  db: Executor,
+  digestId: string,
+  result: { status: Extract<DigestStatus, 'sent' | 'skipped'>; recipients?: string[]; messageId?: string },
+): Promise<void> {
   await db
     .updateTable('notification_digests')
-    .set({ status: result.status, recipients: result.recipients ?? null, message_id: result.messageId ?? null, sent_at: result.status === 'sent' ? new Date() : null })
+    .set({
+      status: result.status,
+      recipients: result.recipients ?? null,
+      message_id: result.messageId ?? null,
+      sent_at: result.status === 'sent' ? new Date() : null,
+    })
     .where('id', '=', digestId)
     .execute();
 }
 
 export async function recordDigestAttemptFailed(db: Executor, digestId: string, error: string): Promise<void> {
-  await sql`update notification_digests set attempts = attempts + 1, last_error = ${error.slice(0, 500)} where id = ${digestId}`.execute(db);
+  await sql`update notification_digests set attempts = attempts + 1, last_error = ${error.slice(0, 500)} where id = ${digestId}`.execute(
+    db,
+  );
 }
 
 /** Digests whose send job may have been lost (a crash between commit and enqueue): due a while ago, still unsent. */
@@ -106,7 +146,18 @@ export async function overdueDigests(db: Executor, graceMs: number): Promise<str
 export async function listDigests(db: Executor, tenantId: string, limit: number) {
   return db
     .selectFrom('notification_digests')
-    .select(['id', 'status', 'window_start', 'due_at', 'failure_count', 'recipients', 'attempts', 'last_error', 'message_id', 'sent_at'])
+    .select([
+      'id',
+      'status',
+      'window_start',
+      'due_at',
+      'failure_count',
+      'recipients',
+      'attempts',
+      'last_error',
+      'message_id',
+      'sent_at',
+    ])
     .where('tenant_id', '=', tenantId)
     .orderBy('window_start', 'desc')
     .limit(limit)
@@ -115,6 +166,7 @@ export async function listDigests(db: Executor, tenantId: string, limit: number)
 
 /** Failure details are kept as long as the provisioning log keeps its lines. */
 export async function pruneNotifications(db: Executor, before: Date): Promise<number> {
-  const result = await sql`delete from notification_digests where status in ('sent', 'skipped') and due_at < ${before}`.execute(db);
+  const result =
+    await sql`delete from notification_digests where status in ('sent', 'skipped') and due_at < ${before}`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

@@ -42,7 +42,9 @@ const RELAY_LOCK = sql`hashtext('scimflow-outbox-relay')`;
  */
 export async function sequencePending(db: Kysely<Database>, limit: number): Promise<PendingOutboxRow[] | undefined> {
   return db.transaction().execute(async (trx) => {
-    const { rows: locked } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(trx);
+    const { rows: locked } = await sql<{
+      locked: boolean;
+    }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(trx);
     if (!locked[0]?.locked) return undefined;
     const rows = await trx
       .selectFrom('outbox')
@@ -53,7 +55,8 @@ export async function sequencePending(db: Kysely<Database>, limit: number): Prom
       .execute();
     const unsequenced = new Map<string, string[]>();
     for (const row of rows) {
-      if (row.kind === 'event' && row.sequence === null) unsequenced.set(row.tenant_id, [...(unsequenced.get(row.tenant_id) ?? []), row.id]);
+      if (row.kind === 'event' && row.sequence === null)
+        unsequenced.set(row.tenant_id, [...(unsequenced.get(row.tenant_id) ?? []), row.id]);
     }
     const assigned = new Map<string, number>();
     for (const [tenantId, ids] of unsequenced) {
@@ -91,7 +94,12 @@ export interface StoredEvent {
 }
 
 /** The durable event log: a tenant's events after `after`, in sequence order. */
-export async function eventsAfter(db: Executor, tenantId: string, after: number, limit: number): Promise<StoredEvent[]> {
+export async function eventsAfter(
+  db: Executor,
+  tenantId: string,
+  after: number,
+  limit: number,
+): Promise<StoredEvent[]> {
   const rows = await db
     .selectFrom('outbox')
     .select(['sequence', 'payload'])
@@ -106,7 +114,11 @@ export async function eventsAfter(db: Executor, tenantId: string, after: number,
 
 /** The tenant's newest event sequence (0 before its first event). */
 export async function lastEventSequence(db: Executor, tenantId: string): Promise<number> {
-  const row = await db.selectFrom('tenant_event_counters').select('last_sequence').where('tenant_id', '=', tenantId).executeTakeFirst();
+  const row = await db
+    .selectFrom('tenant_event_counters')
+    .select('last_sequence')
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
   return row ? Number(row.last_sequence) : 0;
 }
 
@@ -116,6 +128,8 @@ export async function pruneOutbox(db: Executor, now: Date): Promise<number> {
     delete from outbox o using tenants t
     where t.id = o.tenant_id and o.relayed_at is not null and (
       (o.kind = 'failure' and o.created_at < ${now}::timestamptz - interval '1 day') or
-      (o.kind = 'event' and o.created_at < ${now}::timestamptz - make_interval(days => coalesce((t.settings->>'logRetentionDays')::int, ${DEFAULT_LOG_RETENTION_DAYS}))))`.execute(db);
+      (o.kind = 'event' and o.created_at < ${now}::timestamptz - make_interval(days => coalesce((t.settings->>'logRetentionDays')::int, ${DEFAULT_LOG_RETENTION_DAYS}))))`.execute(
+    db,
+  );
   return Number(result.numAffectedRows ?? 0);
 }

@@ -89,11 +89,21 @@ export function failureRecordOf(entry: LogEntry, at: Date): FailureRecord {
  * Writes log lines and, for each failure, a failure record in the outbox for the notifier, plus
  * any events: in the caller's transaction, so they commit with the change or not at all.
  */
-export async function recordLogEntries(db: Executor, entries: readonly LogEntry[], events: readonly OutboxEntry[] = [], at = new Date()): Promise<void> {
+export async function recordLogEntries(
+  db: Executor,
+  entries: readonly LogEntry[],
+  events: readonly OutboxEntry[] = [],
+  at = new Date(),
+): Promise<void> {
   if (entries.length > 0) await db.insertInto('provisioning_log').values(logValues(entries)).execute();
   const failures = entries
     .filter((entry) => entry.outcome === 'failure')
-    .map((entry) => ({ id: entry.id, tenantId: entry.tenantId, kind: 'failure' as const, payload: failureRecordOf(entry, at) as unknown as JsonObject }));
+    .map((entry) => ({
+      id: entry.id,
+      tenantId: entry.tenantId,
+      kind: 'failure' as const,
+      payload: failureRecordOf(entry, at) as unknown as JsonObject,
+    }));
   await insertOutbox(db, [...events, ...failures]);
 }
 

@@ -14,7 +14,16 @@ import {
   replaceMembers,
   resolveMembers,
 } from './membership-repository';
-import { deleteResource, findResource, insertResources, isNameTaken, keyOf, lockResources, touchResources, updateResourceData } from './resource-repository';
+import {
+  deleteResource,
+  findResource,
+  insertResources,
+  isNameTaken,
+  keyOf,
+  lockResources,
+  touchResources,
+  updateResourceData,
+} from './resource-repository';
 
 let t: TestDatabase;
 const tenantA = randomUUID();
@@ -48,19 +57,26 @@ describe('resource rows', () => {
       { tenantId: tenantA, id: ids[1] as string, data: { userName: 'dup@example.COM' } },
       { tenantId: tenantB, id: ids[2] as string, data: { userName: 'dup@example.com' } },
     ]);
-    expect([...inserted.keys()].sort()).toEqual([keyOf(tenantA, ids[0] as string), keyOf(tenantB, ids[2] as string)].sort());
+    expect([...inserted.keys()].sort()).toEqual(
+      [keyOf(tenantA, ids[0] as string), keyOf(tenantB, ids[2] as string)].sort(),
+    );
     expect(await isNameTaken(t.db, 'users', tenantA, 'DUP@example.com', uuidv7())).toBe(true);
     expect(await isNameTaken(t.db, 'users', tenantA, 'DUP@example.com', ids[0] as string)).toBe(false);
 
     await group(tenantA, 'Engineering');
-    const clash = await insertResources(t.db, 'groups', [{ tenantId: tenantA, id: uuidv7(), data: { displayName: 'ENGINEERING' } }]);
+    const clash = await insertResources(t.db, 'groups', [
+      { tenantId: tenantA, id: uuidv7(), data: { displayName: 'ENGINEERING' } },
+    ]);
     expect(clash.size).toBe(0);
     expect(await isNameTaken(t.db, 'groups', tenantA, 'engineering', uuidv7())).toBe(true);
   });
 
   it("never return another tenant's row", async () => {
     const [id] = await users(tenantA, 'only-a@example.com');
-    expect(await findResource(t.db, 'users', { tenantId: tenantA, id: id as string })).toMatchObject({ id, version: 1 });
+    expect(await findResource(t.db, 'users', { tenantId: tenantA, id: id as string })).toMatchObject({
+      id,
+      version: 1,
+    });
     expect(await findResource(t.db, 'users', { tenantId: tenantB, id: id as string })).toBeUndefined();
     expect(await deleteResource(t.db, 'users', { tenantId: tenantB, id: id as string })).toBe(false);
   });
@@ -68,9 +84,17 @@ describe('resource rows', () => {
   it('bump version and lastModified on update and touch, and lock in key order', async () => {
     const [id] = (await users(tenantA, 'versioned@example.com')) as [string];
     const updated = await t.db.transaction().execute(async (trx) => {
-      const locked = await lockResources(trx, 'users', [{ tenantId: tenantA, id }, { tenantId: tenantB, id }]);
+      const locked = await lockResources(trx, 'users', [
+        { tenantId: tenantA, id },
+        { tenantId: tenantB, id },
+      ]);
       expect([...locked.keys()]).toEqual([keyOf(tenantA, id)]);
-      return updateResourceData(trx, 'users', { tenantId: tenantA, id }, { userName: 'versioned@example.com', displayName: 'V' });
+      return updateResourceData(
+        trx,
+        'users',
+        { tenantId: tenantA, id },
+        { userName: 'versioned@example.com', displayName: 'V' },
+      );
     });
     expect(updated.version).toBe(2);
     const touched = await touchResources(t.db, 'users', tenantA, [id]);
@@ -80,17 +104,47 @@ describe('resource rows', () => {
 
 describe('memberships', () => {
   it('are added, removed and replaced as deltas, idempotently', async () => {
-    const [u1, u2, u3] = (await users(tenantA, 'm1@example.com', 'm2@example.com', 'm3@example.com')) as [string, string, string];
+    const [u1, u2, u3] = (await users(tenantA, 'm1@example.com', 'm2@example.com', 'm3@example.com')) as [
+      string,
+      string,
+      string,
+    ];
     const g = await group(tenantA, 'Deltas');
     const sub = await group(tenantA, 'Deltas child');
-    expect(await resolveMembers(t.db, tenantA, [u1, sub, uuidv7()])).toEqual(new Map([[u1, 'User'], [sub, 'Group']]));
+    expect(await resolveMembers(t.db, tenantA, [u1, sub, uuidv7()])).toEqual(
+      new Map([
+        [u1, 'User'],
+        [sub, 'Group'],
+      ]),
+    );
 
-    expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }, { id: u2, type: 'User' }, { id: sub, type: 'Group' }])).toHaveLength(3);
+    expect(
+      await addMembers(t.db, tenantA, g, [
+        { id: u1, type: 'User' },
+        { id: u2, type: 'User' },
+        { id: sub, type: 'Group' },
+      ]),
+    ).toHaveLength(3);
     expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }])).toEqual([]);
     expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).sort()).toEqual([u1, u2, sub].sort());
     expect(await removeMembers(t.db, tenantA, g, [u2, uuidv7()])).toEqual([{ id: u2, type: 'User' }]);
-    expect(await removeMembersWhere(t.db, tenantA, g, compileRelationFilter(GroupSql, 'members', { type: 'compare', path: { attr: 'type' }, op: 'eq', value: 'Group' }))).toEqual([{ id: sub, type: 'Group' }]);
-    const delta = await replaceMembers(t.db, tenantA, g, [{ id: u2, type: 'User' }, { id: u3, type: 'User' }]);
+    expect(
+      await removeMembersWhere(
+        t.db,
+        tenantA,
+        g,
+        compileRelationFilter(GroupSql, 'members', {
+          type: 'compare',
+          path: { attr: 'type' },
+          op: 'eq',
+          value: 'Group',
+        }),
+      ),
+    ).toEqual([{ id: sub, type: 'Group' }]);
+    const delta = await replaceMembers(t.db, tenantA, g, [
+      { id: u2, type: 'User' },
+      { id: u3, type: 'User' },
+    ]);
     expect(delta.removed).toEqual([{ id: u1, type: 'User' }]);
     expect(delta.added.map((m) => m.id).sort()).toEqual([u2, u3].sort());
     const members = await memberSlice(t.db, tenantA, g, undefined, 10);
@@ -104,12 +158,18 @@ describe('memberships', () => {
     const g = await group(tenantA, 'Cascade');
     await addMembers(t.db, tenantA, g, [{ id: u, type: 'User' }]);
     expect(await groupsContaining(t.db, tenantA, [u])).toEqual([g]);
-    expect((await groupsOfUsers(t.db, tenantA, [u])).get(u)).toEqual([{ value: g, display: 'Cascade', type: 'direct' }]);
-    expect(await findResource(t.db, 'users', { tenantId: tenantA, id: u }, true)).toMatchObject({ derived: { groups: [{ value: g, display: 'Cascade', type: 'direct' }] } });
+    expect((await groupsOfUsers(t.db, tenantA, [u])).get(u)).toEqual([
+      { value: g, display: 'Cascade', type: 'direct' },
+    ]);
+    expect(await findResource(t.db, 'users', { tenantId: tenantA, id: u }, true)).toMatchObject({
+      derived: { groups: [{ value: g, display: 'Cascade', type: 'direct' }] },
+    });
     await deleteResource(t.db, 'users', { tenantId: tenantA, id: u });
     expect(await memberSlice(t.db, tenantA, g, undefined, 10)).toEqual([]);
 
-    await expect(addMembers(t.db, tenantA, g, [{ id: uuidv7(), type: 'User' }])).rejects.toMatchObject({ code: '23503' });
+    await expect(addMembers(t.db, tenantA, g, [{ id: uuidv7(), type: 'User' }])).rejects.toMatchObject({
+      code: '23503',
+    });
     const [other] = (await users(tenantB, 'other-tenant@example.com')) as [string];
     await expect(addMembers(t.db, tenantA, g, [{ id: other, type: 'User' }])).rejects.toMatchObject({ code: '23503' });
     await expect(addMembers(t.db, tenantA, g, [{ id: g, type: 'Group' }])).rejects.toMatchObject({ code: '23514' });
@@ -118,16 +178,23 @@ describe('memberships', () => {
   it('stream a large group in bounded slices', async () => {
     const g = await group(tenantA, 'Large');
     const ids = await users(tenantA, ...Array.from({ length: 25 }, (_, n) => `slice-${n}@example.com`));
-    await addMembers(t.db, tenantA, g, ids.map((id) => ({ id, type: 'User' as const })));
+    await addMembers(
+      t.db,
+      tenantA,
+      g,
+      ids.map((id) => ({ id, type: 'User' as const })),
+    );
     const seen: string[] = [];
-    for (let after: string | undefined; ; ) {
+    for (let after: string | undefined; ;) {
       const slice = await memberSlice(t.db, tenantA, g, after, 10);
       if (slice.length === 0) break;
       seen.push(...slice.map((m) => m.id));
       after = slice[slice.length - 1]?.id;
     }
     expect(seen).toEqual([...ids].sort());
-    const { rows } = await sql<{ n: string }>`select count(*) as n from group_members where group_id = ${g}`.execute(t.db);
+    const { rows } = await sql<{ n: string }>`select count(*) as n from group_members where group_id = ${g}`.execute(
+      t.db,
+    );
     expect(Number(rows[0]?.n)).toBe(25);
   });
 });

@@ -38,7 +38,13 @@ export const USER_GROUPS_COLUMN = sql.raw(
 );
 
 export function toStored(row: ResourceRow): StoredResource {
-  const stored = { id: row.id, data: row.data, version: row.version, created: row.created_at.toISOString(), lastModified: row.updated_at.toISOString() };
+  const stored = {
+    id: row.id,
+    data: row.data,
+    version: row.version,
+    created: row.created_at.toISOString(),
+    lastModified: row.updated_at.toISOString(),
+  };
   return row.groups && row.groups.length > 0 ? { ...stored, derived: { groups: row.groups } } : stored;
 }
 
@@ -49,9 +55,17 @@ export function keyOf(tenantId: string, id: string): string {
 // Reads every SCIM client hammers use the `sql` template rather than the query builder: building
 // a query costs ~14 µs, a template ~1.5 µs.
 
-export async function findResource(db: Executor, table: ResourceTable, key: ResourceKey, withGroups = false): Promise<StoredResource | undefined> {
+export async function findResource(
+  db: Executor,
+  table: ResourceTable,
+  key: ResourceKey,
+  withGroups = false,
+): Promise<StoredResource | undefined> {
   const groups = withGroups && table === 'users' ? sql`, ${USER_GROUPS_COLUMN}` : sql``;
-  const { rows } = await sql<ResourceRow>`select ${resourceColumns(table)}${groups} from ${sql.raw(table)} where tenant_id = ${key.tenantId} and id = ${key.id}`.execute(db);
+  const { rows } =
+    await sql<ResourceRow>`select ${resourceColumns(table)}${groups} from ${sql.raw(table)} where tenant_id = ${key.tenantId} and id = ${key.id}`.execute(
+      db,
+    );
   const row = rows[0];
   return row && toStored(row);
 }
@@ -60,9 +74,15 @@ export async function findResource(db: Executor, table: ResourceTable, key: Reso
  * Inserts many resources in one statement. A row whose unique name is taken is skipped rather
  * than failing the batch; callers find the skipped ones missing from the result.
  */
-export async function insertResources(trx: Executor, table: ResourceTable, rows: readonly NewResource[]): Promise<Map<string, StoredResource>> {
+export async function insertResources(
+  trx: Executor,
+  table: ResourceTable,
+  rows: readonly NewResource[],
+): Promise<Map<string, StoredResource>> {
   if (rows.length === 0) return new Map();
-  const values = sql.join(rows.map((row) => sql`(${row.tenantId}::uuid, ${row.id}::uuid, ${JSON.stringify(row.data)}::jsonb)`));
+  const values = sql.join(
+    rows.map((row) => sql`(${row.tenantId}::uuid, ${row.id}::uuid, ${JSON.stringify(row.data)}::jsonb)`),
+  );
   const result = await sql<ResourceRow & { tenant_id: string }>`
     insert into ${sql.raw(table)} (tenant_id, id, data) values ${values}
     on conflict do nothing returning tenant_id, ${resourceColumns(table)}`.execute(trx);
@@ -74,7 +94,11 @@ export async function insertResources(trx: Executor, table: ResourceTable, rows:
  * UPDATE serialises writers of a row without blocking the key-share locks foreign-key checks
  * take (adding that user to a group elsewhere); a DELETE upgrades the lock itself.
  */
-export async function lockResources(trx: Transaction<Database>, table: ResourceTable, keys: readonly ResourceKey[]): Promise<Map<string, StoredResource>> {
+export async function lockResources(
+  trx: Transaction<Database>,
+  table: ResourceTable,
+  keys: readonly ResourceKey[],
+): Promise<Map<string, StoredResource>> {
   if (keys.length === 0) return new Map();
   const { rows } = await sql<ResourceRow & { tenant_id: string }>`
     select tenant_id, ${resourceColumns(table)} from ${sql.raw(table)}
@@ -83,7 +107,12 @@ export async function lockResources(trx: Transaction<Database>, table: ResourceT
   return new Map(rows.map((row) => [keyOf(row.tenant_id, row.id), toStored(row)]));
 }
 
-export async function updateResourceData(trx: Executor, table: ResourceTable, key: ResourceKey, data: ScimDocument): Promise<StoredResource> {
+export async function updateResourceData(
+  trx: Executor,
+  table: ResourceTable,
+  key: ResourceKey,
+  data: ScimDocument,
+): Promise<StoredResource> {
   const { rows } = await sql<ResourceRow>`
     update ${sql.raw(table)} set data = ${JSON.stringify(data)}::jsonb, version = version + 1, updated_at = now()
     where tenant_id = ${key.tenantId} and id = ${key.id} returning ${resourceColumns(table)}`.execute(trx);
@@ -93,7 +122,12 @@ export async function updateResourceData(trx: Executor, table: ResourceTable, ke
 }
 
 /** A new version for resources whose derived attributes changed (a group's members). */
-export async function touchResources(trx: Executor, table: ResourceTable, tenantId: string, ids: readonly string[]): Promise<Map<string, StoredResource>> {
+export async function touchResources(
+  trx: Executor,
+  table: ResourceTable,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<Map<string, StoredResource>> {
   if (ids.length === 0) return new Map();
   const { rows } = await sql<ResourceRow>`
     update ${sql.raw(table)} set version = version + 1, updated_at = now()
@@ -102,13 +136,23 @@ export async function touchResources(trx: Executor, table: ResourceTable, tenant
 }
 
 export async function deleteResource(trx: Executor, table: ResourceTable, key: ResourceKey): Promise<boolean> {
-  const result = await sql`delete from ${sql.raw(table)} where tenant_id = ${key.tenantId} and id = ${key.id}`.execute(trx);
+  const result = await sql`delete from ${sql.raw(table)} where tenant_id = ${key.tenantId} and id = ${key.id}`.execute(
+    trx,
+  );
   return Number(result.numAffectedRows ?? 0) > 0;
 }
 
 /** Whether another resource of the tenant has this unique name (userName / displayName), case-insensitively. */
-export async function isNameTaken(trx: Executor, table: ResourceTable, tenantId: string, name: string, exceptId: string): Promise<boolean> {
+export async function isNameTaken(
+  trx: Executor,
+  table: ResourceTable,
+  tenantId: string,
+  name: string,
+  exceptId: string,
+): Promise<boolean> {
   const { rows } = await sql`
-    select 1 from ${sql.raw(table)} where tenant_id = ${tenantId} and lower(${sql.raw(UNIQUE_NAME[table])}) = lower(${name}) and id <> ${exceptId}`.execute(trx);
+    select 1 from ${sql.raw(table)} where tenant_id = ${tenantId} and lower(${sql.raw(UNIQUE_NAME[table])}) = lower(${name}) and id <> ${exceptId}`.execute(
+    trx,
+  );
   return rows.length > 0;
 }

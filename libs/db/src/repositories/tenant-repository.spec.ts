@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/test-database';
 import { migrateToLatest } from '../migrator';
-import { findTenant, findTenantTokenHash, insertTenant, replaceTenantTokenHash, TENANT_AUTH_CHANNEL } from './tenant-repository';
+import {
+  findTenant,
+  findTenantTokenHash,
+  insertTenant,
+  replaceTenantTokenHash,
+  TENANT_AUTH_CHANNEL,
+} from './tenant-repository';
 
 let t: TestDatabase;
 beforeAll(async () => {

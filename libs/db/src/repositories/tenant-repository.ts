@@ -16,11 +16,28 @@ export interface TenantRecord {
 
 const columns = ['id', 'name', 'settings', 'created_at', 'updated_at', 'token_rotated_at'] as const;
 
-function toRecord(row: { id: string; name: string; settings: JsonObject; created_at: Date; updated_at: Date; token_rotated_at: Date }): TenantRecord {
-  return { id: row.id, name: row.name, settings: row.settings, createdAt: row.created_at, updatedAt: row.updated_at, tokenRotatedAt: row.token_rotated_at };
+function toRecord(row: {
+  id: string;
+  name: string;
+  settings: JsonObject;
+  created_at: Date;
+  updated_at: Date;
+  token_rotated_at: Date;
+}): TenantRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    settings: row.settings,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    tokenRotatedAt: row.token_rotated_at,
+  };
 }
 
-export async function insertTenant(db: Executor, tenant: { id: string; name: string; tokenHash: Buffer }): Promise<TenantRecord> {
+export async function insertTenant(
+  db: Executor,
+  tenant: { id: string; name: string; tokenHash: Buffer },
+): Promise<TenantRecord> {
   const row = await db
     .insertInto('tenants')
     .values({ id: tenant.id, name: tenant.name, token_hash: tenant.tokenHash })
@@ -42,12 +59,22 @@ export async function findTenantTokenHash(db: Executor, id: string): Promise<Buf
 /** Each tenant's stored settings (jsonb), read inside the transaction that applies its commands. */
 export async function findTenantSettings(db: Executor, ids: readonly string[]): Promise<Map<string, JsonObject>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('tenants').select(['id', 'settings']).where(sql<boolean>`id = any(${ids}::uuid[])`).execute();
+  const rows = await db
+    .selectFrom('tenants')
+    .select(['id', 'settings'])
+    .where(sql<boolean>`id = any(${ids}::uuid[])`)
+    .execute();
   return new Map(rows.map((row) => [row.id, row.settings]));
 }
 
-export async function updateTenant(db: Executor, id: string, changes: { name?: string; settings?: JsonObject }): Promise<TenantRecord | undefined> {
-  const set: { name?: string; settings?: string; updated_at: ReturnType<typeof sql<Date>> } = { updated_at: sql<Date>`now()` };
+export async function updateTenant(
+  db: Executor,
+  id: string,
+  changes: { name?: string; settings?: JsonObject },
+): Promise<TenantRecord | undefined> {
+  const set: { name?: string; settings?: string; updated_at: ReturnType<typeof sql<Date>> } = {
+    updated_at: sql<Date>`now()`,
+  };
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.settings !== undefined) set.settings = JSON.stringify(changes.settings);
   const row = await db.updateTable('tenants').set(set).where('id', '=', id).returning(columns).executeTakeFirst();

@@ -5,7 +5,10 @@ export type WebhookRow = Selectable<WebhookTable>;
 export type WebhookKey = { readonly tenantId: string; readonly id: string };
 
 /** A new endpoint starts after the tenant's newest event: it receives what happens from now on. */
-export async function insertWebhook(db: Executor, webhook: WebhookKey & { url: string; secret: string }): Promise<WebhookRow> {
+export async function insertWebhook(
+  db: Executor,
+  webhook: WebhookKey & { url: string; secret: string },
+): Promise<WebhookRow> {
   const { rows } = await sql<WebhookRow>`
     insert into webhooks (tenant_id, id, url, secret, delivered_sequence)
     values (${webhook.tenantId}, ${webhook.id}, ${webhook.url}, ${webhook.secret},
@@ -26,7 +29,11 @@ export async function listWebhooks(db: Executor, tenantId: string): Promise<Webh
 }
 
 export async function deleteWebhook(db: Executor, key: WebhookKey): Promise<boolean> {
-  const result = await db.deleteFrom('webhooks').where('tenant_id', '=', key.tenantId).where('id', '=', key.id).executeTakeFirst();
+  const result = await db
+    .deleteFrom('webhooks')
+    .where('tenant_id', '=', key.tenantId)
+    .where('id', '=', key.id)
+    .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
 
@@ -40,7 +47,13 @@ export async function webhookIdsOfTenant(db: Executor, tenantId: string): Promis
  * order; a lease (not a held transaction) so a crashed run only delays the endpoint until it expires.
  * A run is not started while the endpoint is backing off, unless `dueRetry`.
  */
-export async function acquireWebhookLease(db: Executor, key: WebhookKey, owner: string, leaseMs: number, dueRetry: boolean): Promise<WebhookRow | undefined> {
+export async function acquireWebhookLease(
+  db: Executor,
+  key: WebhookKey,
+  owner: string,
+  leaseMs: number,
+  dueRetry: boolean,
+): Promise<WebhookRow | undefined> {
   const { rows } = await sql<WebhookRow>`
     update webhooks set lease_owner = ${owner}, lease_until = now() + make_interval(secs => ${leaseMs / 1000})
     where tenant_id = ${key.tenantId} and id = ${key.id}
@@ -51,11 +64,19 @@ export async function acquireWebhookLease(db: Executor, key: WebhookKey, owner: 
 }
 
 export async function releaseWebhookLease(db: Executor, key: WebhookKey, owner: string): Promise<void> {
-  await sql`update webhooks set lease_owner = null, lease_until = null where tenant_id = ${key.tenantId} and id = ${key.id} and lease_owner = ${owner}`.execute(db);
+  await sql`update webhooks set lease_owner = null, lease_until = null where tenant_id = ${key.tenantId} and id = ${key.id} and lease_owner = ${owner}`.execute(
+    db,
+  );
 }
 
 /** An event was accepted: move past it (only while still holding the lease) and extend the lease. */
-export async function recordWebhookDelivered(db: Executor, key: WebhookKey, owner: string, sequence: number, leaseMs: number): Promise<boolean> {
+export async function recordWebhookDelivered(
+  db: Executor,
+  key: WebhookKey,
+  owner: string,
+  sequence: number,
+  leaseMs: number,
+): Promise<boolean> {
   const result = await sql`
     update webhooks set delivered_sequence = ${sequence}, attempts = 0, next_attempt_at = null, last_error = null,
       last_delivered_at = now(), lease_until = now() + make_interval(secs => ${leaseMs / 1000})
@@ -64,7 +85,13 @@ export async function recordWebhookDelivered(db: Executor, key: WebhookKey, owne
 }
 
 /** A delivery attempt failed: back off until `nextAttemptAt`. */
-export async function recordWebhookAttemptFailed(db: Executor, key: WebhookKey, owner: string, error: string, nextAttemptAt: Date): Promise<void> {
+export async function recordWebhookAttemptFailed(
+  db: Executor,
+  key: WebhookKey,
+  owner: string,
+  error: string,
+  nextAttemptAt: Date,
+): Promise<void> {
   await sql`
     update webhooks set attempts = attempts + 1, last_error = ${error.slice(0, 500)}, next_attempt_at = ${nextAttemptAt}
     where tenant_id = ${key.tenantId} and id = ${key.id} and lease_owner = ${owner}`.execute(db);
@@ -84,7 +111,14 @@ export async function deadLetterWebhookEvent(
     if (Number(moved.numAffectedRows ?? 0) !== 1) return;
     await trx
       .insertInto('webhook_dead_letters')
-      .values({ tenant_id: key.tenantId, webhook_id: key.id, sequence: event.sequence, event_id: event.eventId, attempts: event.attempts, last_error: event.error.slice(0, 500) })
+      .values({
+        tenant_id: key.tenantId,
+        webhook_id: key.id,
+        sequence: event.sequence,
+        event_id: event.eventId,
+        attempts: event.attempts,
+        last_error: event.error.slice(0, 500),
+      })
       .onConflict((oc) => oc.doNothing())
       .execute();
   });

@@ -16,7 +16,17 @@ export type FilterNode =
   /** `emails[type eq "work"]`: some element of a multi-valued attribute matches `filter` (paths inside are relative). */
   | { readonly type: 'valuePath'; readonly path: AttrPath; readonly filter: FilterNode };
 
-export const compareOps: ReadonlySet<string> = new Set<CompareOp>(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
+export const compareOps: ReadonlySet<string> = new Set<CompareOp>([
+  'eq',
+  'ne',
+  'co',
+  'sw',
+  'ew',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+]);
 
 export function formatAttrPath(path: AttrPath): string {
   const name = path.sub ? `${path.attr}.${path.sub}` : path.attr;

@@ -24,7 +24,8 @@ export function validateElementFilter(filter: FilterNode, attr: AttributeDefinit
       throw ScimError.badRequest(kind, 'Value filters cannot be nested');
     case 'present':
     case 'compare': {
-      if (filter.path.sub || filter.path.uri) throw ScimError.badRequest(kind, `'${formatAttrPath(filter.path)}' is not a sub-attribute of ${attr.name}`);
+      if (filter.path.sub || filter.path.uri)
+        throw ScimError.badRequest(kind, `'${formatAttrPath(filter.path)}' is not a sub-attribute of ${attr.name}`);
       const sub = elementAttribute(attr, filter.path.attr);
       if (!sub) throw ScimError.badRequest(kind, `'${filter.path.attr}' is not a sub-attribute of ${attr.name}`);
       if (filter.type === 'compare' && ['gt', 'ge', 'lt', 'le'].includes(filter.op) && sub.type === 'boolean') {
@@ -73,7 +74,8 @@ function readSub(element: JsonValue, attr: AttributeDefinition, name: string): J
 }
 
 function compare(actual: JsonValue | undefined, op: CompareOp, expected: CompValue, sub: AttributeDefinition): boolean {
-  if (actual === undefined || actual === null || typeof actual === 'object') return op === 'ne' ? expected !== null : expected === null && op === 'eq';
+  if (actual === undefined || actual === null || typeof actual === 'object')
+    return op === 'ne' ? expected !== null : expected === null && op === 'eq';
   if (expected === null) return op === 'ne';
   if (sub.type === 'boolean') {
     const want = typeof expected === 'string' ? expected.toLowerCase() === 'true' : expected === true;

@@ -9,7 +9,8 @@ export type Token =
 const MAX_FILTER_LENGTH = 10_000;
 
 export function tokenize(text: string, scimType: 'invalidFilter' | 'invalidPath' = 'invalidFilter'): Token[] {
-  if (text.length > MAX_FILTER_LENGTH) throw ScimError.badRequest(scimType, `Expression longer than ${MAX_FILTER_LENGTH} characters`);
+  if (text.length > MAX_FILTER_LENGTH)
+    throw ScimError.badRequest(scimType, `Expression longer than ${MAX_FILTER_LENGTH} characters`);
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {

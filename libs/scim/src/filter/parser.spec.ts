@@ -12,14 +12,17 @@ function errorOf(fn: () => unknown): ScimError {
 }
 
 describe('parseFilter', () => {
-  it('parses the IdPs\' lookups', () => {
+  it("parses the IdPs' lookups", () => {
     expect(parseFilter('userName eq "alice@contoso.com"')).toEqual({
       type: 'compare',
       path: { attr: 'userName' },
       op: 'eq',
       value: 'alice@contoso.com',
     });
-    expect(parseFilter('externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"')).toMatchObject({ path: { attr: 'externalId' }, op: 'eq' });
+    expect(parseFilter('externalId eq "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"')).toMatchObject({
+      path: { attr: 'externalId' },
+      op: 'eq',
+    });
   });
 
   it('reads operators and keywords case-insensitively', () => {
@@ -36,7 +39,7 @@ describe('parseFilter', () => {
     expect(parseFilter('not (a pr)')).toEqual({ type: 'not', operand: { type: 'present', path: { attr: 'a' } } });
   });
 
-  it('parses value paths, including Entra\'s trailing sub-attribute comparison', () => {
+  it("parses value paths, including Entra's trailing sub-attribute comparison", () => {
     expect(parseFilter('emails[type eq "work"]')).toEqual({
       type: 'valuePath',
       path: { attr: 'emails' },
@@ -54,7 +57,9 @@ describe('parseFilter', () => {
   });
 
   it('splits URN-qualified paths at the last colon', () => {
-    expect(parseFilter('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"')).toMatchObject({
+    expect(
+      parseFilter('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"'),
+    ).toMatchObject({
       path: { uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', attr: 'manager', sub: 'value' },
     });
   });
@@ -105,7 +110,10 @@ describe('parsePatchPath', () => {
       path: { attr: 'emails', sub: 'value' },
       filter: { type: 'compare', path: { attr: 'type' }, op: 'eq', value: 'work' },
     });
-    expect(parsePatchPath('members[value eq "2819c223"]')).toMatchObject({ path: { attr: 'members' }, filter: { type: 'compare' } });
+    expect(parsePatchPath('members[value eq "2819c223"]')).toMatchObject({
+      path: { attr: 'members' },
+      filter: { type: 'compare' },
+    });
     expect(parsePatchPath('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager')).toEqual({
       path: { uri: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', attr: 'manager' },
     });

@@ -187,7 +187,10 @@ class Parser {
 
   private expect(kind: '(' | ')' | '[' | ']'): void {
     const token = this.tokens[this.pos++];
-    if (token?.kind !== kind) this.fail(token ? `Expected '${kind}' at position ${token.at + 1}` : `Expected '${kind}' but the expression ended`);
+    if (token?.kind !== kind)
+      this.fail(
+        token ? `Expected '${kind}' at position ${token.at + 1}` : `Expected '${kind}' but the expression ended`,
+      );
   }
 
   private fail(detail: string): never {

@@ -39,17 +39,23 @@ describe('applyPatch: Entra ID shapes', () => {
   });
 
   it('replaces a filtered sub-attribute in place', () => {
-    const { doc } = patch(alice, [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'alice@fabrikam.com' }]);
+    const { doc } = patch(alice, [
+      { op: 'replace', path: 'emails[type eq "work"].value', value: 'alice@fabrikam.com' },
+    ]);
     expect(doc.emails).toEqual([{ type: 'work', value: 'alice@fabrikam.com', primary: true }]);
   });
 
   it('creates the element when a filtered path matches nothing', () => {
-    const { doc } = patch({ userName: 'bob' }, [{ op: 'Add', path: 'emails[type eq "work"].value', value: 'bob@contoso.com' }]);
+    const { doc } = patch({ userName: 'bob' }, [
+      { op: 'Add', path: 'emails[type eq "work"].value', value: 'bob@contoso.com' },
+    ]);
     expect(doc.emails).toEqual([{ type: 'work', value: 'bob@contoso.com' }]);
   });
 
   it('applies a no-path replace with dotted keys', () => {
-    const { doc } = patch(alice, [{ op: 'replace', value: { displayName: 'Al', 'name.givenName': 'Al', active: false } }]);
+    const { doc } = patch(alice, [
+      { op: 'replace', value: { displayName: 'Al', 'name.givenName': 'Al', active: false } },
+    ]);
     expect(doc).toMatchObject({ displayName: 'Al', name: { givenName: 'Al', familyName: 'Smith' }, active: false });
   });
 
@@ -86,13 +92,18 @@ describe('applyPatch: Okta shapes', () => {
   });
 
   it('accepts a password and never stores it', () => {
-    const { doc, changed } = patch(alice, [{ op: 'replace', value: { password: 'hunter2!' } }, { op: 'replace', path: 'password', value: 'x' }]);
+    const { doc, changed } = patch(alice, [
+      { op: 'replace', value: { password: 'hunter2!' } },
+      { op: 'replace', path: 'password', value: 'x' },
+    ]);
     expect(JSON.stringify(doc)).not.toContain('hunter2');
     expect(changed).toBe(false);
   });
 
   it('sets an enterprise attribute through a nested extension object', () => {
-    const { doc } = patch(alice, [{ op: 'replace', value: { [ENT]: { employeeNumber: '1234', manager: { value: 'm1' } } } }]);
+    const { doc } = patch(alice, [
+      { op: 'replace', value: { [ENT]: { employeeNumber: '1234', manager: { value: 'm1' } } } },
+    ]);
     expect(doc[ENT]).toEqual({ employeeNumber: '1234', manager: { value: 'm1' } });
   });
 });
@@ -110,9 +121,19 @@ describe('applyPatch: RFC 7644 semantics', () => {
   });
 
   it('removes filtered elements, and specific values', () => {
-    const withPhones = { ...alice, phoneNumbers: [{ type: 'work', value: '1' }, { type: 'mobile', value: '2' }] };
-    expect(patch(withPhones, [{ op: 'remove', path: 'phoneNumbers[type eq "mobile"]' }]).doc.phoneNumbers).toEqual([{ type: 'work', value: '1' }]);
-    expect(patch(withPhones, [{ op: 'remove', path: 'phoneNumbers', value: [{ value: '1' }] }]).doc.phoneNumbers).toEqual([{ type: 'mobile', value: '2' }]);
+    const withPhones = {
+      ...alice,
+      phoneNumbers: [
+        { type: 'work', value: '1' },
+        { type: 'mobile', value: '2' },
+      ],
+    };
+    expect(patch(withPhones, [{ op: 'remove', path: 'phoneNumbers[type eq "mobile"]' }]).doc.phoneNumbers).toEqual([
+      { type: 'work', value: '1' },
+    ]);
+    expect(
+      patch(withPhones, [{ op: 'remove', path: 'phoneNumbers', value: [{ value: '1' }] }]).doc.phoneNumbers,
+    ).toEqual([{ type: 'mobile', value: '2' }]);
     expect(patch(withPhones, [{ op: 'remove', path: 'phoneNumbers' }]).doc.phoneNumbers).toBeUndefined();
   });
 
@@ -127,7 +148,12 @@ describe('applyPatch: RFC 7644 semantics', () => {
 
   it('is atomic: a failing operation leaves the input untouched', () => {
     const before = structuredClone(alice);
-    expect(() => patch(alice, [{ op: 'replace', path: 'displayName', value: 'X' }, { op: 'remove', path: 'userName' }])).toThrow(ScimError);
+    expect(() =>
+      patch(alice, [
+        { op: 'replace', path: 'displayName', value: 'X' },
+        { op: 'remove', path: 'userName' },
+      ]),
+    ).toThrow(ScimError);
     expect(alice).toEqual(before);
   });
 
@@ -156,7 +182,9 @@ describe('applyPatch: RFC 7644 semantics', () => {
 
   it('rejects a malformed envelope', () => {
     expect(scimErrorOf(() => parsePatchRequest({ Operations: [] })).scimType).toBe('invalidSyntax');
-    expect(scimErrorOf(() => parsePatchRequest({ schemas: ['urn:x'], Operations: [{ op: 'add', value: {} }] })).scimType).toBe('invalidSyntax');
+    expect(
+      scimErrorOf(() => parsePatchRequest({ schemas: ['urn:x'], Operations: [{ op: 'add', value: {} }] })).scimType,
+    ).toBe('invalidSyntax');
     expect(scimErrorOf(() => parsePatchRequest([])).scimType).toBe('invalidSyntax');
   });
 });

@@ -15,7 +15,11 @@ export interface PatchResult {
 }
 
 /** Applies compiled operations to a copy of `doc`, all or nothing (RFC 7644 §3.5.2: PATCH is atomic). */
-export function applyPatch(resource: ResourceType, doc: ScimDocument, operations: readonly AtomicOperation[]): PatchResult {
+export function applyPatch(
+  resource: ResourceType,
+  doc: ScimDocument,
+  operations: readonly AtomicOperation[],
+): PatchResult {
   const next = structuredClone(doc);
   for (const operation of operations) {
     const container = containerFor(next, operation.target.namespace);
@@ -36,14 +40,20 @@ function containerFor(doc: ScimDocument, namespace: string | null): JsonObject {
   return created;
 }
 
-function applySet(container: JsonObject, op: 'add' | 'replace', target: PatchTarget, value: JsonValue | undefined): void {
+function applySet(
+  container: JsonObject,
+  op: 'add' | 'replace',
+  target: PatchTarget,
+  value: JsonValue | undefined,
+): void {
   const { attr, sub, filter } = target;
   if (!attr.multiValued) {
     if (sub) return setSubAttribute(container, attr.name, sub.name, value);
     if (value === undefined) return void delete container[attr.name];
     const existing = container[attr.name];
     // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes not named in the value are left unchanged.
-    container[attr.name] = attr.type === 'complex' && isJsonObject(existing) && isJsonObject(value) ? { ...existing, ...value } : value;
+    container[attr.name] =
+      attr.type === 'complex' && isJsonObject(existing) && isJsonObject(value) ? { ...existing, ...value } : value;
     return;
   }
 
@@ -71,7 +81,11 @@ function applySet(container: JsonObject, op: 'add' | 'replace', target: PatchTar
       // Entra replaces `emails[type eq "work"].value` on users that have no work email yet and
       // expects one to be created (RFC 7644 would answer noTarget).
       const seed = filter ? seedFromFilter(filter, attr) : {};
-      const created: JsonValue = sub ? { ...seed, [sub.name]: value } : isJsonObject(value) ? { ...seed, ...value } : value;
+      const created: JsonValue = sub
+        ? { ...seed, [sub.name]: value }
+        : isJsonObject(value)
+          ? { ...seed, ...value }
+          : value;
       elements.push(created);
       touched.push(created);
     }
@@ -86,7 +100,8 @@ function applySet(container: JsonObject, op: 'add' | 'replace', target: PatchTar
       } else {
         updated = isJsonObject(match) && isJsonObject(value) ? { ...match, ...value } : value;
       }
-      if (updated === undefined || (isJsonObject(updated) && Object.keys(updated).length === 0)) elements.splice(index, 1);
+      if (updated === undefined || (isJsonObject(updated) && Object.keys(updated).length === 0))
+        elements.splice(index, 1);
       else {
         elements[index] = updated;
         touched.push(updated);
@@ -97,7 +112,8 @@ function applySet(container: JsonObject, op: 'add' | 'replace', target: PatchTar
   if (touched.some((item) => isJsonObject(item) && item.primary === true)) {
     const keep = touched.find((item) => isJsonObject(item) && item.primary === true);
     elements.forEach((element, index) => {
-      if (element !== keep && isJsonObject(element) && element.primary === true) elements[index] = { ...element, primary: false };
+      if (element !== keep && isJsonObject(element) && element.primary === true)
+        elements[index] = { ...element, primary: false };
     });
   }
   writeElements(container, attr.name, elements);
@@ -132,7 +148,8 @@ function sameValue(attr: AttributeDefinition, element: JsonValue, value: JsonVal
   if (valueAttr && isJsonObject(element) && isJsonObject(value) && value.value !== undefined) {
     const a = element.value;
     const b = value.value;
-    if (typeof a === 'string' && typeof b === 'string' && !valueAttr.caseExact) return a.toLowerCase() === b.toLowerCase();
+    if (typeof a === 'string' && typeof b === 'string' && !valueAttr.caseExact)
+      return a.toLowerCase() === b.toLowerCase();
     return a === b;
   }
   return jsonEqual(element, value);
@@ -145,7 +162,10 @@ function seedFromFilter(filter: FilterNode, attr: AttributeDefinition): JsonObje
     const sub = findSubAttribute(attr, filter.path.attr);
     if (sub) return { [sub.name]: filter.value };
   }
-  throw ScimError.badRequest('noTarget', `No value of '${attr.name}' matches the filter, and the filter doesn't describe one to create`);
+  throw ScimError.badRequest(
+    'noTarget',
+    `No value of '${attr.name}' matches the filter, and the filter doesn't describe one to create`,
+  );
 }
 
 function setSubAttribute(container: JsonObject, name: string, sub: string, value: JsonValue | undefined): void {

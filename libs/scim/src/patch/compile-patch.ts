@@ -17,7 +17,12 @@ export interface PatchTarget extends ResolvedPath {
 /** What a PATCH operation means once paths are resolved and values coerced. */
 export type AtomicOperation =
   /** `value` undefined means "set to nothing" (a null from the client). */
-  | { readonly kind: 'set'; readonly op: 'add' | 'replace'; readonly target: PatchTarget; readonly value: JsonValue | undefined }
+  | {
+      readonly kind: 'set';
+      readonly op: 'add' | 'replace';
+      readonly target: PatchTarget;
+      readonly value: JsonValue | undefined;
+    }
   /** `values` removes just those elements (Entra's `remove members [{value}]`). */
   | { readonly kind: 'remove'; readonly target: PatchTarget; readonly values?: readonly JsonValue[] };
 
@@ -47,7 +52,13 @@ function compileOperation(resource: ResourceType, operation: PatchOperation, out
     if (!path) throw ScimError.badRequest('noTarget', "A 'remove' operation needs a path");
     const target = resolveTarget(resource, path);
     if (!target || target.attr.mutability === 'writeOnly') return;
-    if (target.attr.multiValued && !target.filter && !target.sub && operation.value !== undefined && operation.value !== null) {
+    if (
+      target.attr.multiValued &&
+      !target.filter &&
+      !target.sub &&
+      operation.value !== undefined &&
+      operation.value !== null
+    ) {
       const values = coerceAttribute(target.attr, operation.value);
       out.push(Array.isArray(values) ? { kind: 'remove', target, values } : { kind: 'remove', target });
       return;
@@ -58,13 +69,15 @@ function compileOperation(resource: ResourceType, operation: PatchOperation, out
   if (!('value' in operation)) throw ScimError.badRequest('invalidValue', `An '${op}' operation needs a value`);
   const value = operation.value;
   if (!path) {
-    if (!isJsonObject(value)) throw ScimError.badRequest('invalidValue', `An '${op}' without a path needs an object value`);
+    if (!isJsonObject(value))
+      throw ScimError.badRequest('invalidValue', `An '${op}' without a path needs an object value`);
     expandObject(resource, op, value, null, out);
     return;
   }
   const wholeExtension = extensionUrn(resource, path);
   if (wholeExtension) {
-    if (!isJsonObject(value)) throw ScimError.badRequest('invalidValue', `'${wholeExtension}' must be set to an object`);
+    if (!isJsonObject(value))
+      throw ScimError.badRequest('invalidValue', `'${wholeExtension}' must be set to an object`);
     expandObject(resource, op, value, wholeExtension, out);
     return;
   }
@@ -78,7 +91,13 @@ function compileOperation(resource: ResourceType, operation: PatchOperation, out
  * a URN-qualified attribute, or an extension URN holding an object of its attributes.
  * Read-only keys are skipped: Okta echoes `id` in `{"id", "displayName"}` replaces.
  */
-function expandObject(resource: ResourceType, op: 'add' | 'replace', value: Record<string, JsonValue>, namespace: string | null, out: AtomicOperation[]): void {
+function expandObject(
+  resource: ResourceType,
+  op: 'add' | 'replace',
+  value: Record<string, JsonValue>,
+  namespace: string | null,
+  out: AtomicOperation[],
+): void {
   for (const [key, item] of Object.entries(value)) {
     if (key.toLowerCase() === 'schemas') continue;
     if (namespace === null) {
@@ -91,7 +110,12 @@ function expandObject(resource: ResourceType, op: 'add' | 'replace', value: Reco
       }
     }
     const attrPath = parseAttrPath(namespace ? `${namespace}:${key}` : key, 'invalidPath');
-    if (attrPath.uri && !namespace && !resource.extensionAttributes.has(attrPath.uri.toLowerCase()) && attrPath.uri.toLowerCase() !== resource.schema.id.toLowerCase()) {
+    if (
+      attrPath.uri &&
+      !namespace &&
+      !resource.extensionAttributes.has(attrPath.uri.toLowerCase()) &&
+      attrPath.uri.toLowerCase() !== resource.schema.id.toLowerCase()
+    ) {
       continue; // an extension schema we don't store
     }
     const resolved = resolveAttrPath(resource, attrPath, 'invalidPath');
@@ -108,7 +132,11 @@ function resolveTarget(resource: ResourceType, text: string): PatchTarget | unde
     throw ScimError.badRequest('mutability', `Attribute '${text}' is read-only`);
   }
   if (!filter) return resolved;
-  if (!resolved.attr.multiValued) throw ScimError.badRequest('invalidPath', `'${resolved.attr.name}' is not multi-valued, so it can't take a value filter`);
+  if (!resolved.attr.multiValued)
+    throw ScimError.badRequest(
+      'invalidPath',
+      `'${resolved.attr.name}' is not multi-valued, so it can't take a value filter`,
+    );
   validateElementFilter(filter, resolved.attr, 'invalidPath');
   return { ...resolved, filter };
 }
@@ -122,7 +150,8 @@ function coerceForTarget(target: PatchTarget, value: JsonValue | undefined): Jso
 /** A filtered target is one element; tolerate it arriving wrapped in a one-element list. */
 function coerceElement(attr: AttributeDefinition, value: JsonValue | undefined): JsonValue | undefined {
   if (Array.isArray(value)) {
-    if (value.length > 1) throw ScimError.badRequest('invalidValue', `A filtered '${attr.name}' path takes a single value`);
+    if (value.length > 1)
+      throw ScimError.badRequest('invalidValue', `A filtered '${attr.name}' path takes a single value`);
     return coerceSingle(attr, value[0]);
   }
   return coerceSingle(attr, value);

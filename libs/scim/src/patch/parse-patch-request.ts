@@ -17,7 +17,10 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
   const schemasKey = key('schemas');
   if (schemasKey !== undefined) {
     const schemas = body[schemasKey];
-    if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === Urn.PatchOp.toLowerCase())) {
+    if (
+      !Array.isArray(schemas) ||
+      !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === Urn.PatchOp.toLowerCase())
+    ) {
       throw ScimError.badRequest('invalidSyntax', `'schemas' must contain ${Urn.PatchOp}`);
     }
   }
@@ -40,10 +43,12 @@ function parseOperation(raw: JsonValue, index: number): PatchOperation {
   for (const [key, field] of Object.entries(raw)) {
     const lower = key.toLowerCase();
     if (lower === 'op') {
-      if (typeof field !== 'string') throw ScimError.badRequest('invalidSyntax', `Operations[${index}].op must be a string`);
+      if (typeof field !== 'string')
+        throw ScimError.badRequest('invalidSyntax', `Operations[${index}].op must be a string`);
       op = field.toLowerCase();
     } else if (lower === 'path') {
-      if (field !== null && typeof field !== 'string') throw ScimError.badRequest('invalidPath', `Operations[${index}].path must be a string`);
+      if (field !== null && typeof field !== 'string')
+        throw ScimError.badRequest('invalidPath', `Operations[${index}].path must be a string`);
       if (typeof field === 'string' && field.trim() !== '') path = field.trim();
     } else if (lower === 'value') {
       value = field;

@@ -5,7 +5,9 @@ describe('search requests', () => {
   it('reads query parameters with RFC 7644 defaults and limits', () => {
     expect(searchFromQuery({})).toEqual({ sortOrder: 'ascending', count: 100, startIndex: 1 });
     expect(searchFromQuery({ startIndex: '-3', count: '-1' })).toMatchObject({ startIndex: 1, count: 0 });
-    expect(searchFromQuery({ count: '5000', sortBy: 'userName', sortOrder: 'DESCENDING', attributes: 'userName, emails' })).toMatchObject({
+    expect(
+      searchFromQuery({ count: '5000', sortBy: 'userName', sortOrder: 'DESCENDING', attributes: 'userName, emails' }),
+    ).toMatchObject({
       count: 1000,
       sortBy: { attr: 'userName' },
       sortOrder: 'descending',
@@ -15,8 +17,19 @@ describe('search requests', () => {
   });
 
   it('reads a SearchRequest body, with numbers as numbers or strings', () => {
-    const body = { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq "x"', startIndex: 2, count: '10', excludedAttributes: ['members'] };
-    expect(searchFromBody(body)).toMatchObject({ startIndex: 2, count: 10, excludedAttributes: ['members'], filter: { type: 'compare' } });
+    const body = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+      filter: 'userName eq "x"',
+      startIndex: 2,
+      count: '10',
+      excludedAttributes: ['members'],
+    };
+    expect(searchFromBody(body)).toMatchObject({
+      startIndex: 2,
+      count: 10,
+      excludedAttributes: ['members'],
+      filter: { type: 'compare' },
+    });
   });
 
   it.each([

@@ -28,7 +28,8 @@ export function searchFromQuery(query: Raw): SearchRequest {
   const single = (name: string): string | undefined => {
     const value = query[name];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw ScimError.badRequest('invalidValue', `Query parameter '${name}' must be given once`);
+    if (typeof value !== 'string')
+      throw ScimError.badRequest('invalidValue', `Query parameter '${name}' must be given once`);
     return value;
   };
   return buildSearch({
@@ -45,12 +46,18 @@ export function searchFromQuery(query: Raw): SearchRequest {
 
 /** From a `POST …/.search` body (RFC 7644 §3.4.3); numbers may be JSON numbers or strings. */
 export function searchFromBody(body: unknown): SearchRequest {
-  if (!isJsonObject(body)) throw ScimError.badRequest('invalidSyntax', 'The request body must be a SearchRequest object');
+  if (!isJsonObject(body))
+    throw ScimError.badRequest('invalidSyntax', 'The request body must be a SearchRequest object');
   const schemas = body.schemas;
-  if (schemas !== undefined && (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === Urn.SearchRequest.toLowerCase()))) {
+  if (
+    schemas !== undefined &&
+    (!Array.isArray(schemas) ||
+      !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === Urn.SearchRequest.toLowerCase()))
+  ) {
     throw ScimError.badRequest('invalidSyntax', `'schemas' must contain ${Urn.SearchRequest}`);
   }
-  const field = (name: string): unknown => body[Object.keys(body).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name];
+  const field = (name: string): unknown =>
+    body[Object.keys(body).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name];
   const text = (name: string): string | undefined => {
     const value = field(name);
     if (value === undefined || value === null) return undefined;
@@ -66,7 +73,8 @@ export function searchFromBody(body: unknown): SearchRequest {
   const names = (name: string): string[] | undefined => {
     const value = field(name);
     if (value === undefined || value === null) return undefined;
-    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.flatMap((item) => list(item) ?? []);
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      return value.flatMap((item) => list(item) ?? []);
     if (typeof value === 'string') return list(value);
     throw ScimError.badRequest('invalidValue', `'${name}' must be an array of attribute names`);
   };
@@ -99,7 +107,10 @@ function buildSearch(raw: RawSearch): SearchRequest {
     throw ScimError.badRequest('invalidValue', "sortOrder must be 'ascending' or 'descending'");
   }
   if (raw.cursor !== undefined && raw.startIndex !== undefined) {
-    throw ScimError.badRequest('invalidValue', 'A request pages either by cursor or by startIndex, not both (RFC 9865 §2)');
+    throw ScimError.badRequest(
+      'invalidValue',
+      'A request pages either by cursor or by startIndex, not both (RFC 9865 §2)',
+    );
   }
   if (raw.cursor !== undefined && !/^[A-Za-z0-9\-._~]*$/.test(raw.cursor)) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this service issued');
@@ -127,6 +138,9 @@ function integer(value: string | undefined, name: string): number | undefined {
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   return names.length > 0 ? names : undefined;
 }

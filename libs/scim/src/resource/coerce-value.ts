@@ -44,7 +44,8 @@ export function coerceSingle(def: AttributeDefinition, raw: unknown, label = def
     case 'complex':
       // Entra sends the enterprise `manager` as a bare id; a single complex value with a `value`
       // sub-attribute takes a string as that. In lists a string is a type error.
-      if (typeof raw === 'string' && !def.multiValued && findSubAttribute(def, 'value')) return raw === '' ? undefined : { value: raw };
+      if (typeof raw === 'string' && !def.multiValued && findSubAttribute(def, 'value'))
+        return raw === '' ? undefined : { value: raw };
       return coerceComplex(def, raw, label);
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
@@ -59,7 +60,8 @@ export function coerceSingle(def: AttributeDefinition, raw: unknown, label = def
       return value;
     }
     case 'dateTime':
-      if (typeof raw !== 'string' || !ISO_DATE_TIME.test(raw) || Number.isNaN(Date.parse(raw))) throw invalid(label, 'an xsd:dateTime string');
+      if (typeof raw !== 'string' || !ISO_DATE_TIME.test(raw) || Number.isNaN(Date.parse(raw)))
+        throw invalid(label, 'an xsd:dateTime string');
       return raw;
     case 'string':
     case 'reference':

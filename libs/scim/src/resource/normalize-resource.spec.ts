@@ -44,12 +44,22 @@ describe('normalizeResource', () => {
   });
 
   it("drops Okta's password and read-only groups, and canonicalises attribute names", () => {
-    const doc = normalizeResource(UserResource, { USERNAME: 'bob', Password: 'secret', groups: [], id: 'client-id', meta: {}, Active: 'True' });
+    const doc = normalizeResource(UserResource, {
+      USERNAME: 'bob',
+      Password: 'secret',
+      groups: [],
+      id: 'client-id',
+      meta: {},
+      Active: 'True',
+    });
     expect(doc).toEqual({ userName: 'bob', active: true });
   });
 
   it('ignores extension schemas it does not know', () => {
-    const doc = normalizeResource(UserResource, { userName: 'x', 'urn:ietf:params:scim:schemas:extension:acme:2.0:User': { badge: 1 } });
+    const doc = normalizeResource(UserResource, {
+      userName: 'x',
+      'urn:ietf:params:scim:schemas:extension:acme:2.0:User': { badge: 1 },
+    });
     expect(doc).toEqual({ userName: 'x' });
   });
 
@@ -60,7 +70,16 @@ describe('normalizeResource', () => {
     [{ userName: 42 }, 'invalidValue'],
     [{ userName: true }, 'invalidValue'],
     [{ userName: 'x', active: 'yes' }, 'invalidValue'],
-    [{ userName: 'x', emails: [{ value: 'a', primary: true }, { value: 'b', primary: true }] }, 'invalidValue'],
+    [
+      {
+        userName: 'x',
+        emails: [
+          { value: 'a', primary: true },
+          { value: 'b', primary: true },
+        ],
+      },
+      'invalidValue',
+    ],
     [{ userName: 'x', emails: [{ value: 'a', colour: 'red' }] }, 'invalidValue'],
     [{ userName: 'x', favouriteColour: 'red' }, 'invalidValue'],
     [{ userName: 'x', name: 'Alice' }, 'invalidValue'],
@@ -77,7 +96,11 @@ describe('normalizeResource', () => {
 describe('renderResource', () => {
   it('writes schemas, meta and the extension, and never a password', () => {
     const data = { ...normalizeResource(UserResource, entraCreate), password: 'leaked?' };
-    const out = renderResource(UserResource, { id: 'u1', data, version: 3, created: '2026-01-01T00:00:00.000Z', lastModified: '2026-01-02T00:00:00.000Z' }, 'https://scim.example/scim/v2/t1');
+    const out = renderResource(
+      UserResource,
+      { id: 'u1', data, version: 3, created: '2026-01-01T00:00:00.000Z', lastModified: '2026-01-02T00:00:00.000Z' },
+      'https://scim.example/scim/v2/t1',
+    );
     expect(out.schemas).toEqual([Urn.User, Urn.EnterpriseUser]);
     expect(out.meta).toEqual({
       resourceType: 'User',

@@ -47,7 +47,11 @@ export function normalizeResource(resource: ResourceType, body: unknown): ScimDo
   return doc;
 }
 
-function normalizeAttributes(values: JsonObject, lookup: (name: string) => AttributeDefinition | undefined, label: string): JsonObject {
+function normalizeAttributes(
+  values: JsonObject,
+  lookup: (name: string) => AttributeDefinition | undefined,
+  label: string,
+): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(values)) {
     const attr = lookup(key);

@@ -24,7 +24,11 @@ export const ALL_ATTRIBUTES: Projection = { mode: 'all', selections: [] };
  * of this resource type are ignored: on `/.search` a list names attributes of several types.
  * If both are given, `attributes` wins.
  */
-export function parseProjection(resource: ResourceType, attributes: readonly string[] | undefined, excluded: readonly string[] | undefined): Projection {
+export function parseProjection(
+  resource: ResourceType,
+  attributes: readonly string[] | undefined,
+  excluded: readonly string[] | undefined,
+): Projection {
   const list = attributes?.length ? attributes : excluded?.length ? excluded : undefined;
   if (!list) return ALL_ATTRIBUTES;
   const selections: Selection[] = [];
@@ -38,7 +42,11 @@ export function parseProjection(resource: ResourceType, attributes: readonly str
     }
     try {
       const resolved = resolveAttrPath(resource, parseAttrPath(text, 'invalidPath'), 'invalidPath');
-      selections.push({ namespace: resolved.namespace, attr: resolved.attr.name, ...(resolved.sub ? { sub: resolved.sub.name } : {}) });
+      selections.push({
+        namespace: resolved.namespace,
+        attr: resolved.attr.name,
+        ...(resolved.sub ? { sub: resolved.sub.name } : {}),
+      });
     } catch (error) {
       if (!(error instanceof ScimError)) throw error;
     }
@@ -65,14 +73,26 @@ export function applyProjection(resource: ResourceType, body: JsonObject, projec
   for (const [key, value] of Object.entries(body)) {
     if (key === 'schemas') continue;
     const extension = resource.extensionAttributes.get(key.toLowerCase());
-    const kept = extension && isJsonObject(value) ? projectObject(value, projection, extension.urn, resource) : projectAttribute(key, value, projection, null, resource);
+    const kept =
+      extension && isJsonObject(value)
+        ? projectObject(value, projection, extension.urn, resource)
+        : projectAttribute(key, value, projection, null, resource);
     if (kept !== undefined) out[key] = kept;
   }
-  const schemas = Array.isArray(body.schemas) ? body.schemas.filter((urn) => typeof urn !== 'string' || !resource.extensionAttributes.has(urn.toLowerCase()) || urn in out) : body.schemas;
+  const schemas = Array.isArray(body.schemas)
+    ? body.schemas.filter(
+        (urn) => typeof urn !== 'string' || !resource.extensionAttributes.has(urn.toLowerCase()) || urn in out,
+      )
+    : body.schemas;
   return { schemas: schemas ?? [resource.schema.id], ...out };
 }
 
-function projectObject(part: JsonObject, projection: Projection, namespace: string, resource: ResourceType): JsonValue | undefined {
+function projectObject(
+  part: JsonObject,
+  projection: Projection,
+  namespace: string,
+  resource: ResourceType,
+): JsonValue | undefined {
   const whole = projection.selections.some((s) => s.namespace === namespace && s.attr === null);
   if (whole) return projection.mode === 'include' ? part : undefined;
   const out: JsonObject = {};
@@ -83,7 +103,13 @@ function projectObject(part: JsonObject, projection: Projection, namespace: stri
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function projectAttribute(attr: string, value: JsonValue, projection: Projection, namespace: string | null, resource: ResourceType): JsonValue | undefined {
+function projectAttribute(
+  attr: string,
+  value: JsonValue,
+  projection: Projection,
+  namespace: string | null,
+  resource: ResourceType,
+): JsonValue | undefined {
   const named = projection.selections.filter((s) => s.namespace === namespace && s.attr === attr);
   const wholeAttribute = named.some((s) => s.sub === undefined);
   const subs = new Set(named.flatMap((s) => (s.sub === undefined ? [] : [s.sub])));

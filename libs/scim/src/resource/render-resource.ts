@@ -27,7 +27,12 @@ export function renderResource(resource: ResourceType, stored: StoredResource, b
   const out: JsonObject = { schemas: [resource.schema.id], id: stored.id };
   const schemas = [resource.schema.id];
   if (stored.data.externalId !== undefined) out.externalId = stored.data.externalId;
-  copyAttributes(resource.schema.attributes, stored.derived ? { ...stored.data, ...stored.derived } : stored.data, out, baseUrl);
+  copyAttributes(
+    resource.schema.attributes,
+    stored.derived ? { ...stored.data, ...stored.derived } : stored.data,
+    out,
+    baseUrl,
+  );
   for (const { schema } of resource.extensions) {
     const part = stored.data[schema.id];
     if (part === undefined || part === null || typeof part !== 'object' || Array.isArray(part)) continue;
@@ -53,7 +58,12 @@ export function metaOf(resource: ResourceType, stored: StoredResource, baseUrl: 
   };
 }
 
-function copyAttributes(attributes: readonly AttributeDefinition[], from: JsonObject, to: JsonObject, baseUrl: string): void {
+function copyAttributes(
+  attributes: readonly AttributeDefinition[],
+  from: JsonObject,
+  to: JsonObject,
+  baseUrl: string,
+): void {
   for (const attr of attributes) {
     if (attr.returned === 'never') continue;
     const value = from[attr.name];
@@ -67,7 +77,9 @@ function copyAttributes(attributes: readonly AttributeDefinition[], from: JsonOb
  */
 export function withReferences(attr: AttributeDefinition, value: JsonValue, baseUrl: string): JsonValue {
   const ref = attr.subAttributes?.find((sub) => sub.name === '$ref');
-  const types: readonly string[] | undefined = ref?.referenceTypes?.filter((type) => type === 'User' || type === 'Group');
+  const types: readonly string[] | undefined = ref?.referenceTypes?.filter(
+    (type) => type === 'User' || type === 'Group',
+  );
   if (!types?.length) return value;
   const decorate = (item: JsonValue): JsonValue => {
     if (!isJsonObject(item) || typeof item.value !== 'string' || item.$ref !== undefined) return item;

@@ -24,12 +24,17 @@ export function parseRequiredAttribute(resource: ResourceType, text: string): Re
       throw ScimError.badRequest('invalidPath', `'${text}' is not an attribute a client sets`);
     }
     if (filter) {
-      if (!resolved.attr.multiValued) throw ScimError.badRequest('invalidPath', `'${resolved.attr.name}' is not multi-valued`);
+      if (!resolved.attr.multiValued)
+        throw ScimError.badRequest('invalidPath', `'${resolved.attr.name}' is not multi-valued`);
       validateElementFilter(filter, resolved.attr, 'invalidPath');
     }
     return { ...resolved, text, ...(filter ? { filter } : {}) };
   } catch (error) {
-    if (error instanceof ScimError) throw ScimError.badRequest('invalidValue', `Required attribute '${text}' is not valid for ${resource.name}: ${error.detail}`);
+    if (error instanceof ScimError)
+      throw ScimError.badRequest(
+        'invalidValue',
+        `Required attribute '${text}' is not valid for ${resource.name}: ${error.detail}`,
+      );
     throw error;
   }
 }
@@ -43,7 +48,8 @@ function present(doc: ScimDocument, required: RequiredAttribute): boolean {
   const container = required.namespace === null ? doc : doc[required.namespace];
   if (!isJsonObject(container)) return false;
   const value = container[required.attr.name];
-  if (!required.attr.multiValued) return hasValue(required.sub && isJsonObject(value) ? value[required.sub.name] : required.sub ? undefined : value);
+  if (!required.attr.multiValued)
+    return hasValue(required.sub && isJsonObject(value) ? value[required.sub.name] : required.sub ? undefined : value);
   if (!Array.isArray(value)) return false;
   return value.some((element) => {
     if (required.filter && !matchesElement(required.filter, element, required.attr)) return false;

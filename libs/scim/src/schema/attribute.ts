@@ -1,5 +1,6 @@
 /** RFC 7643 §7: the characteristics every attribute definition carries. */
-export type AttributeType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
+export type AttributeType =
+  'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
 export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
 export type Returned = 'always' | 'never' | 'default' | 'request';
 export type Uniqueness = 'none' | 'server' | 'global';
@@ -44,7 +45,11 @@ export function attribute(name: string, type: AttributeType, options: AttributeO
   };
 }
 
-export function complex(name: string, subAttributes: AttributeDefinition[], options: AttributeOptions = {}): AttributeDefinition {
+export function complex(
+  name: string,
+  subAttributes: AttributeDefinition[],
+  options: AttributeOptions = {},
+): AttributeDefinition {
   return attribute(name, 'complex', { ...options, subAttributes });
 }
 

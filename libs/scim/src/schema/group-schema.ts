@@ -10,14 +10,32 @@ export const groupSchema: SchemaDefinition = {
   name: 'Group',
   description: 'Group',
   attributes: [
-    attribute('displayName', 'string', { required: true, uniqueness: 'server', description: 'A human-readable name for the Group. Unique within a tenant, case-insensitively.' }),
+    attribute('displayName', 'string', {
+      required: true,
+      uniqueness: 'server',
+      description: 'A human-readable name for the Group. Unique within a tenant, case-insensitively.',
+    }),
     complex(
       'members',
       [
-        attribute('value', 'string', { mutability: 'immutable', description: 'Identifier of the member of this Group.' }),
-        attribute('$ref', 'reference', { mutability: 'immutable', referenceTypes: ['User', 'Group'], description: 'The URI corresponding to a SCIM resource that is a member of this Group.' }),
-        attribute('type', 'string', { mutability: 'immutable', canonicalValues: ['User', 'Group'], description: 'The type of the member: User or Group.' }),
-        attribute('display', 'string', { mutability: 'readOnly', description: "The member's displayName (a User's falls back to its userName)." }),
+        attribute('value', 'string', {
+          mutability: 'immutable',
+          description: 'Identifier of the member of this Group.',
+        }),
+        attribute('$ref', 'reference', {
+          mutability: 'immutable',
+          referenceTypes: ['User', 'Group'],
+          description: 'The URI corresponding to a SCIM resource that is a member of this Group.',
+        }),
+        attribute('type', 'string', {
+          mutability: 'immutable',
+          canonicalValues: ['User', 'Group'],
+          description: 'The type of the member: User or Group.',
+        }),
+        attribute('display', 'string', {
+          mutability: 'readOnly',
+          description: "The member's displayName (a User's falls back to its userName).",
+        }),
       ],
       { multiValued: true, description: 'A list of members of the Group.' },
     ),

@@ -5,8 +5,17 @@ import { enterpriseUserSchema, userSchema } from './user-schema';
 
 /** RFC 7643 §3.1: attributes every resource has, outside any schema's attribute list. */
 export const commonAttributes: readonly AttributeDefinition[] = [
-  attribute('id', 'string', { mutability: 'readOnly', returned: 'always', caseExact: true, uniqueness: 'server', description: 'Unique identifier assigned by the service provider.' }),
-  attribute('externalId', 'string', { caseExact: true, description: 'Identifier of the resource as defined by the provisioning client.' }),
+  attribute('id', 'string', {
+    mutability: 'readOnly',
+    returned: 'always',
+    caseExact: true,
+    uniqueness: 'server',
+    description: 'Unique identifier assigned by the service provider.',
+  }),
+  attribute('externalId', 'string', {
+    caseExact: true,
+    description: 'Identifier of the resource as defined by the provisioning client.',
+  }),
   complex(
     'meta',
     [
@@ -28,17 +37,27 @@ export interface ResourceType {
   /** Core + common attributes by lower-cased name. */
   readonly coreAttributes: ReadonlyMap<string, AttributeDefinition>;
   /** Lower-cased schema URN -> that schema's attributes by lower-cased name. */
-  readonly extensionAttributes: ReadonlyMap<string, { readonly urn: string; readonly attributes: ReadonlyMap<string, AttributeDefinition> }>;
+  readonly extensionAttributes: ReadonlyMap<
+    string,
+    { readonly urn: string; readonly attributes: ReadonlyMap<string, AttributeDefinition> }
+  >;
 }
 
-function resourceType(name: ResourceType['name'], endpoint: string, schema: SchemaDefinition, extensions: SchemaDefinition[]): ResourceType {
+function resourceType(
+  name: ResourceType['name'],
+  endpoint: string,
+  schema: SchemaDefinition,
+  extensions: SchemaDefinition[],
+): ResourceType {
   return {
     name,
     endpoint,
     schema,
     extensions: extensions.map((ext) => ({ schema: ext, required: false })),
     coreAttributes: indexByName([...commonAttributes, ...schema.attributes]),
-    extensionAttributes: new Map(extensions.map((ext) => [ext.id.toLowerCase(), { urn: ext.id, attributes: indexByName(ext.attributes) }])),
+    extensionAttributes: new Map(
+      extensions.map((ext) => [ext.id.toLowerCase(), { urn: ext.id, attributes: indexByName(ext.attributes) }]),
+    ),
   };
 }
 

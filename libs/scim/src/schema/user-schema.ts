@@ -10,12 +10,15 @@ export const userSchema: SchemaDefinition = {
     attribute('userName', 'string', {
       required: true,
       uniqueness: 'server',
-      description: 'Unique identifier for the User, typically used by the user to directly authenticate to the service provider.',
+      description:
+        'Unique identifier for the User, typically used by the user to directly authenticate to the service provider.',
     }),
     complex(
       'name',
       [
-        attribute('formatted', 'string', { description: 'The full name, including all middle names, titles, and suffixes.' }),
+        attribute('formatted', 'string', {
+          description: 'The full name, including all middle names, titles, and suffixes.',
+        }),
         attribute('familyName', 'string', { description: 'The family name of the User.' }),
         attribute('givenName', 'string', { description: 'The given name of the User.' }),
         attribute('middleName', 'string', { description: 'The middle name(s) of the User.' }),
@@ -26,10 +29,17 @@ export const userSchema: SchemaDefinition = {
     ),
     attribute('displayName', 'string', { description: 'The name of the User, suitable for display to end-users.' }),
     attribute('nickName', 'string', { description: 'The casual way to address the user in real life.' }),
-    attribute('profileUrl', 'reference', { referenceTypes: ['external'], description: "A fully qualified URL pointing to the User's online profile." }),
+    attribute('profileUrl', 'reference', {
+      referenceTypes: ['external'],
+      description: "A fully qualified URL pointing to the User's online profile.",
+    }),
     attribute('title', 'string', { description: "The user's title, such as 'Vice President'." }),
-    attribute('userType', 'string', { description: 'Used to identify the relationship between the organization and the user.' }),
-    attribute('preferredLanguage', 'string', { description: "Indicates the User's preferred written or spoken language." }),
+    attribute('userType', 'string', {
+      description: 'Used to identify the relationship between the organization and the user.',
+    }),
+    attribute('preferredLanguage', 'string', {
+      description: "Indicates the User's preferred written or spoken language.",
+    }),
     attribute('locale', 'string', { description: "Used to indicate the User's default location for localization." }),
     attribute('timezone', 'string', { description: "The User's time zone in the 'Olson' time zone database format." }),
     attribute('active', 'boolean', { description: "A Boolean value indicating the User's administrative status." }),
@@ -39,9 +49,17 @@ export const userSchema: SchemaDefinition = {
       description: "The User's cleartext password. Accepted and discarded: scimflow never stores or returns it.",
     }),
     multiValuedComplex('emails', 'Email addresses for the user.', { types: ['work', 'home', 'other'] }),
-    multiValuedComplex('phoneNumbers', 'Phone numbers for the User.', { types: ['work', 'home', 'mobile', 'fax', 'pager', 'other'] }),
-    multiValuedComplex('ims', 'Instant messaging addresses for the User.', { types: ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo'] }),
-    multiValuedComplex('photos', 'URLs of photos of the User.', { types: ['photo', 'thumbnail'], valueType: 'reference', referenceTypes: ['external'] }),
+    multiValuedComplex('phoneNumbers', 'Phone numbers for the User.', {
+      types: ['work', 'home', 'mobile', 'fax', 'pager', 'other'],
+    }),
+    multiValuedComplex('ims', 'Instant messaging addresses for the User.', {
+      types: ['aim', 'gtalk', 'icq', 'xmpp', 'msn', 'skype', 'qq', 'yahoo'],
+    }),
+    multiValuedComplex('photos', 'URLs of photos of the User.', {
+      types: ['photo', 'thumbnail'],
+      valueType: 'reference',
+      referenceTypes: ['external'],
+    }),
     complex(
       'addresses',
       [
@@ -51,7 +69,10 @@ export const userSchema: SchemaDefinition = {
         attribute('region', 'string', { description: 'The state or region component.' }),
         attribute('postalCode', 'string', { description: 'The zip code or postal code component.' }),
         attribute('country', 'string', { description: 'The country name component.' }),
-        attribute('type', 'string', { canonicalValues: ['work', 'home', 'other'], description: 'A label indicating the function of the address.' }),
+        attribute('type', 'string', {
+          canonicalValues: ['work', 'home', 'other'],
+          description: 'A label indicating the function of the address.',
+        }),
         attribute('primary', 'boolean', { description: 'Indicates the preferred mailing address.' }),
       ],
       { multiValued: true, description: 'A physical mailing address for this User.' },
@@ -60,11 +81,23 @@ export const userSchema: SchemaDefinition = {
       'groups',
       [
         attribute('value', 'string', { mutability: 'readOnly', description: 'The identifier of the group.' }),
-        attribute('$ref', 'reference', { mutability: 'readOnly', referenceTypes: ['Group'], description: 'The URI of the group.' }),
+        attribute('$ref', 'reference', {
+          mutability: 'readOnly',
+          referenceTypes: ['Group'],
+          description: 'The URI of the group.',
+        }),
         attribute('display', 'string', { mutability: 'readOnly', description: 'The display name of the group.' }),
-        attribute('type', 'string', { mutability: 'readOnly', canonicalValues: ['direct', 'indirect'], description: 'Direct or indirect membership.' }),
+        attribute('type', 'string', {
+          mutability: 'readOnly',
+          canonicalValues: ['direct', 'indirect'],
+          description: 'Direct or indirect membership.',
+        }),
       ],
-      { multiValued: true, mutability: 'readOnly', description: 'A list of groups to which the user belongs. Derived from group memberships.' },
+      {
+        multiValued: true,
+        mutability: 'readOnly',
+        description: 'A list of groups to which the user belongs. Derived from group memberships.',
+      },
     ),
     multiValuedComplex('entitlements', 'A list of entitlements for the User.'),
     multiValuedComplex('roles', 'A list of roles for the User.'),
@@ -86,9 +119,15 @@ export const enterpriseUserSchema: SchemaDefinition = {
     complex(
       'manager',
       [
-        attribute('value', 'string', { description: 'The id of the SCIM resource representing the User\'s manager.' }),
-        attribute('$ref', 'reference', { referenceTypes: ['User'], description: "The URI of the SCIM resource representing the User's manager." }),
-        attribute('displayName', 'string', { mutability: 'readOnly', description: "The displayName of the User's manager." }),
+        attribute('value', 'string', { description: "The id of the SCIM resource representing the User's manager." }),
+        attribute('$ref', 'reference', {
+          referenceTypes: ['User'],
+          description: "The URI of the SCIM resource representing the User's manager.",
+        }),
+        attribute('displayName', 'string', {
+          mutability: 'readOnly',
+          description: "The displayName of the User's manager.",
+        }),
       ],
       { description: "The User's manager." },
     ),

@@ -12,7 +12,14 @@ import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings }
 import { bearerToken } from './tokens';
 
 const createTenantBody = z
-  .object({ name: z.string().trim().min(1).max(200).refine(isStorableText, 'must not contain NUL characters or unpaired surrogates') })
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates'),
+  })
   .strict();
 
 function digest(value: string): Buffer {
@@ -43,7 +50,8 @@ export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: strin
     return req.params.id as string;
   };
   const webhookId = (req: Request) => {
-    if (!isUuid(req.params.webhookId as string)) throw ScimError.notFound(`Webhook ${String(req.params.webhookId)} not found`);
+    if (!isUuid(req.params.webhookId as string))
+      throw ScimError.notFound(`Webhook ${String(req.params.webhookId)} not found`);
     return req.params.webhookId as string;
   };
 

@@ -5,7 +5,11 @@ import { ScimError } from '@scimflow/scim';
 /** zod issues as one SCIM 400 detail. */
 export function parseOrBadRequest<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw ScimError.badRequest('invalidValue', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw ScimError.badRequest(
+      'invalidValue',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
   return parsed.data;
 }
 

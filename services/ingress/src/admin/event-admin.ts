@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { deleteWebhook, eventsAfter, insertWebhook, listDeadLetters, listWebhooks, webhookIdsOfTenant, type Db, type WebhookRow, type WebhookStatus } from '@scimflow/db';
+import {
+  deleteWebhook,
+  eventsAfter,
+  insertWebhook,
+  listDeadLetters,
+  listWebhooks,
+  webhookIdsOfTenant,
+  type Db,
+  type WebhookRow,
+  type WebhookStatus,
+} from '@scimflow/db';
 import { ScimError, type JsonObject } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
@@ -38,13 +48,23 @@ export async function describeWebhooks(db: Db, tenantId: string) {
 }
 
 export async function removeWebhook(db: Db, tenantId: string, webhookId: string): Promise<void> {
-  if (!(await deleteWebhook(db, { tenantId, id: webhookId }))) throw ScimError.notFound(`Webhook ${webhookId} not found`);
+  if (!(await deleteWebhook(db, { tenantId, id: webhookId })))
+    throw ScimError.notFound(`Webhook ${webhookId} not found`);
 }
 
 export async function describeDeadLetters(db: Db, tenantId: string, webhookId: string) {
-  if (!(await webhookIdsOfTenant(db, tenantId)).includes(webhookId)) throw ScimError.notFound(`Webhook ${webhookId} not found`);
+  if (!(await webhookIdsOfTenant(db, tenantId)).includes(webhookId))
+    throw ScimError.notFound(`Webhook ${webhookId} not found`);
   const rows = await listDeadLetters(db, { tenantId, id: webhookId }, 1000);
-  return { items: rows.map((row) => ({ sequence: Number(row.sequence), eventId: row.event_id, attempts: row.attempts, lastError: row.last_error, deadAt: row.dead_at.toISOString() })) };
+  return {
+    items: rows.map((row) => ({
+      sequence: Number(row.sequence),
+      eventId: row.event_id,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      deadAt: row.dead_at.toISOString(),
+    })),
+  };
 }
 
 const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: limitParam }).strict();
@@ -56,4 +76,3 @@ export async function pollEvents(db: Db, tenantId: string, query: unknown) {
   const events = await eventsAfter(db, tenantId, after, count);
   return { items: events.map((event): JsonObject => ({ ...event.payload, sequence: event.sequence })) };
 }
-

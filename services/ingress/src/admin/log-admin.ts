@@ -12,7 +12,10 @@ const logQuery = z
     until: isoDate.optional(),
     resourceType: z.enum(['User', 'Group']).optional(),
     resourceId: z.uuid().optional(),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a cursor this endpoint issued').optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a cursor this endpoint issued')
+      .optional(),
     limit: limitParam,
   })
   .strict();
@@ -38,7 +41,11 @@ function logItem(row: LogRow) {
 export type LogItem = ReturnType<typeof logItem>;
 
 /** Newest first; `nextCursor` continues after the last item (the cursor is the last id, opaque to clients). */
-export async function queryLog(db: Db, tenantId: string, query: unknown): Promise<{ items: LogItem[]; nextCursor: string | null }> {
+export async function queryLog(
+  db: Db,
+  tenantId: string,
+  query: unknown,
+): Promise<{ items: LogItem[]; nextCursor: string | null }> {
   const q = parseOrBadRequest(logQuery, query);
   await requireTenant(db, tenantId);
   const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
@@ -53,7 +60,11 @@ export async function queryLog(db: Db, tenantId: string, query: unknown): Promis
   });
   const items = rows.slice(0, q.limit).map(logItem);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > q.limit && last ? Buffer.from(last.id.replaceAll('-', ''), 'hex').toString('base64url') : null };
+  return {
+    items,
+    nextCursor:
+      rows.length > q.limit && last ? Buffer.from(last.id.replaceAll('-', ''), 'hex').toString('base64url') : null,
+  };
 }
 
 function decodeCursor(cursor: string): string {

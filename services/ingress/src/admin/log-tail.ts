@@ -4,7 +4,12 @@ import { searchLog, type Db, type LogOutcome, type LogRow } from '@scimflow/db';
 export function formatLogLine(row: LogRow): string {
   const what = [row.operation, row.resource_type, row.resource_name ?? row.resource_id].filter(Boolean).join(' ');
   const why = row.outcome === 'failure' ? ` (${[row.scim_type, row.detail].filter(Boolean).join(': ')})` : '';
-  const extra = [row.duration_ms === null ? undefined : `${row.duration_ms}ms`, row.trace_id ? `trace=${row.trace_id}` : undefined].filter(Boolean).join(' ');
+  const extra = [
+    row.duration_ms === null ? undefined : `${row.duration_ms}ms`,
+    row.trace_id ? `trace=${row.trace_id}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `${row.at.toISOString()} ${row.outcome.padEnd(7)} ${row.http_status} ${what}${why}${extra ? ` ${extra}` : ''}`;
 }
 
@@ -20,7 +25,13 @@ export interface TailOptions {
 const OVERLAP_MS = 10_000;
 
 /** Prints the last `lines` entries, oldest first; with `follow`, keeps printing new ones until aborted. */
-export async function tailLog(db: Db, tenantId: string, options: TailOptions, print: (line: string) => void, following?: () => void): Promise<void> {
+export async function tailLog(
+  db: Db,
+  tenantId: string,
+  options: TailOptions,
+  print: (line: string) => void,
+  following?: () => void,
+): Promise<void> {
   const filter = options.status ? { outcome: options.status } : {};
   let since = new Date(Date.now() - OVERLAP_MS);
   // What is already there counts as seen; only the last `lines` of it are printed.

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { findTenant, insertTenant, replaceTenantTokenHash, resolveMembers, tenantSettingsSchema, updateTenant, validateRequiredPaths, type Db } from '@scimflow/db';
+import {
+  findTenant,
+  insertTenant,
+  replaceTenantTokenHash,
+  resolveMembers,
+  tenantSettingsSchema,
+  updateTenant,
+  validateRequiredPaths,
+  type Db,
+} from '@scimflow/db';
 import { isStorableText, ScimError, type JsonObject } from '@scimflow/scim';
 import { parseOrBadRequest } from './admin-validation';
 import { generateToken, hashToken } from './tokens';
@@ -55,7 +64,12 @@ export async function describeTenant(db: Db, id: string, publicUrl: string): Pro
   };
 }
 
-const nameSchema = z.string().trim().min(1).max(200).refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
+const nameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
 
 /** PATCH /admin/tenants/{id}: `name` and any setting; a setting given as null is removed. */
 export const tenantUpdateSchema = z
@@ -69,7 +83,12 @@ export const tenantUpdateSchema = z
   })
   .strict();
 
-export async function updateTenantSettings(db: Db, id: string, body: unknown, publicUrl: string): Promise<TenantView | undefined> {
+export async function updateTenantSettings(
+  db: Db,
+  id: string,
+  body: unknown,
+  publicUrl: string,
+): Promise<TenantView | undefined> {
   const update = parseOrBadRequest(tenantUpdateSchema, body);
   const tenant = await findTenant(db, id);
   if (!tenant) return undefined;
@@ -84,7 +103,8 @@ export async function updateTenantSettings(db: Db, id: string, body: unknown, pu
   const missing = (checked.defaultGroups ?? []).filter((groupId) => groupId);
   const found = await resolveMembers(db, id, missing);
   const notGroups = missing.filter((groupId) => found.get(groupId) !== 'Group');
-  if (notGroups.length > 0) throw ScimError.badRequest('invalidValue', `defaultGroups: no such group in this tenant: ${notGroups.join(', ')}`);
+  if (notGroups.length > 0)
+    throw ScimError.badRequest('invalidValue', `defaultGroups: no such group in this tenant: ${notGroups.join(', ')}`);
   await updateTenant(db, id, { ...(name === undefined ? {} : { name }), settings });
   return describeTenant(db, id, publicUrl);
 }

@@ -10,7 +10,8 @@ export const RETRY_AFTER_SECONDS = 2;
 
 /** body-parser tags its errors with `type`; each is the client's fault, never a 5xx. */
 function bodyParserError(error: unknown): ScimError | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string') return undefined;
+  if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string')
+    return undefined;
   switch (error.type) {
     case 'entity.too.large':
       return new ScimError(413, 'The request body is larger than this service accepts');
@@ -30,9 +31,13 @@ function bodyParserError(error: unknown): ScimError | undefined {
 
 /** Express and its parsers mark client errors (a malformed %-escape, a corrupt gzip body) with a 4xx `status`. */
 function clientError(error: unknown): ScimError | undefined {
-  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number') return undefined;
+  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number')
+    return undefined;
   if (error.status < 400 || error.status > 499) return undefined;
-  return new ScimError(error.status, error.status === 400 ? 'The request is malformed' : 'The request cannot be processed');
+  return new ScimError(
+    error.status,
+    error.status === 400 ? 'The request is malformed' : 'The request cannot be processed',
+  );
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -40,7 +45,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (res.headersSent) {
       // A response already under way can't become an error; the connection is ended instead.
-      if (!(error instanceof Error && error.name === 'ClientGoneError')) logger.warn({ err: error, path: req.path }, 'response failed mid-stream');
+      if (!(error instanceof Error && error.name === 'ClientGoneError'))
+        logger.warn({ err: error, path: req.path }, 'response failed mid-stream');
       res.destroy();
       return;
     }

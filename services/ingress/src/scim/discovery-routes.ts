@@ -1,12 +1,21 @@
 import type { Router } from 'express';
 import { findTenant, tenantProfile } from '@scimflow/db';
-import { listResponse, resourceTypeDocument, resourceTypes, schemaDocuments, ScimError, serviceProviderConfig } from '@scimflow/scim';
+import {
+  listResponse,
+  resourceTypeDocument,
+  resourceTypes,
+  schemaDocuments,
+  ScimError,
+  serviceProviderConfig,
+} from '@scimflow/scim';
 import { sendScim } from '../http/scim-response';
 import { readDeps, type ScimDeps } from './scim-context';
 
 /** RFC 7644 §4: generated from the same schema definitions the validator uses. */
 export function registerDiscoveryRoutes(router: Router, prefix: string, deps: ScimDeps): void {
-  router.get(`${prefix}/ServiceProviderConfig`, (_req, res) => sendScim(res, 200, serviceProviderConfig(readDeps(deps, res).base)));
+  router.get(`${prefix}/ServiceProviderConfig`, (_req, res) =>
+    sendScim(res, 200, serviceProviderConfig(readDeps(deps, res).base)),
+  );
 
   router.get(`${prefix}/ResourceTypes`, (_req, res) => {
     const documents = resourceTypes.map((resource) => resourceTypeDocument(resource, readDeps(deps, res).base));
@@ -30,7 +39,9 @@ export function registerDiscoveryRoutes(router: Router, prefix: string, deps: Sc
   });
   router.get(`${prefix}/Schemas/:urn`, async (req, res) => {
     const { tenantId, base } = readDeps(deps, res);
-    const schema = (await schemas(tenantId, base)).find((document) => String(document.id).toLowerCase() === req.params.urn.toLowerCase());
+    const schema = (await schemas(tenantId, base)).find(
+      (document) => String(document.id).toLowerCase() === req.params.urn.toLowerCase(),
+    );
     if (!schema) throw ScimError.notFound(`No schema ${req.params.urn}`);
     sendScim(res, 200, schema);
   });

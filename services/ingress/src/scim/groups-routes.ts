@@ -1,7 +1,17 @@
 import type { Request, Response, Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { memberInputs, type CommandOutcome } from '@scimflow/jobs';
-import { compilePatch, GroupResource, normalizeResource, parsePatchRequest, parseProjection, ScimError, searchFromBody, searchFromQuery, type ScimDocument } from '@scimflow/scim';
+import {
+  compilePatch,
+  GroupResource,
+  normalizeResource,
+  parsePatchRequest,
+  parseProjection,
+  ScimError,
+  searchFromBody,
+  searchFromQuery,
+  type ScimDocument,
+} from '@scimflow/scim';
 import { setVersionHeaders, startScimStream } from '../http/scim-response';
 import { answeredByWorker } from './rejection-log';
 import { tenantIdOf } from './tenant-auth';
@@ -35,13 +45,22 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
     if (outcome.status === 201) res.setHeader('Location', `${deps0.base}/Groups/${group.id}`);
     const request = projectionRequest(req);
     startScimStream(res, outcome.status);
-    await writeGroup(new StreamingBody(res), deps.db, deps0.tenantId, group, { base: deps0.base, projection: parseProjection(GroupResource, request.attributes, request.excludedAttributes) });
+    await writeGroup(new StreamingBody(res), deps.db, deps0.tenantId, group, {
+      base: deps0.base,
+      projection: parseProjection(GroupResource, request.attributes, request.excludedAttributes),
+    });
     res.end();
   }
 
-  router.get(`${prefix}/Groups`, (req, res) => search(readDeps(deps, res), res, GroupResource, searchFromQuery(req.query)));
-  router.post(`${prefix}/Groups/.search`, (req, res) => search(readDeps(deps, res), res, GroupResource, searchFromBody(requireBody(req))));
-  router.get(`${prefix}/Groups/:id`, (req, res) => readOne(readDeps(deps, res), req, res, GroupResource, req.params.id, projectionRequest(req)));
+  router.get(`${prefix}/Groups`, (req, res) =>
+    search(readDeps(deps, res), res, GroupResource, searchFromQuery(req.query)),
+  );
+  router.post(`${prefix}/Groups/.search`, (req, res) =>
+    search(readDeps(deps, res), res, GroupResource, searchFromBody(requireBody(req))),
+  );
+  router.get(`${prefix}/Groups/:id`, (req, res) =>
+    readOne(readDeps(deps, res), req, res, GroupResource, req.params.id, projectionRequest(req)),
+  );
 
   router.post(`${prefix}/Groups`, async (req, res) => {
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
@@ -51,7 +70,11 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
   router.put(`${prefix}/Groups/:id`, async (req, res) => {
     const groupId = existingId(req.params.id, 'Group');
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    await reply(req, res, await deps.bus.send('group.replace', tenantIdOf(res), { groupId, data, members, ...ifMatch(req) }));
+    await reply(
+      req,
+      res,
+      await deps.bus.send('group.replace', tenantIdOf(res), { groupId, data, members, ...ifMatch(req) }),
+    );
   });
 
   router.patch(`${prefix}/Groups/:id`, async (req, res) => {
@@ -62,7 +85,12 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
       if (operation.target.attr.name !== 'members') continue;
       memberInputs(operation.kind === 'set' ? operation.value : operation.values);
     }
-    await reply(req, res, await deps.bus.send('group.patch', tenantIdOf(res), { groupId, operations, ...ifMatch(req) }), true);
+    await reply(
+      req,
+      res,
+      await deps.bus.send('group.patch', tenantIdOf(res), { groupId, operations, ...ifMatch(req) }),
+      true,
+    );
   });
 
   router.delete(`${prefix}/Groups/:id`, async (req, res) => {

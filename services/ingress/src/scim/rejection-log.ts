@@ -5,7 +5,12 @@ import { isJsonObject, type ScimErrorData } from '@scimflow/scim';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 import { tenantIdOf } from './tenant-auth';
 
-const OPERATION: Readonly<Record<string, string>> = { POST: 'create', PUT: 'replace', PATCH: 'patch', DELETE: 'delete' };
+const OPERATION: Readonly<Record<string, string>> = {
+  POST: 'create',
+  PUT: 'replace',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
 const RESOURCE_PATH = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/;
 
 /** Marks a response as the worker's answer: the worker logged it in its own transaction. */

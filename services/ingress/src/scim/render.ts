@@ -71,7 +71,13 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * A group as JSON, its members streamed slice by slice from the database. With
  * `excludedAttributes=members` no member row is even read.
  */
-export async function writeGroup(out: StreamingBody, db: Executor, tenantId: string, group: StoredResource, ctx: RenderContext): Promise<void> {
+export async function writeGroup(
+  out: StreamingBody,
+  db: Executor,
+  tenantId: string,
+  group: StoredResource,
+  ctx: RenderContext,
+): Promise<void> {
   const body = renderOne(GroupResource, group, ctx);
   if (!projects(GroupResource, ctx.projection, 'members')) return out.write(JSON.stringify(body));
   let slice = await memberSlice(db, tenantId, group.id, undefined, MEMBER_SLICE);
@@ -92,14 +98,25 @@ export async function writeGroup(out: StreamingBody, db: Executor, tenantId: str
 function memberJson(ctx: RenderContext): (row: MemberRow) => JsonObject {
   const keep = elementProjection(ctx.projection, 'members');
   return (row) => {
-    const member: JsonObject = { value: row.id, $ref: `${ctx.base}/${row.type === 'User' ? 'Users' : 'Groups'}/${row.id}`, type: row.type };
+    const member: JsonObject = {
+      value: row.id,
+      $ref: `${ctx.base}/${row.type === 'User' ? 'Users' : 'Groups'}/${row.id}`,
+      type: row.type,
+    };
     if (row.display !== null) member.display = row.display;
     return keep ? Object.fromEntries(Object.entries(member).filter(([key]) => keep(key))) : member;
   };
 }
 
 /** A ListResponse of groups, each streamed as above. */
-export async function writeGroupList(out: StreamingBody, db: Executor, tenantId: string, groups: readonly StoredResource[], header: ListHeader, ctx: RenderContext): Promise<void> {
+export async function writeGroupList(
+  out: StreamingBody,
+  db: Executor,
+  tenantId: string,
+  groups: readonly StoredResource[],
+  header: ListHeader,
+  ctx: RenderContext,
+): Promise<void> {
   const head = JSON.stringify({ schemas: [Urn.ListResponse], ...header });
   await out.write(`${head.slice(0, -1)},"Resources":[`);
   for (const [index, group] of groups.entries()) {

@@ -20,7 +20,18 @@ import {
   type ResourceRow,
   type SearchPage,
 } from '@scimflow/db';
-import { GroupResource, ifMatchSatisfied, parseProjection, projects, ScimError, Urn, UserResource, type ListHeader, type ResourceType, type SearchRequest } from '@scimflow/scim';
+import {
+  GroupResource,
+  ifMatchSatisfied,
+  parseProjection,
+  projects,
+  ScimError,
+  Urn,
+  UserResource,
+  type ListHeader,
+  type ResourceType,
+  type SearchRequest,
+} from '@scimflow/scim';
 import { sendScim, setVersionHeaders, startScimStream } from '../http/scim-response';
 import { renderOne, StreamingBody, writeGroup, writeGroupList, type RenderContext } from './render';
 
@@ -37,30 +48,62 @@ function snapshot<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): 
 }
 
 /** GET /Users, GET /Groups, POST /…/.search. */
-export async function search(deps: ReadDeps, res: Response, resource: ResourceType, request: SearchRequest): Promise<void> {
+export async function search(
+  deps: ReadDeps,
+  res: Response,
+  resource: ResourceType,
+  request: SearchRequest,
+): Promise<void> {
   const mapping = resource.name === 'User' ? UserSql : GroupSql;
   const where = request.filter ? compileFilter(mapping, request.filter) : undefined;
   const sort = sortSpec(mapping, request.sortBy, request.sortOrder);
-  const ctx: RenderContext = { base: deps.base, projection: parseProjection(resource, request.attributes, request.excludedAttributes) };
-  const fingerprint = queryFingerprint([resource.name, request.filter ?? null, request.sortBy ?? null, request.sortOrder]);
-  const spec = { tenantId: deps.tenantId, ...(where ? { where } : {}), ...(sort ? { sort } : {}), page: pageOf(request, fingerprint) };
+  const ctx: RenderContext = {
+    base: deps.base,
+    projection: parseProjection(resource, request.attributes, request.excludedAttributes),
+  };
+  const fingerprint = queryFingerprint([
+    resource.name,
+    request.filter ?? null,
+    request.sortBy ?? null,
+    request.sortOrder,
+  ]);
+  const spec = {
+    tenantId: deps.tenantId,
+    ...(where ? { where } : {}),
+    ...(sort ? { sort } : {}),
+    page: pageOf(request, fingerprint),
+  };
   if (resource.name === 'User') {
-    const columns = projects(UserResource, ctx.projection, 'groups') ? sql`${resourceColumns('users')}, ${USER_GROUPS_COLUMN}` : resourceColumns('users');
+    const columns = projects(UserResource, ctx.projection, 'groups')
+      ? sql`${resourceColumns('users')}, ${USER_GROUPS_COLUMN}`
+      : resourceColumns('users');
     const page = await searchRows<ResourceRow>(deps.db, UserSql, columns, spec);
     const resources = page.rows.map((row) => renderOne(UserResource, toStored(row), ctx));
-    sendScim(res, 200, { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], ...headerOf(page, request, fingerprint), Resources: resources });
+    sendScim(res, 200, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      ...headerOf(page, request, fingerprint),
+      Resources: resources,
+    });
     return;
   }
   await snapshot(deps.db, async (trx) => {
     const page = await searchRows<ResourceRow>(trx, GroupSql, resourceColumns('groups'), spec);
     startScimStream(res, 200);
-    await writeGroupList(new StreamingBody(res), trx, deps.tenantId, page.rows.map(toStored), headerOf(page, request, fingerprint), ctx);
+    await writeGroupList(
+      new StreamingBody(res),
+      trx,
+      deps.tenantId,
+      page.rows.map(toStored),
+      headerOf(page, request, fingerprint),
+      ctx,
+    );
     res.end();
   });
 }
 
 function pageOf(request: SearchRequest, fingerprint: string): PageRequest {
-  if (request.cursor === undefined) return { mode: 'index', offset: (request.startIndex ?? 1) - 1, limit: request.count };
+  if (request.cursor === undefined)
+    return { mode: 'index', offset: (request.startIndex ?? 1) - 1, limit: request.count };
   const after = decodeCursor(request.cursor, fingerprint);
   return { mode: 'cursor', limit: request.count, ...(after ? { after } : {}) };
 }
@@ -73,8 +116,18 @@ function headerOf(page: SearchPage<unknown>, request: SearchRequest, fingerprint
 }
 
 /** GET /Users/{id}, GET /Groups/{id}, with If-None-Match (RFC 7644 §3.14) and projection. */
-export async function readOne(deps: ReadDeps, req: Request, res: Response, resource: ResourceType, id: string, request: SearchRequest): Promise<void> {
-  const ctx: RenderContext = { base: deps.base, projection: parseProjection(resource, request.attributes, request.excludedAttributes) };
+export async function readOne(
+  deps: ReadDeps,
+  req: Request,
+  res: Response,
+  resource: ResourceType,
+  id: string,
+  request: SearchRequest,
+): Promise<void> {
+  const ctx: RenderContext = {
+    base: deps.base,
+    projection: parseProjection(resource, request.attributes, request.excludedAttributes),
+  };
   const notFound = () => ScimError.notFound(`${resource.name} ${id} not found`);
   const key = { tenantId: deps.tenantId, id };
   const unchanged = (version: number) => {
@@ -100,15 +153,23 @@ export async function readOne(deps: ReadDeps, req: Request, res: Response, resou
   });
 }
 
-
 /**
  * POST /.search (RFC 7644 §3.4.3): users then groups, each in id order. A filter naming an
  * attribute only one type has finds nothing of the other type (an error only if it fits neither).
  * Cursor positions name the type they stopped in.
  */
 export async function searchAll(deps: ReadDeps, res: Response, request: SearchRequest): Promise<void> {
-  if (request.sortBy) throw ScimError.badRequest('invalidValue', 'sortBy is not supported across resource types; search /Users or /Groups to sort');
-  const kinds: { resource: ResourceType; mapping: typeof UserSql; columns: ReturnType<typeof resourceColumns>; where?: ReturnType<typeof compileFilter> }[] = [];
+  if (request.sortBy)
+    throw ScimError.badRequest(
+      'invalidValue',
+      'sortBy is not supported across resource types; search /Users or /Groups to sort',
+    );
+  const kinds: {
+    resource: ResourceType;
+    mapping: typeof UserSql;
+    columns: ReturnType<typeof resourceColumns>;
+    where?: ReturnType<typeof compileFilter>;
+  }[] = [];
   let refused: ScimError | undefined;
   for (const kind of [
     { resource: UserResource, mapping: UserSql, columns: sql`${resourceColumns('users')}, ${USER_GROUPS_COLUMN}` },
@@ -124,11 +185,29 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
   if (kinds.length === 0 && refused) throw refused;
   const fingerprint = queryFingerprint(['all', request.filter ?? null]);
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor, fingerprint);
-  const startAt = after ? Math.max(0, kinds.findIndex((kind) => kind.resource.name === after.key)) : 0;
+  const startAt = after
+    ? Math.max(
+        0,
+        kinds.findIndex((kind) => kind.resource.name === after.key),
+      )
+    : 0;
 
   await snapshot(deps.db, async (trx) => {
-    const scope = (kind: (typeof kinds)[number]) => ({ tenantId: deps.tenantId, ...(kind.where ? { where: kind.where } : {}) });
-    const totals = await Promise.all(kinds.map(async (kind) => (await searchRows(trx, kind.mapping, kind.columns, { ...scope(kind), page: { mode: 'index', offset: 0, limit: 0 } })).total));
+    const scope = (kind: (typeof kinds)[number]) => ({
+      tenantId: deps.tenantId,
+      ...(kind.where ? { where: kind.where } : {}),
+    });
+    const totals = await Promise.all(
+      kinds.map(
+        async (kind) =>
+          (
+            await searchRows(trx, kind.mapping, kind.columns, {
+              ...scope(kind),
+              page: { mode: 'index', offset: 0, limit: 0 },
+            })
+          ).total,
+      ),
+    );
     const found: { resource: ResourceType; rows: ResourceRow[] }[] = [];
     let skip = (request.startIndex ?? 1) - 1;
     let room = request.count;
@@ -142,7 +221,11 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
       const page: PageRequest =
         request.cursor === undefined
           ? { mode: 'index', offset: skip, limit: room }
-          : { mode: 'cursor', limit: room, ...(after && index === startAt ? { after: { key: null, id: after.id } } : {}) };
+          : {
+              mode: 'cursor',
+              limit: room,
+              ...(after && index === startAt ? { after: { key: null, id: after.id } } : {}),
+            };
       const result = await searchRows<ResourceRow>(trx, kind.mapping, kind.columns, { ...scope(kind), page });
       found.push({ resource: kind.resource, rows: result.rows });
       skip = Math.max(0, skip - (totals[index] ?? 0));
@@ -158,7 +241,9 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
         : {
             totalResults: total,
             itemsPerPage: request.count - room,
-            ...(remaining && lastFound && lastRow ? { nextCursor: encodeCursor({ key: lastFound.resource.name, id: lastRow.id }, fingerprint) } : {}),
+            ...(remaining && lastFound && lastRow
+              ? { nextCursor: encodeCursor({ key: lastFound.resource.name, id: lastRow.id }, fingerprint) }
+              : {}),
           };
     const out = new StreamingBody(res);
     startScimStream(res, 200);
@@ -166,7 +251,10 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
     await out.write(`${head.slice(0, -1)},"Resources":[`);
     let first = true;
     for (const { resource, rows } of found) {
-      const ctx: RenderContext = { base: deps.base, projection: parseProjection(resource, request.attributes, request.excludedAttributes) };
+      const ctx: RenderContext = {
+        base: deps.base,
+        projection: parseProjection(resource, request.attributes, request.excludedAttributes),
+      };
       for (const row of rows) {
         await out.write(first ? '' : ',');
         first = false;

@@ -17,6 +17,8 @@ export function scimRouter(deps: ScimDeps): Router {
   registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
   registerUserRoutes(router, SCIM_PREFIX, deps);
   registerGroupRoutes(router, SCIM_PREFIX, deps);
-  router.post(`${SCIM_PREFIX}/.search`, (req, res) => searchAll(readDeps(deps, res), res, searchFromBody(requireBody(req))));
+  router.post(`${SCIM_PREFIX}/.search`, (req, res) =>
+    searchAll(readDeps(deps, res), res, searchFromBody(requireBody(req))),
+  );
   return router;
 }

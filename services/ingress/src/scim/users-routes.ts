@@ -2,7 +2,17 @@ import type { Response, Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { isUuid } from '@scimflow/db';
 import type { CommandOutcome } from '@scimflow/jobs';
-import { compilePatch, normalizeResource, parsePatchRequest, parseProjection, ScimError, searchFromBody, searchFromQuery, UserResource, type SearchRequest } from '@scimflow/scim';
+import {
+  compilePatch,
+  normalizeResource,
+  parsePatchRequest,
+  parseProjection,
+  ScimError,
+  searchFromBody,
+  searchFromQuery,
+  UserResource,
+  type SearchRequest,
+} from '@scimflow/scim';
 import { sendScim, setVersionHeaders } from '../http/scim-response';
 import { answeredByWorker } from './rejection-log';
 import { tenantIdOf } from './tenant-auth';
@@ -27,12 +37,25 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const { base } = readDeps(deps, res);
     setVersionHeaders(res, outcome.resource);
     if (outcome.status === 201) res.setHeader('Location', `${base}/Users/${outcome.resource.id}`);
-    sendScim(res, outcome.status, renderOne(UserResource, outcome.resource, { base, projection: parseProjection(UserResource, request.attributes, request.excludedAttributes) }));
+    sendScim(
+      res,
+      outcome.status,
+      renderOne(UserResource, outcome.resource, {
+        base,
+        projection: parseProjection(UserResource, request.attributes, request.excludedAttributes),
+      }),
+    );
   }
 
-  router.get(`${prefix}/Users`, (req, res) => search(readDeps(deps, res), res, UserResource, searchFromQuery(req.query)));
-  router.post(`${prefix}/Users/.search`, (req, res) => search(readDeps(deps, res), res, UserResource, searchFromBody(requireBody(req))));
-  router.get(`${prefix}/Users/:id`, (req, res) => readOne(readDeps(deps, res), req, res, UserResource, req.params.id, projectionRequest(req)));
+  router.get(`${prefix}/Users`, (req, res) =>
+    search(readDeps(deps, res), res, UserResource, searchFromQuery(req.query)),
+  );
+  router.post(`${prefix}/Users/.search`, (req, res) =>
+    search(readDeps(deps, res), res, UserResource, searchFromBody(requireBody(req))),
+  );
+  router.get(`${prefix}/Users/:id`, (req, res) =>
+    readOne(readDeps(deps, res), req, res, UserResource, req.params.id, projectionRequest(req)),
+  );
 
   router.post(`${prefix}/Users`, async (req, res) => {
     const data = normalizeResource(UserResource, requireBody(req));
@@ -42,7 +65,11 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
   router.put(`${prefix}/Users/:id`, async (req, res) => {
     const userId = existingId(req.params.id, 'User');
     const data = normalizeResource(UserResource, requireBody(req));
-    reply(res, await deps.bus.send('user.replace', tenantIdOf(res), { userId, data, ...ifMatch(req) }), projectionRequest(req));
+    reply(
+      res,
+      await deps.bus.send('user.replace', tenantIdOf(res), { userId, data, ...ifMatch(req) }),
+      projectionRequest(req),
+    );
   });
 
   router.patch(`${prefix}/Users/:id`, async (req, res) => {
@@ -50,11 +77,19 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const operations = parsePatchRequest(requireBody(req));
     // Compiled here only to reject bad paths and values with a 400 before anything is queued.
     compilePatch(UserResource, operations);
-    reply(res, await deps.bus.send('user.patch', tenantIdOf(res), { userId, operations, ...ifMatch(req) }), projectionRequest(req));
+    reply(
+      res,
+      await deps.bus.send('user.patch', tenantIdOf(res), { userId, operations, ...ifMatch(req) }),
+      projectionRequest(req),
+    );
   });
 
   router.delete(`${prefix}/Users/:id`, async (req, res) => {
     const userId = existingId(req.params.id, 'User');
-    reply(res, await deps.bus.send('user.delete', tenantIdOf(res), { userId, ...ifMatch(req) }), projectionRequest(req));
+    reply(
+      res,
+      await deps.bus.send('user.delete', tenantIdOf(res), { userId, ...ifMatch(req) }),
+      projectionRequest(req),
+    );
   });
 }
