@@ -1,1 +1,1 @@
-module.exports = require('../../jest.project.js')(__dirname, 'jobs');
+module.exports = require('../../jest.project.js')(__dirname, 'jobs', { services: true });

@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Pool } from 'pg';
 import type { Database } from './database';
 import { prepareSelects } from './prepared-selects';
 
@@ -13,7 +13,7 @@ export interface DatabaseOptions {
 }
 
 export function createDatabase(options: DatabaseOptions): Db {
-  const pool = new pg.Pool({
+  const pool = new Pool({
     connectionString: options.url,
     max: options.poolSize,
     application_name: options.applicationName,
@@ -29,4 +29,9 @@ export function createDatabase(options: DatabaseOptions): Db {
   pool.on('error', () => undefined);
   prepareSelects(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** The readiness probe's query: answers when Postgres accepts and runs a statement. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
 }

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, GeneratedAlways, Kysely, Transaction } from 'kysely';
 import type { JsonObject, ScimDocument } from '@scimflow/scim';
+import type { FailureRecord, OutcomeSummary, RecordedEvent } from '@scimflow/jobs';
 
 /** JSONB written as a JSON string (pg would turn a JS array into a Postgres array) and read back parsed. */
 type Jsonb<T> = ColumnType<T, string, string>;
@@ -52,7 +53,7 @@ export interface GroupMemberTable {
 export interface AppliedCommandTable {
   command_id: string;
   tenant_id: string;
-  outcome: Jsonb<JsonObject>;
+  outcome: Jsonb<OutcomeSummary>;
   applied_at: Generated<Date>;
 }
 
@@ -78,12 +79,15 @@ export interface ProvisioningLogTable {
 
 export type OutboxKind = 'event' | 'failure';
 
+/** An outbox row's payload: a membership event, or a failure record for the notifier (by `kind`). */
+export type OutboxPayload = RecordedEvent | FailureRecord;
+
 export interface OutboxTable {
   id: string;
   position: GeneratedAlways<string>;
   tenant_id: string;
   kind: OutboxKind;
-  payload: Jsonb<JsonObject>;
+  payload: Jsonb<OutboxPayload>;
   created_at: Generated<Date>;
   /** bigint: pg returns it as a string. */
   sequence: ColumnType<string | null, never, string | null>;
@@ -141,7 +145,7 @@ export interface NotificationFailureTable {
   tenant_id: string;
   digest_id: string;
   at: Date;
-  payload: Jsonb<JsonObject>;
+  payload: Jsonb<FailureRecord>;
 }
 
 export interface Database {
@@ -161,3 +165,6 @@ export interface Database {
 
 /** What repositories take: the database, or a transaction on it (Kysely's example app). */
 export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** A transaction: repositories that must run inside one (row locks, the batch's writes) take this. */
+export type Trx = Transaction<Database>;

@@ -4,3 +4,4 @@ export * from './redis-connection';
 export * from './replies';
 export * from './member-input';
 export * from './scim-events';
+export * from './queues';

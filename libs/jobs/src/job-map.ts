@@ -1,6 +1,20 @@
 import type { PatchOperation, ScimDocument, ScimErrorData, StoredResource } from '@scimflow/scim';
-import type { FailureRecord } from '@scimflow/db';
 import type { PublishedEvent } from './scim-events';
+
+/** What a failure notification is made of: the provisioning-log line's facts (same id), nothing more. */
+export interface FailureRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  /** ISO time of the failure. */
+  readonly at: string;
+  readonly operation: string;
+  readonly resourceType: string;
+  readonly resourceId?: string;
+  readonly resourceName?: string;
+  readonly status: number;
+  readonly scimType?: string;
+  readonly detail?: string;
+}
 
 /** Every queue scimflow uses. */
 export const QueueName = {
@@ -89,6 +103,11 @@ export type JobOf<N extends JobName> = { readonly name: N; readonly data: JobMap
 /** What the worker did with one command. */
 export type CommandOutcome =
   | { readonly ok: true; readonly status: 200 | 201 | 204; readonly resource?: StoredResource }
+  | { readonly ok: false; readonly error: ScimErrorData };
+
+/** What applied_commands keeps of an outcome: enough to answer a replay, not the whole resource. */
+export type OutcomeSummary =
+  | { readonly ok: true; readonly status: 200 | 201 | 204; readonly resourceId?: string }
   | { readonly ok: false; readonly error: ScimErrorData };
 
 /** A `commands.apply` job's return value: one outcome per command, in order. */

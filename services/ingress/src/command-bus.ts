@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -10,6 +9,7 @@ import {
   type CommandOutcome,
   type ItemResult,
   type JobMap,
+  type JobQueue,
   type ReplyMessage,
 } from '@scimflow/jobs';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
@@ -23,7 +23,7 @@ export class CommandUnavailableError extends Error {
 }
 
 export interface CommandBusOptions {
-  readonly queue: Queue;
+  readonly queue: JobQueue<'commands'>;
   /** A dedicated connection: a subscribed ioredis client can't run other commands. */
   readonly subscriber: Redis;
   /** For reading stored job results when a reply was missed. */

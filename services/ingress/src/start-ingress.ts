@@ -2,12 +2,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import type { IngressConfig } from '@scimflow/config';
-import { createDatabase } from '@scimflow/db';
-import { createRedis, QueueName } from '@scimflow/jobs';
-import { sql } from 'kysely';
+import { createDatabase, pingDatabase } from '@scimflow/db';
+import { createRedis, JobQueue, QueueName } from '@scimflow/jobs';
 import { checkReadiness, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
@@ -28,7 +26,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   });
   const producer = createRedis(config.redisUrl, 'producer', 'scimflow-ingress');
   const subscriber = createRedis(config.redisUrl, 'subscriber', 'scimflow-ingress-replies');
-  const queue = new Queue(QueueName.commands, {
+  const queue = new JobQueue(QueueName.commands, {
     connection: producer,
     prefix: config.queuePrefix,
     telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
@@ -38,7 +36,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     skipWaitingForReady: true,
     skipVersionCheck: true,
   });
-  queue.on('error', (error) => logger.warn({ err: error }, 'command queue error'));
+  queue.onError((error) => logger.warn({ err: error }, 'command queue error'));
   const bus = new CommandBus({
     queue,
     subscriber,
@@ -59,7 +57,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     db,
     bus,
     tokens,
-    readiness: () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => producer.ping() }),
+    readiness: () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => producer.ping() }),
     logger,
   });
   const server = createServer(app);

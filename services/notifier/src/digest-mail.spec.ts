@@ -15,6 +15,8 @@ const digest = (overrides: Partial<DigestContent> = {}): DigestContent => ({
   ],
   first: [
     {
+      id: 'f1',
+      tenantId: '9b3e0c2a-1d7f-4a8e-9c1b-2f4d6e8a0b1c',
       at: '2026-11-23T10:00:01.000Z',
       operation: 'create',
       resourceType: 'User',
@@ -24,6 +26,8 @@ const digest = (overrides: Partial<DigestContent> = {}): DigestContent => ({
       detail: "userName 'alice@example.com' is already in use",
     },
     {
+      id: 'f2',
+      tenantId: '9b3e0c2a-1d7f-4a8e-9c1b-2f4d6e8a0b1c',
       at: '2026-11-23T10:00:02.000Z',
       operation: 'patch',
       resourceType: 'Group',
@@ -33,6 +37,8 @@ const digest = (overrides: Partial<DigestContent> = {}): DigestContent => ({
       detail: 'No such member',
     },
     {
+      id: 'f3',
+      tenantId: '9b3e0c2a-1d7f-4a8e-9c1b-2f4d6e8a0b1c',
       at: '2026-11-23T10:00:03.000Z',
       operation: 'create',
       resourceType: 'User',

@@ -1,4 +1,5 @@
 import type { DigestContent } from '@scimflow/db';
+import type { FailureRecord } from '@scimflow/jobs';
 
 export interface DigestMail {
   readonly subject: string;
@@ -7,13 +8,12 @@ export interface DigestMail {
 
 const time = (date: Date) => `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
-function failureLine(failure: Record<string, unknown>): string {
-  const at = typeof failure.at === 'string' ? failure.at.slice(11, 19) : '';
+function failureLine(failure: FailureRecord): string {
   const what = [failure.operation, failure.resourceType, failure.resourceName ?? failure.resourceId]
-    .filter((part) => typeof part === 'string')
+    .filter((part) => part !== undefined)
     .join(' ');
-  const kind = [failure.status, failure.scimType].filter((part) => part !== undefined).join(' ');
-  return `  - ${at} ${what}: ${kind}${typeof failure.detail === 'string' ? ` (${failure.detail})` : ''}`;
+  const kind = failure.scimType === undefined ? `${failure.status}` : `${failure.status} ${failure.scimType}`;
+  return `  - ${failure.at.slice(11, 19)} ${what}: ${kind}${failure.detail === undefined ? '' : ` (${failure.detail})`}`;
 }
 
 /**
@@ -35,7 +35,7 @@ export function composeDigest(digest: DigestContent, publicUrl: string): DigestM
     ...digest.byKind.map((kind) => `  ${kind.count} x ${kind.status}${kind.scimType ? ` ${kind.scimType}` : ''}`),
     '',
     digest.total > digest.first.length ? `The first ${digest.first.length}:` : 'Failures:',
-    ...digest.first.map((failure) => failureLine(failure as Record<string, unknown>)),
+    ...digest.first.map(failureLine),
     ...(more > 0 ? [`  ... and ${more} more`] : []),
     '',
     'Every request, with its trace id, is in the provisioning log:',

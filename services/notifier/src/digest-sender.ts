@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Transporter } from 'nodemailer';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -9,10 +8,8 @@ import {
   recordDigestAttemptFailed,
   recordNotificationFailure,
   type Db,
-  type FailureRecord,
 } from '@scimflow/db';
-import type { JobMap } from '@scimflow/jobs';
-import type { JsonObject } from '@scimflow/scim';
+import type { FailureRecord, JobQueue } from '@scimflow/jobs';
 import type { NotifierConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
 import { composeDigest } from './digest-mail';
@@ -23,7 +20,7 @@ const SEND_ATTEMPTS = 8;
 
 export interface DigestSenderDeps {
   readonly db: Db;
-  readonly queue: Queue;
+  readonly queue: JobQueue<'notifications'>;
   readonly transport: Transporter;
   readonly config: NotifierConfig;
   readonly logger: Logger;
@@ -40,17 +37,7 @@ export class DigestSender {
     const settings = (await findTenantSettings(this.deps.db, [failure.tenantId])).get(failure.tenantId);
     const windowSeconds =
       typeof settings?.notifyWindowSeconds === 'number' ? settings.notifyWindowSeconds : this.deps.config.windowSeconds;
-    const digest = await recordNotificationFailure(
-      this.deps.db,
-      {
-        id: failure.id,
-        tenantId: failure.tenantId,
-        at: new Date(failure.at),
-        payload: failure as unknown as JsonObject,
-      },
-      uuidv7(),
-      windowSeconds,
-    );
+    const digest = await recordNotificationFailure(this.deps.db, failure, uuidv7(), windowSeconds);
     if (this.scheduled.has(digest.digestId)) return;
     await this.schedule(digest.digestId, digest.dueAt.getTime() - Date.now());
     if (this.scheduled.size > 10_000) this.scheduled.clear();
@@ -77,7 +64,7 @@ export class DigestSender {
         subject: mail.subject,
         text: mail.text,
       });
-      await finishDigest(db, digestId, { status: 'sent', recipients, messageId: String(info.messageId) });
+      await finishDigest(db, digestId, { status: 'sent', recipients, messageId: info.messageId });
       logger.info(
         { tenantId: digest.tenantId, digestId, failures: digest.total, recipients: recipients.length },
         'failure digest sent',
@@ -106,12 +93,16 @@ export class DigestSender {
 
   private async schedule(digestId: string, delay: number): Promise<void> {
     // One send job per digest (the job id): a burst of 50,000 failures schedules one mail.
-    await this.deps.queue.add('digest.send', { digestId } satisfies JobMap['digest.send'], {
-      jobId: jobIdOf(digestId),
-      delay: Math.max(0, delay),
-      attempts: SEND_ATTEMPTS,
-      backoff: { type: 'exponential', delay: this.deps.config.retryBaseMs },
-    });
+    await this.deps.queue.add(
+      'digest.send',
+      { digestId },
+      {
+        jobId: jobIdOf(digestId),
+        delay: Math.max(0, delay),
+        attempts: SEND_ATTEMPTS,
+        backoff: { type: 'exponential', delay: this.deps.config.retryBaseMs },
+      },
+    );
   }
 }
 

@@ -1,10 +1,8 @@
-import { Queue, Worker, type Job } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
-import { sql } from 'kysely';
-import nodemailer from 'nodemailer';
+import { createTransport } from 'nodemailer';
 import type { NotifierConfig } from '@scimflow/config';
-import { createDatabase, type FailureRecord } from '@scimflow/db';
-import { createRedis, QueueName, type JobMap } from '@scimflow/jobs';
+import { createDatabase, pingDatabase } from '@scimflow/db';
+import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
 import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
 import { DigestSender } from './digest-sender';
 
@@ -12,8 +10,6 @@ export interface NotifierHandle {
   readonly healthPort: number;
   close(): Promise<void>;
 }
-
-type NotifierJob = 'failure.recorded' | 'digest.send' | 'digest.sweep';
 
 /** Consumes failure records, groups them into one digest per tenant and window, and mails each digest once. */
 export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<NotifierHandle> {
@@ -24,22 +20,17 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   });
   const connection = createRedis(config.redisUrl, 'worker', 'scimflow-notifier');
   const producer = createRedis(config.redisUrl, 'worker', 'scimflow-notifier-producer');
-  const queue = new Queue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
-  const transport = nodemailer.createTransport(config.smtpUrl);
+  const queue = new JobQueue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
+  const transport = createTransport(config.smtpUrl);
   const sender = new DigestSender({ db, queue, transport, config, logger });
-  await queue.upsertJobScheduler('digest-sweep', { every: 60_000 }, { name: 'digest.sweep', data: {} });
+  await queue.upsertJobScheduler('digest-sweep', { every: 60_000 }, 'digest.sweep', {});
 
-  const worker = new Worker<JobMap[NotifierJob], unknown, NotifierJob>(
+  const worker = createJobWorker(
     QueueName.notifications,
-    async (job: Job<JobMap[NotifierJob], unknown, NotifierJob>) => {
-      switch (job.name) {
-        case 'failure.recorded':
-          return sender.record(job.data as FailureRecord);
-        case 'digest.send':
-          return sender.send((job.data as JobMap['digest.send']).digestId);
-        case 'digest.sweep':
-          return sender.sweep();
-      }
+    {
+      'failure.recorded': (failure) => sender.record(failure),
+      'digest.send': ({ digestId }) => sender.send(digestId),
+      'digest.sweep': () => sender.sweep(),
     },
     {
       connection,
@@ -58,7 +49,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const health = await startHealthServer(
     config.healthPort,
     () => worker.isRunning(),
-    () => checkReadiness({ postgres: () => sql`select 1`.execute(db), redis: () => connection.ping() }),
+    () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }),
   );
   logger.info({ healthPort: portOf(health), windowSeconds: config.windowSeconds }, 'notifier started');
 

@@ -1,9 +1,8 @@
-import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QueueName, type CommandBatchResult, type JobMap } from '@scimflow/jobs';
+import { createJobWorker, QueueName, type CommandBatchResult } from '@scimflow/jobs';
 import { Stack, type Tenant } from '../../support/stack';
 import { testEnvironment } from '../../support/test-database';
-import { applyCommandBatch } from '../../../services/worker/src/apply-command-batch';
+import { applyCommandBatch } from '../../../services/worker/src/commands/apply-command-batch';
 
 describe('the reply path', () => {
   let stack: Stack;
@@ -18,13 +17,15 @@ describe('the reply path', () => {
   it('finds an outcome whose reply message was never published, from the stored job result', async () => {
     // A worker that commits and stores its result but never publishes: the ingress must still answer.
     const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
-    const silent = new Worker<JobMap['commands.apply'], CommandBatchResult>(
+    const silent = createJobWorker<'commands', CommandBatchResult>(
       QueueName.commands,
-      async (job) => {
-        const results = await applyCommandBatch(stack.database.db, job.data.commands, job.data.deadline);
-        return results.map((result) =>
-          'value' in result ? result.value : { ok: false as const, error: { status: 503, detail: 'not applied' } },
-        );
+      {
+        'commands.apply': async ({ commands, deadline }) => {
+          const results = await applyCommandBatch(stack.database.db, commands, deadline);
+          return results.map((result) =>
+            'value' in result ? result.value : { ok: false as const, error: { status: 503, detail: 'not applied' } },
+          );
+        },
       },
       { connection, prefix: `{${stack.queuePrefix}}` },
     );

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
-import type { JsonObject } from '@scimflow/scim';
-import type { Database, Executor } from '../database';
+import type { OutcomeSummary } from '@scimflow/jobs';
+import type { Executor } from '../database';
 
 export async function findAppliedOutcomes(
   db: Executor,
   commandIds: readonly string[],
-): Promise<Map<string, JsonObject>> {
+): Promise<Map<string, OutcomeSummary>> {
   if (commandIds.length === 0) return new Map();
   // `= any($1)` keeps one statement text whatever the batch size (see prepared-selects.ts).
   const rows = await db
@@ -18,7 +18,7 @@ export async function findAppliedOutcomes(
 
 export async function recordAppliedCommands(
   trx: Executor,
-  commands: readonly { commandId: string; tenantId: string; outcome: JsonObject }[],
+  commands: readonly { commandId: string; tenantId: string; outcome: OutcomeSummary }[],
 ): Promise<void> {
   if (commands.length === 0) return;
   await trx

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { FailureRecord } from '@scimflow/jobs';
 import type { JsonObject } from '@scimflow/scim';
 import type { Database, DigestStatus, Executor } from '../database';
 
@@ -13,7 +14,7 @@ export interface OpenDigest {
  */
 export async function recordNotificationFailure(
   db: Kysely<Database>,
-  failure: { id: string; tenantId: string; at: Date; payload: JsonObject },
+  failure: FailureRecord,
   newDigestId: string,
   windowSeconds: number,
 ): Promise<OpenDigest> {
@@ -34,8 +35,8 @@ export async function recordNotificationFailure(
         id: failure.id,
         tenant_id: failure.tenantId,
         digest_id: digest.id,
-        at: failure.at,
-        payload: JSON.stringify(failure.payload),
+        at: new Date(failure.at),
+        payload: JSON.stringify(failure),
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -52,7 +53,7 @@ export interface DigestContent {
   readonly windowEnd: Date;
   readonly total: number;
   readonly byKind: readonly { readonly status: number; readonly scimType: string | null; readonly count: number }[];
-  readonly first: readonly JsonObject[];
+  readonly first: readonly FailureRecord[];
 }
 
 /**

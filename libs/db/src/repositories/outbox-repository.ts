@@ -1,16 +1,20 @@
 import { sql, type Kysely } from 'kysely';
-import type { JsonObject } from '@scimflow/scim';
-import type { Database, OutboxKind, Executor } from '../database';
+import type { FailureRecord, RecordedEvent } from '@scimflow/jobs';
+import type { Database, Executor, OutboxPayload } from '../database';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
 
 /** Postgres channel the relay listens on; a NOTIFY is delivered only when its transaction commits. */
 export const OUTBOX_CHANNEL = 'scimflow_outbox';
 
-export interface OutboxEntry {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly kind: OutboxKind;
-  readonly payload: JsonObject;
+/** An outbox row as written: an event, or a failure record, each with its own payload type. */
+export type OutboxEntry = { readonly id: string; readonly tenantId: string } & (
+  | { readonly kind: 'event'; readonly payload: RecordedEvent }
+  | { readonly kind: 'failure'; readonly payload: FailureRecord }
+);
+
+/** Events carry a token id (`jti`); failure records don't. */
+export function isEventPayload(payload: OutboxPayload): payload is RecordedEvent {
+  return 'jti' in payload;
 }
 
 /** Written in the transaction of the change it describes: committed together or not at all. */
@@ -23,14 +27,11 @@ export async function insertOutbox(trx: Executor, entries: readonly OutboxEntry[
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
 
-export interface PendingOutboxRow {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly kind: OutboxKind;
-  readonly payload: JsonObject;
-  /** Set for events once sequenced. */
-  readonly sequence: number | null;
-}
+/** An unrelayed row: an event with its tenant's sequence, or a failure record. */
+export type PendingOutboxRow = { readonly id: string; readonly tenantId: string } & (
+  | { readonly kind: 'event'; readonly payload: RecordedEvent; readonly sequence: number }
+  | { readonly kind: 'failure'; readonly payload: FailureRecord }
+);
 
 /** One relay at a time sequences (two could interleave one tenant's numbers out of commit order). */
 const RELAY_LOCK = sql`hashtext('scimflow-outbox-relay')`;
@@ -73,13 +74,13 @@ export async function sequencePending(db: Kysely<Database>, limit: number): Prom
         from unnest(${[...assigned.keys()]}::uuid[], ${[...assigned.values()]}::bigint[]) as s(id, sequence)
         where outbox.id = s.id`.execute(trx);
     }
-    return rows.map((row) => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      kind: row.kind,
-      payload: row.payload,
-      sequence: row.sequence === null ? (assigned.get(row.id) ?? null) : Number(row.sequence),
-    }));
+    return rows.map((row): PendingOutboxRow => {
+      const { payload } = row;
+      if (!isEventPayload(payload)) return { id: row.id, tenantId: row.tenant_id, kind: 'failure', payload };
+      const sequence = row.sequence === null ? assigned.get(row.id) : Number(row.sequence);
+      if (sequence === undefined) throw new Error(`outbox event ${row.id} was not sequenced`);
+      return { id: row.id, tenantId: row.tenant_id, kind: 'event', payload, sequence };
+    });
   });
 }
 
@@ -90,7 +91,7 @@ export async function markRelayed(db: Executor, ids: readonly string[]): Promise
 
 export interface StoredEvent {
   readonly sequence: number;
-  readonly payload: JsonObject;
+  readonly payload: RecordedEvent;
 }
 
 /** The durable event log: a tenant's events after `after`, in sequence order. */
@@ -109,7 +110,9 @@ export async function eventsAfter(
     .orderBy('sequence')
     .limit(limit)
     .execute();
-  return rows.map((row) => ({ sequence: Number(row.sequence), payload: row.payload }));
+  return rows.flatMap(({ sequence, payload }) =>
+    isEventPayload(payload) ? [{ sequence: Number(sequence), payload }] : [],
+  );
 }
 
 /** The tenant's newest event sequence (0 before its first event). */

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Database, LogOutcome, ProvisioningLogTable, Executor } from '../database';
-import type { JsonObject } from '@scimflow/scim';
+import type { FailureRecord } from '@scimflow/jobs';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
 import { insertOutbox, type OutboxEntry } from './outbox-repository';
 
@@ -55,21 +55,6 @@ export function logValues(entries: readonly LogEntry[]) {
   }));
 }
 
-/** What a failure notification is made of: the log line's facts (same id), nothing more. */
-export interface FailureRecord {
-  readonly id: string;
-  readonly tenantId: string;
-  /** ISO time of the failure. */
-  readonly at: string;
-  readonly operation: string;
-  readonly resourceType: string;
-  readonly resourceId?: string;
-  readonly resourceName?: string;
-  readonly status: number;
-  readonly scimType?: string;
-  readonly detail?: string;
-}
-
 export function failureRecordOf(entry: LogEntry, at: Date): FailureRecord {
   return {
     id: entry.id,
@@ -98,11 +83,11 @@ export async function recordLogEntries(
   if (entries.length > 0) await db.insertInto('provisioning_log').values(logValues(entries)).execute();
   const failures = entries
     .filter((entry) => entry.outcome === 'failure')
-    .map((entry) => ({
+    .map((entry): OutboxEntry => ({
       id: entry.id,
       tenantId: entry.tenantId,
-      kind: 'failure' as const,
-      payload: failureRecordOf(entry, at) as unknown as JsonObject,
+      kind: 'failure',
+      payload: failureRecordOf(entry, at),
     }));
   await insertOutbox(db, [...events, ...failures]);
 }

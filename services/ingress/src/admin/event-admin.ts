@@ -12,6 +12,7 @@ import {
   type WebhookRow,
   type WebhookStatus,
 } from '@scimflow/db';
+import type { PublishedEvent } from '@scimflow/jobs';
 import { ScimError, type JsonObject } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
@@ -74,5 +75,5 @@ export async function pollEvents(db: Db, tenantId: string, query: unknown) {
   const { after, limit: count } = parseOrBadRequest(eventsQuery, query);
   await requireTenant(db, tenantId);
   const events = await eventsAfter(db, tenantId, after, count);
-  return { items: events.map((event): JsonObject => ({ ...event.payload, sequence: event.sequence })) };
+  return { items: events.map((event): PublishedEvent => ({ ...event.payload, sequence: event.sequence })) };
 }

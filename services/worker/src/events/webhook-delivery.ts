@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import {
   acquireWebhookLease,
   deadLetterWebhookEvent,
@@ -12,7 +11,7 @@ import {
   type StoredEvent,
   type WebhookKey,
 } from '@scimflow/db';
-import type { JobMap } from '@scimflow/jobs';
+import type { JobQueue } from '@scimflow/jobs';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
 
@@ -23,7 +22,7 @@ type RunOutcome = { readonly stopped: boolean; readonly delivered: number };
 
 export interface WebhookDeliveryDeps {
   readonly db: Db;
-  readonly retries: Queue<JobMap['webhook.retry']>;
+  readonly retries: JobQueue<'webhooks'>;
   readonly config: WorkerConfig['webhooks'];
   /** This process's lease owner id. */
   readonly owner: string;
@@ -95,7 +94,7 @@ export class WebhookDelivery {
           );
           await deadLetterWebhookEvent(db, key, owner, {
             sequence: event.sequence,
-            eventId: String(event.payload.jti),
+            eventId: event.payload.jti,
             attempts: attempts + 1,
             error,
           });
@@ -124,9 +123,9 @@ export class WebhookDelivery {
           'content-type': 'application/json',
           'user-agent': 'scimflow-webhooks',
           'x-scimflow-signature': signature(secret, body),
-          'x-scimflow-event-id': String(event.payload.jti),
+          'x-scimflow-event-id': event.payload.jti,
           'x-scimflow-sequence': String(event.sequence),
-          'x-scimflow-tenant': String(event.payload.tenant),
+          'x-scimflow-tenant': event.payload.tenant,
         },
       });
       await response.body?.cancel().catch(() => undefined);

@@ -1,10 +1,10 @@
-import type { Transaction } from 'kysely';
 import {
   ifMatchSatisfied,
   jsonEqual,
   missingAttributes,
   ScimError,
   type ResourceType,
+  type JsonValue,
   type ScimDocument,
   type StoredResource,
 } from '@scimflow/scim';
@@ -13,15 +13,15 @@ import {
   isNameTaken,
   keyOf,
   updateResourceData,
-  type Database,
+  type Trx,
   type ResourceTable,
   type TenantProfile,
 } from '@scimflow/db';
-import type { CommandOutcome, RecordedEvent } from '@scimflow/jobs';
+import type { CommandName, CommandOf, CommandOutcome, RecordedEvent } from '@scimflow/jobs';
 
 /** What one batch transaction knows while it applies its commands. */
 export interface CommandContext {
-  readonly trx: Transaction<Database>;
+  readonly trx: Trx;
   /** Rows locked at the start of the batch, by table; updated as commands change them. */
   readonly rows: Record<ResourceTable, Map<string, StoredResource | undefined>>;
   /** Each tenant's profile, read in this transaction. */
@@ -31,6 +31,21 @@ export interface CommandContext {
   /** `iss` of those events. */
   readonly issuer: string;
   readonly now: number;
+}
+
+/** One command of a batch and what became of it: each command's state is kept in one record. */
+export interface CommandSlot<N extends CommandName = CommandName> {
+  readonly command: CommandOf<N>;
+  outcome?: CommandOutcome;
+}
+
+export function isSlotOf<N extends CommandName>(slot: CommandSlot, name: N): slot is CommandSlot & CommandSlot<N> {
+  return slot.command.name === name;
+}
+
+/** A document's string value (userName, displayName), or undefined when it isn't one. */
+export function textOf(value: JsonValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 export function failed(error: ScimError): CommandOutcome {

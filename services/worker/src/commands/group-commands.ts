@@ -16,11 +16,14 @@ import {
   replaceMembers,
   resolveMembers,
   touchResources,
+  type MemberRef,
 } from '@scimflow/db';
 import type { CommandOf, CommandOutcome } from '@scimflow/jobs';
 import {
   failed,
   lockedRow,
+  textOf,
+  type CommandSlot,
   nameTaken,
   remember,
   requireProfileAttributes,
@@ -30,13 +33,10 @@ import {
 import { ChangeEvents, MemberChanges } from './change-events';
 import { applyMemberOperations, checkMembers, isMembersOperation, resolveMemberInputs } from './group-members';
 
-type IndexedCreate = { readonly index: number; readonly command: CommandOf<'group.create'> };
-
 /** All group creates of a batch: members checked first (one query per tenant), then one INSERT, then the memberships. */
 export async function createGroups(
   ctx: CommandContext,
-  creates: readonly IndexedCreate[],
-  outcomes: (CommandOutcome | undefined)[],
+  creates: readonly CommandSlot<'group.create'>[],
 ): Promise<void> {
   const byTenant = new Map<string, string[]>();
   for (const { command } of creates)
@@ -48,36 +48,41 @@ export async function createGroups(
   for (const [tenantId, ids] of byTenant)
     found.set(tenantId, await resolveMembers(ctx.trx, tenantId, [...new Set(ids)].filter(isUuid)));
 
-  const accepted: (IndexedCreate & { members: ReturnType<typeof checkMembers> })[] = [];
-  for (const create of creates) {
-    const { tenantId, data } = create.command;
+  const accepted: { slot: CommandSlot<'group.create'>; members: MemberRef[] }[] = [];
+  for (const slot of creates) {
+    const { tenantId, data } = slot.command;
     try {
       requireProfileAttributes(ctx, tenantId, GroupResource, data.data);
-      accepted.push({ ...create, members: checkMembers(data.members, found.get(tenantId) ?? new Map(), data.groupId) });
+      accepted.push({ slot, members: checkMembers(data.members, found.get(tenantId) ?? new Map(), data.groupId) });
     } catch (error) {
       if (!(error instanceof ScimError)) throw error;
-      outcomes[create.index] = failed(error);
+      slot.outcome = failed(error);
     }
   }
-  const sortKey = ({ command }: IndexedCreate) =>
-    `${command.tenantId}/${String(command.data.data.displayName).toLowerCase()}`;
+  const sortKey = ({ slot: { command } }: (typeof accepted)[number]) =>
+    `${command.tenantId}/${(textOf(command.data.data.displayName) ?? '').toLowerCase()}`;
   accepted.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
   const inserted = await insertResources(
     ctx.trx,
     'groups',
-    accepted.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.groupId, data: command.data.data })),
+    accepted.map(({ slot: { command } }) => ({
+      tenantId: command.tenantId,
+      id: command.data.groupId,
+      data: command.data.data,
+    })),
   );
-  for (const { index, command, members } of accepted) {
+  for (const { slot, members } of accepted) {
+    const { command } = slot;
     const resource = inserted.get(keyOf(command.tenantId, command.data.groupId));
     if (!resource) {
-      outcomes[index] = failed(nameTaken('groups', String(command.data.data.displayName)));
+      slot.outcome = failed(nameTaken('groups', textOf(command.data.data.displayName)));
       continue;
     }
     const added = await addMembers(ctx.trx, command.tenantId, resource.id, members);
     const events = new ChangeEvents(ctx, command);
     events.created('Group', resource);
     events.members(resource, added, []);
-    outcomes[index] = { ok: true, status: 201, resource };
+    slot.outcome = { ok: true, status: 201, resource };
   }
 }
 

@@ -4,10 +4,10 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { insertOutbox, insertTenant, sequencePending } from '@scimflow/db';
-import { QueueName, type JobMap, type RecordedEvent } from '@scimflow/jobs';
+import { JobQueue, QueueName, type PublishedEvent } from '@scimflow/jobs';
 import { createLogger } from '@scimflow/telemetry';
-import { addedJobIds } from '../../../tests/support/bullmq-events';
-import { createTestDatabase, testEnvironment, type TestDatabase } from '../../../tests/support/test-database';
+import { addedJobIds } from '../../../../tests/support/bullmq-events';
+import { createTestDatabase, testEnvironment, type TestDatabase } from '../../../../tests/support/test-database';
 import { OutboxRelay } from './outbox-relay';
 
 let t: TestDatabase;
@@ -30,10 +30,13 @@ afterAll(async () => {
 
 function queues() {
   return {
-    events: new Queue<JobMap['event.published']>(QueueName.events, { connection: redis, prefix }),
-    notifications: new Queue<JobMap['failure.recorded']>(QueueName.notifications, { connection: redis, prefix }),
+    events: new JobQueue(QueueName.events, { connection: redis, prefix }),
+    notifications: new JobQueue(QueueName.notifications, { connection: redis, prefix }),
   };
 }
+
+/** The events queue as a test reads it back. */
+const eventJobs = () => new Queue<PublishedEvent>(QueueName.events, { connection: redis, prefix });
 
 async function write(count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => uuidv7());
@@ -44,7 +47,15 @@ async function write(count: number): Promise<string[]> {
         id,
         tenantId: tenants[index % 2] as string,
         kind: 'event',
-        payload: { jti: id, tenant: tenants[index % 2] as string, events: {} },
+        payload: {
+          jti: id,
+          iss: 'https://scim.example.com',
+          iat: 0,
+          txn: id,
+          tenant: tenants[index % 2] as string,
+          sub_id: { format: 'scim', uri: `/Users/${id}` },
+          events: {},
+        },
       })),
     ),
   );
@@ -69,11 +80,11 @@ describe('OutboxRelay', () => {
     // A relay that died after BullMQ accepted the jobs but before it marked the rows relayed.
     const sequenced = (await sequencePending(t.db, 100)) ?? [];
     await events.addBulk(
-      sequenced.map((row) => ({
-        name: 'event.published' as const,
-        data: { ...(row.payload as unknown as RecordedEvent), sequence: row.sequence as number },
-        opts: { jobId: row.id },
-      })),
+      sequenced.flatMap((row) =>
+        row.kind === 'event'
+          ? [{ name: 'event.published', data: { ...row.payload, sequence: row.sequence }, opts: { jobId: row.id } }]
+          : [],
+      ),
     );
 
     const relay = new OutboxRelay({ db: t.db, databaseUrl: t.url, events, notifications, pollMs: 50, logger });
@@ -84,13 +95,14 @@ describe('OutboxRelay', () => {
     const { added, duplicated } = await streamCounts();
     expect(ids.map((id) => added.get(id))).toEqual(ids.map(() => 1));
     expect(duplicated).toBe(6);
-    expect(await events.count()).toBe(6);
+    const published = eventJobs();
+    expect(await published.count()).toBe(6);
     // The sequences assigned before the crash are the ones published: they never change.
-    const jobs = await events.getJobs(['waiting']);
+    const jobs = await published.getJobs(['waiting']);
     expect(new Map(jobs.map((job) => [job.id, job.data.sequence]))).toEqual(
-      new Map(sequenced.map((row) => [row.id, row.sequence])),
+      new Map(sequenced.map((row) => [row.id, row.kind === 'event' ? row.sequence : undefined])),
     );
-    await Promise.all([events.close(), notifications.close()]);
+    await Promise.all([events.close(), notifications.close(), published.close()]);
   });
 
   it('numbers each tenant 1, 2, 3... in outbox order with two relays racing', async () => {

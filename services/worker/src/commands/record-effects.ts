@@ -1,8 +1,14 @@
-import type { Kysely, Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { findAppliedOutcomes, recordLogEntries, type Database, type LogEntry } from '@scimflow/db';
+import {
+  findAppliedOutcomes,
+  recordLogEntries,
+  type Db,
+  type Executor,
+  type LogEntry,
+  type OutboxEntry,
+} from '@scimflow/db';
 import type { Command, CommandOutcome, RecordedEvent } from '@scimflow/jobs';
-import type { JsonObject, ScimDocument, StoredResource } from '@scimflow/scim';
+import type { ScimDocument, StoredResource } from '@scimflow/scim';
 
 /** What one command did, for the provisioning log (and, when it failed, the notifier). */
 export interface CommandEffect {
@@ -60,16 +66,16 @@ export function logEntryOf({ command, outcome, before }: CommandEffect, now: num
  * that transaction: they commit with the change, or vanish with it.
  */
 export async function recordEffects(
-  trx: Kysely<Database> | Transaction<Database>,
+  trx: Executor,
   effects: readonly CommandEffect[],
   events: readonly RecordedEvent[],
   now: number,
 ): Promise<void> {
-  const outbox = events.map((event) => ({
+  const outbox = events.map((event): OutboxEntry => ({
     id: event.jti,
     tenantId: event.tenant,
-    kind: 'event' as const,
-    payload: event as unknown as JsonObject,
+    kind: 'event',
+    payload: event,
   }));
   await recordLogEntries(
     trx,
@@ -80,11 +86,7 @@ export async function recordEffects(
 }
 
 /** A batch that failed for good: its commands that never committed are logged as not applied. */
-export async function recordUnapplied(
-  db: Kysely<Database>,
-  commands: readonly Command[],
-  outcome: CommandOutcome,
-): Promise<void> {
+export async function recordUnapplied(db: Db, commands: readonly Command[], outcome: CommandOutcome): Promise<void> {
   const applied = await findAppliedOutcomes(
     db,
     commands.map((command) => command.id),

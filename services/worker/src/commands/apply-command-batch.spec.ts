@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { findResource, insertTenant, memberSlice, updateTenant } from '@scimflow/db';
 import type { Command, CommandMap, CommandName, CommandOutcome, ItemResult } from '@scimflow/jobs';
 import { Urn } from '@scimflow/scim';
-import { createTestDatabase, type TestDatabase } from '../../../tests/support/test-database';
+import { createTestDatabase, type TestDatabase } from '../../../../tests/support/test-database';
 import { applyCommandBatch } from './apply-command-batch';
 import { recordUnapplied } from './record-effects';
 

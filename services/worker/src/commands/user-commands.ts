@@ -1,6 +1,7 @@
 import {
   applyPatch,
   compilePatch,
+  ScimError,
   UserResource,
   validateDocument,
   type JsonValue,
@@ -21,51 +22,47 @@ import { ChangeEvents } from './change-events';
 import {
   failed,
   lockedRow,
+  textOf,
+  type CommandSlot,
   nameTaken,
   remember,
   requireProfileAttributes,
   writeDocument,
   type CommandContext,
 } from './command-context';
-import { ScimError } from '@scimflow/scim';
-
-type Indexed<N extends 'user.create'> = { readonly index: number; readonly command: CommandOf<N> };
 
 /**
  * All user creates of a batch in one INSERT (sorted, so concurrent batches take index locks in
  * one order), then each new user joins its tenant's default groups, in the same transaction.
  */
-export async function createUsers(
-  ctx: CommandContext,
-  creates: readonly Indexed<'user.create'>[],
-  outcomes: (CommandOutcome | undefined)[],
-): Promise<void> {
-  const accepted = creates.filter(({ index, command }) => {
+export async function createUsers(ctx: CommandContext, creates: readonly CommandSlot<'user.create'>[]): Promise<void> {
+  const accepted = creates.filter((slot) => {
     try {
-      requireProfileAttributes(ctx, command.tenantId, UserResource, command.data.data);
+      requireProfileAttributes(ctx, slot.command.tenantId, UserResource, slot.command.data.data);
       return true;
     } catch (error) {
       if (!(error instanceof ScimError)) throw error;
-      outcomes[index] = failed(error);
+      slot.outcome = failed(error);
       return false;
     }
   });
-  const sortKey = ({ command }: Indexed<'user.create'>) =>
-    `${command.tenantId}/${String(command.data.data.userName).toLowerCase()}`;
-  const sorted = [...accepted].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  const sortKey = ({ command }: CommandSlot<'user.create'>) =>
+    `${command.tenantId}/${(textOf(command.data.data.userName) ?? '').toLowerCase()}`;
+  const sorted = accepted.toSorted((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
   const inserted = await insertResources(
     ctx.trx,
     'users',
     sorted.map(({ command }) => ({ tenantId: command.tenantId, id: command.data.userId, data: command.data.data })),
   );
   const created = new Map<string, { command: CommandOf<'user.create'>; resource: StoredResource }[]>();
-  for (const { index, command } of sorted) {
+  for (const slot of sorted) {
+    const { command } = slot;
     const resource = inserted.get(keyOf(command.tenantId, command.data.userId));
     if (!resource) {
-      outcomes[index] = failed(nameTaken('users', String(command.data.data.userName)));
+      slot.outcome = failed(nameTaken('users', textOf(command.data.data.userName)));
       continue;
     }
-    outcomes[index] = { ok: true, status: 201, resource };
+    slot.outcome = { ok: true, status: 201, resource };
     new ChangeEvents(ctx, command).created('User', resource);
     created.set(command.tenantId, [...(created.get(command.tenantId) ?? []), { command, resource }]);
   }
@@ -73,10 +70,10 @@ export async function createUsers(
     const groups = await joinDefaultGroups(ctx, tenantId, users);
     if (groups.length === 0) continue;
     const userIds = new Set(users.map((user) => user.resource.id));
-    for (const { index } of sorted) {
-      const outcome = outcomes[index];
+    for (const slot of sorted) {
+      const { outcome } = slot;
       if (outcome?.ok && outcome.resource && userIds.has(outcome.resource.id))
-        outcomes[index] = { ...outcome, resource: { ...outcome.resource, derived: { groups } } };
+        slot.outcome = { ...outcome, resource: { ...outcome.resource, derived: { groups } } };
     }
   }
 }
@@ -113,7 +110,7 @@ async function joinDefaultGroups(
   }
   return groupIds.flatMap((id) => {
     const group = touched.get(id);
-    return group ? [{ value: id, display: String(group.data.displayName), type: 'direct' }] : [];
+    return group ? [{ value: id, display: textOf(group.data.displayName) ?? null, type: 'direct' }] : [];
   });
 }
 

@@ -1,6 +1,5 @@
-import type { Queue } from 'bullmq';
-import { markRelayed, OUTBOX_CHANNEL, PgListener, sequencePending, type Db, type FailureRecord } from '@scimflow/db';
-import type { JobMap, PublishedEvent, RecordedEvent } from '@scimflow/jobs';
+import { markRelayed, OUTBOX_CHANNEL, PgListener, sequencePending, type Db } from '@scimflow/db';
+import type { JobQueue, JobRequest } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
 
 const BATCH = 500;
@@ -8,8 +7,8 @@ const BATCH = 500;
 export interface OutboxRelayDeps {
   readonly db: Db;
   readonly databaseUrl: string;
-  readonly events: Queue<JobMap['event.published']>;
-  readonly notifications: Queue<JobMap['failure.recorded']>;
+  readonly events: JobQueue<'events'>;
+  readonly notifications: JobQueue<'notifications'>;
   readonly pollMs: number;
   readonly logger: Logger;
 }
@@ -79,29 +78,16 @@ export class OutboxRelay {
       // Undefined: another worker's relay is sequencing right now and will publish these rows.
       const rows = await sequencePending(this.deps.db, BATCH);
       if (!rows || rows.length === 0) return;
-      const events = rows.filter((row) => row.kind === 'event');
-      const failures = rows.filter((row) => row.kind === 'failure');
-      if (events.length > 0) {
-        await this.deps.events.addBulk(
-          events.map((row) => ({
-            name: 'event.published' as const,
-            data: {
-              ...(row.payload as unknown as RecordedEvent),
-              sequence: row.sequence as number,
-            } satisfies PublishedEvent,
-            opts: { jobId: row.id },
-          })),
-        );
+      const events: JobRequest<'events'>[] = [];
+      const failures: JobRequest<'notifications'>[] = [];
+      for (const row of rows) {
+        if (row.kind === 'event') {
+          const data = { ...row.payload, sequence: row.sequence };
+          events.push({ name: 'event.published', data, opts: { jobId: row.id } });
+        } else failures.push({ name: 'failure.recorded', data: row.payload, opts: { jobId: row.id } });
       }
-      if (failures.length > 0) {
-        await this.deps.notifications.addBulk(
-          failures.map((row) => ({
-            name: 'failure.recorded' as const,
-            data: row.payload as unknown as FailureRecord,
-            opts: { jobId: row.id },
-          })),
-        );
-      }
+      if (events.length > 0) await this.deps.events.addBulk(events);
+      if (failures.length > 0) await this.deps.notifications.addBulk(failures);
       await markRelayed(
         this.deps.db,
         rows.map((row) => row.id),

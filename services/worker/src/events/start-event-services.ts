@@ -1,8 +1,8 @@
-import { Queue, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
-import { createRedis, QueueName, type JobMap } from '@scimflow/jobs';
+import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
 import { OutboxRelay } from './outbox-relay';
 import { WebhookDelivery } from './webhook-delivery';
@@ -22,7 +22,7 @@ export async function startEventServices(config: WorkerConfig, db: Db, logger: L
   const connection = createRedis(config.redisUrl, 'worker', 'scimflow-events');
   const queueOptions = { connection: producer, prefix: config.queuePrefix };
   // Completed event jobs stay a day: a relay that re-publishes after a crash hits an existing job id.
-  const events = new Queue<JobMap['event.published']>(QueueName.events, {
+  const events = new JobQueue(QueueName.events, {
     ...queueOptions,
     defaultJobOptions: {
       removeOnComplete: { age: DAY_S },
@@ -31,7 +31,7 @@ export async function startEventServices(config: WorkerConfig, db: Db, logger: L
       backoff: { type: 'exponential', delay: 1_000 },
     },
   });
-  const notifications = new Queue<JobMap['failure.recorded']>(QueueName.notifications, {
+  const notifications = new JobQueue(QueueName.notifications, {
     ...queueOptions,
     defaultJobOptions: {
       removeOnComplete: { age: DAY_S },
@@ -40,7 +40,7 @@ export async function startEventServices(config: WorkerConfig, db: Db, logger: L
       backoff: { type: 'exponential', delay: 1_000 },
     },
   });
-  const retries = new Queue<JobMap['webhook.retry']>(QueueName.webhooks, {
+  const retries = new JobQueue(QueueName.webhooks, {
     ...queueOptions,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: DAY_S } },
   });
@@ -56,14 +56,14 @@ export async function startEventServices(config: WorkerConfig, db: Db, logger: L
   });
 
   const workerOptions = { connection, prefix: config.queuePrefix, concurrency: 4 };
-  const eventWorker = new Worker<JobMap['event.published']>(
+  const eventWorker = createJobWorker(
     QueueName.events,
-    (job) => delivery.deliverTenant(job.data.tenant),
+    { 'event.published': (event) => delivery.deliverTenant(event.tenant) },
     workerOptions,
   );
-  const retryWorker = new Worker<JobMap['webhook.retry']>(
+  const retryWorker = createJobWorker(
     QueueName.webhooks,
-    (job) => delivery.drain({ tenantId: job.data.tenantId, id: job.data.webhookId }, true),
+    { 'webhook.retry': ({ tenantId, webhookId }) => delivery.drain({ tenantId, id: webhookId }, true) },
     workerOptions,
   );
   for (const worker of [eventWorker, retryWorker])

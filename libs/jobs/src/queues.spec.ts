@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { testEnvironment } from '../../../tests/support/test-database';
+import { createJobWorker, isJobOf, JobQueue, QUEUE_OF, QueueName, type JobRequest, type JobsOf } from './index';
+
+// Type-level checks, enforced by `npm run typecheck`: each queue carries exactly its own job
+// names, and a job request pairs a name with that job's payload.
+type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type NotifierJobs = Assert<Equal<JobsOf<'notifications'>, 'failure.recorded' | 'digest.send' | 'digest.sweep'>>;
+export type CommandJobs = Assert<Equal<JobsOf<'commands'>, 'commands.apply'>>;
+export type NoForeignJob = Assert<Equal<Extract<JobRequest<'webhooks'>, { name: 'digest.send' }>, never>>;
+export type PayloadFollowsName = Assert<
+  Equal<Extract<JobRequest<'notifications'>, { name: 'digest.send' }>['data'], { readonly digestId: string }>
+>;
+
+describe('typed queues', () => {
+  let redis: Redis;
+  const prefix = `{q-${randomBytes(4).toString('hex')}}`;
+
+  beforeAll(() => {
+    redis = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('names one queue for every job', () => {
+    const queues = new Set<string>(Object.values(QueueName));
+    for (const [job, queue] of Object.entries(QUEUE_OF)) {
+      expect(queues.has(queue)).toBe(true);
+      expect(isJobOf(queue, job)).toBe(true);
+    }
+    expect(isJobOf('webhooks', 'digest.send')).toBe(false);
+    expect(isJobOf('notifications', 'no.such.job')).toBe(false);
+  });
+
+  it('routes each job to its handler, and fails a name the queue does not carry for good', async () => {
+    const seen: string[] = [];
+    const [workerConnection, eventsConnection] = [redis.duplicate(), redis.duplicate()];
+    const queue = new JobQueue(QueueName.notifications, { connection: redis, prefix });
+    const worker = createJobWorker(
+      QueueName.notifications,
+      {
+        'failure.recorded': async (failure) => void seen.push(`failure ${failure.id}`),
+        'digest.send': async ({ digestId }) => void seen.push(`send ${digestId}`),
+        'digest.sweep': async () => void seen.push('sweep'),
+      },
+      { connection: workerConnection, prefix },
+    );
+    const events = new QueueEvents(QueueName.notifications, { connection: eventsConnection, prefix });
+    await events.waitUntilReady();
+    const failed = new Promise<string>((resolve) => events.on('failed', ({ failedReason }) => resolve(failedReason)));
+    const raw = new Queue(QueueName.notifications, { connection: redis, prefix });
+    try {
+      const sent = await queue.add('digest.send', { digestId: 'd-1' });
+      await sent.waitUntilFinished(events, 10_000);
+      // A producer that bypassed JobQueue: the consumer refuses it instead of guessing.
+      const foreign = await raw.add('webhook.retry', { tenantId: 't', webhookId: 'w' }, { attempts: 3 });
+      expect(await failed).toContain("has no job 'webhook.retry'");
+      expect((await raw.getJob(foreign.id ?? ''))?.attemptsMade).toBe(1);
+      expect(seen).toEqual(['send d-1']);
+    } finally {
+      await Promise.all([worker.close(), events.close(), raw.close(), queue.close()]);
+      workerConnection.disconnect();
+      eventsConnection.disconnect();
+    }
+  });
+});

@@ -1,0 +1,263 @@
+import { ScimError, type StoredResource } from '@scimflow/scim';
+import {
+  classifyWriteError,
+  findAppliedOutcomes,
+  findTenantSettings,
+  groupsOfUsers,
+  keyOf,
+  lockResources,
+  recordAppliedCommands,
+  tenantProfile,
+  type Db,
+  type Executor,
+  type Trx,
+  type ResourceTable,
+} from '@scimflow/db';
+import type { Command, CommandName, CommandOutcome, ItemResult } from '@scimflow/jobs';
+import { replayOutcome, summarize } from './applied-outcome';
+import { recordEffects } from './record-effects';
+import { failed, isSlotOf, nameTaken, textOf, type CommandContext, type CommandSlot } from './command-context';
+import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
+import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
+
+const MAX_CONFLICT_RETRIES = 3;
+
+export interface ApplyOptions {
+  /** `iss` of the events written (the service's public URL). */
+  readonly issuer?: string;
+  readonly now?: number;
+}
+
+/**
+ * Applies a batch of commands in one transaction: one commit (one WAL flush) for all of them.
+ * If that transaction fails (a uniqueness race with another worker, a deadlock, a command that
+ * breaks), every command is retried in a transaction of its own, so one can't fail the others.
+ * A per-command error result means "not applied, retry the job"; replays are recognised.
+ */
+export async function applyCommandBatch(
+  db: Db,
+  commands: readonly Command[],
+  deadline: number,
+  options: ApplyOptions = {},
+): Promise<ItemResult<CommandOutcome>[]> {
+  const run: Run = { deadline, now: options.now ?? Date.now(), issuer: options.issuer ?? 'scimflow' };
+  if (commands.length > 1) {
+    try {
+      const outcomes = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
+      return outcomes.map((value) => ({ value }));
+    } catch {
+      // fall through to one transaction per command
+    }
+  }
+  const results: ItemResult<CommandOutcome>[] = [];
+  for (const command of commands) results.push(await applyAlone(db, command, run));
+  return results;
+}
+
+interface Run {
+  readonly deadline: number;
+  readonly now: number;
+  readonly issuer: string;
+}
+
+async function applyAlone(db: Db, command: Command, run: Run): Promise<ItemResult<CommandOutcome>> {
+  const refused = async (outcome: CommandOutcome): Promise<ItemResult<CommandOutcome>> => {
+    // Its transaction rolled back, log line included: the refusal is logged on its own.
+    try {
+      await recordEffects(db, [{ command, outcome }], [], run.now);
+      return { value: outcome };
+    } catch (error) {
+      return { error };
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [value] = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
+      if (!value) throw new Error('no outcome for a command');
+      return { value };
+    } catch (error) {
+      const failure = classifyWriteError(error);
+      switch (failure.kind) {
+        case 'retry':
+          if (attempt < MAX_CONFLICT_RETRIES) continue;
+          return { error };
+        case 'nameTaken':
+          return refused(failed(nameTaken(failure.table, nameOf(command))));
+        case 'missingMember':
+          return refused(
+            failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')),
+          );
+        case 'badValue':
+          return refused(failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')));
+        case 'unavailable':
+          // Not applied; the job is retried until its deadline.
+          return { error };
+      }
+    }
+  }
+}
+
+const TABLE: Record<CommandName, ResourceTable> = {
+  'user.create': 'users',
+  'user.replace': 'users',
+  'user.patch': 'users',
+  'user.delete': 'users',
+  'group.create': 'groups',
+  'group.replace': 'groups',
+  'group.patch': 'groups',
+  'group.delete': 'groups',
+};
+
+type UpdateName = Exclude<CommandName, 'user.create' | 'group.create'>;
+
+/** A command of the batch: what it is, what became of it, and the row it updates as it was locked. */
+interface BatchEntry extends CommandSlot {
+  /** Applied by an earlier run of this job: answered from its record, logged back then. */
+  replayed: boolean;
+  before?: StoredResource;
+}
+
+function isUpdate(slot: BatchEntry): slot is BatchEntry & CommandSlot<UpdateName> {
+  return slot.command.name !== 'user.create' && slot.command.name !== 'group.create';
+}
+
+function targetOf(slot: CommandSlot<UpdateName>): { tenantId: string; id: string } {
+  const { command } = slot;
+  return { tenantId: command.tenantId, id: 'userId' in command.data ? command.data.userId : command.data.groupId };
+}
+
+async function applyInTransaction(trx: Trx, commands: readonly Command[], run: Run): Promise<CommandOutcome[]> {
+  const entries: BatchEntry[] = commands.map((command) => ({ command, replayed: false }));
+  const replays = await findAppliedOutcomes(
+    trx,
+    commands.map((command) => command.id),
+  );
+  for (const entry of entries) {
+    const stored = replays.get(entry.command.id);
+    entry.replayed = stored !== undefined;
+    if (stored) entry.outcome = await replayOutcome(trx, entry.command, stored);
+    else if (run.deadline < run.now) entry.outcome = expired();
+  }
+  const live = entries.filter((entry) => !entry.replayed && !entry.outcome);
+  const updates = live.filter(isUpdate);
+
+  const settings = await findTenantSettings(trx, [...new Set(live.map((entry) => entry.command.tenantId))]);
+  const lock = (table: ResourceTable) =>
+    lockResources(trx, table, updates.filter((entry) => TABLE[entry.command.name] === table).map(targetOf));
+  // Groups before users, always: one lock order for every batch.
+  const groups = await lock('groups');
+  const users = await lock('users');
+  for (const entry of updates) {
+    const { tenantId, id } = targetOf(entry);
+    const row = (TABLE[entry.command.name] === 'users' ? users : groups).get(keyOf(tenantId, id));
+    if (row) entry.before = row;
+  }
+  const ctx: CommandContext = {
+    trx,
+    rows: { users, groups },
+    profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])),
+    events: [],
+    issuer: run.issuer,
+    now: run.now,
+  };
+
+  await createGroups(
+    ctx,
+    live.filter((entry) => isSlotOf(entry, 'group.create')),
+  );
+  await createUsers(
+    ctx,
+    live.filter((entry) => isSlotOf(entry, 'user.create')),
+  );
+  for (const entry of updates) {
+    try {
+      entry.outcome = await applyUpdate(ctx, entry);
+    } catch (error) {
+      // Domain errors are detected before anything is written, so they fail just this command.
+      if (!(error instanceof ScimError)) throw error;
+      entry.outcome = failed(error);
+    }
+  }
+  await attachUserGroups(trx, updates);
+
+  const settled = entries.map((entry) => ({ ...entry, outcome: entry.outcome ?? noOutcome() }));
+  // Expired commands were never applied: logged below, but not recorded as applied.
+  await recordAppliedCommands(
+    trx,
+    live.map(({ command, outcome }) => ({
+      commandId: command.id,
+      tenantId: command.tenantId,
+      outcome: summarize(outcome ?? noOutcome()),
+    })),
+  );
+  // Replays were logged when they first applied; everything else (expired commands too) is logged now.
+  await recordEffects(
+    trx,
+    settled.filter((entry) => !entry.replayed),
+    ctx.events,
+    run.now,
+  );
+  return settled.map((entry) => entry.outcome);
+}
+
+function applyUpdate(ctx: CommandContext, { command }: CommandSlot<UpdateName>): Promise<CommandOutcome> {
+  switch (command.name) {
+    case 'user.replace':
+      return replaceUser(ctx, command);
+    case 'user.patch':
+      return patchUser(ctx, command);
+    case 'user.delete':
+      return removeUser(ctx, command);
+    case 'group.replace':
+      return replaceGroup(ctx, command);
+    case 'group.patch':
+      return patchGroup(ctx, command);
+    case 'group.delete':
+      return removeGroup(ctx, command);
+  }
+}
+
+/** Updated users are answered with their (derived, read-only) groups, read once per tenant. */
+async function attachUserGroups(trx: Executor, updates: readonly CommandSlot[]): Promise<void> {
+  const byTenant = new Map<string, { slot: CommandSlot; resource: StoredResource }[]>();
+  for (const slot of updates) {
+    const { outcome, command } = slot;
+    if (TABLE[command.name] !== 'users' || !outcome?.ok || !outcome.resource) continue;
+    byTenant.set(command.tenantId, [...(byTenant.get(command.tenantId) ?? []), { slot, resource: outcome.resource }]);
+  }
+  for (const [tenantId, answered] of byTenant) {
+    const groups = await groupsOfUsers(
+      trx,
+      tenantId,
+      answered.map(({ resource }) => resource.id),
+    );
+    for (const { slot, resource: answer } of answered) {
+      const mine = groups.get(answer.id);
+      const { derived: _stale, ...resource } = answer;
+      if (slot.outcome?.ok)
+        slot.outcome = { ...slot.outcome, resource: mine ? { ...resource, derived: { groups: mine } } : resource };
+    }
+  }
+}
+
+function nameOf(command: Command): string | undefined {
+  switch (command.name) {
+    case 'user.create':
+    case 'user.replace':
+      return textOf(command.data.data.userName);
+    case 'group.create':
+    case 'group.replace':
+      return textOf(command.data.data.displayName);
+    default:
+      return undefined;
+  }
+}
+
+/** The ingress has already answered 503 for this command; applying it now would surprise the client. */
+function expired(): CommandOutcome {
+  return failed(new ScimError(503, 'The command expired before a worker could apply it; it was not applied'));
+}
+
+function noOutcome(): CommandOutcome {
+  return failed(new ScimError(500, 'Command produced no outcome'));
+}

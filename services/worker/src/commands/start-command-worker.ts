@@ -1,0 +1,92 @@
+import { UnrecoverableError, type Worker } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
+import type { Redis } from 'ioredis';
+import type { WorkerConfig } from '@scimflow/config';
+import type { Db } from '@scimflow/db';
+import {
+  createJobWorker,
+  payloadOf,
+  QueueName,
+  type CommandBatchResult,
+  type CommandOutcome,
+  type JobMap,
+} from '@scimflow/jobs';
+import { endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
+import { applyCommandBatch } from './apply-command-batch';
+import { recordUnapplied } from './record-effects';
+import { publishReply } from './reply-publisher';
+
+export interface CommandWorkerDeps {
+  readonly config: WorkerConfig;
+  readonly db: Db;
+  /** BullMQ's blocking connection. */
+  readonly connection: Redis;
+  /** Publishes replies to the waiting ingress. */
+  readonly publisher: Redis;
+  readonly logger: Logger;
+}
+
+/** Consumes `commands.apply`: applies each batch in Postgres, then tells the waiting ingress. */
+export function startCommandWorker(deps: CommandWorkerDeps): Worker {
+  const { config, db, publisher, logger } = deps;
+  const worker = createJobWorker<'commands', CommandBatchResult>(
+    QueueName.commands,
+    { 'commands.apply': (data, job) => applyJob(deps, data, job.id) },
+    {
+      connection: deps.connection,
+      prefix: config.queuePrefix,
+      concurrency: config.concurrency,
+      telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
+      // The ingress reads a result from here only if it missed the reply; minutes are plenty.
+      removeOnComplete: { age: 600 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+    },
+  );
+  worker.on('error', (error) => logger.error({ err: error }, 'command worker error'));
+  worker.on('failed', (job, error) => {
+    const data = job ? payloadOf(job, 'commands.apply') : undefined;
+    if (!job?.id || !data) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+    logger.warn(
+      { jobId: job.id, commands: data.commands.length, attempt: job.attemptsMade, final, err: error },
+      'command batch failed',
+    );
+    if (!final) return;
+    // Tell the waiting ingress now instead of letting it time out, and log what never applied.
+    void publishReply(publisher, data.replyTo, job.id, data.commands.map(unavailable), logger);
+    recordUnapplied(db, data.commands, unavailable()).catch((err: unknown) =>
+      logger.warn({ err }, 'could not log a failed batch'),
+    );
+  });
+  return worker;
+}
+
+async function applyJob(
+  { config, db, publisher, logger }: CommandWorkerDeps,
+  { commands, replyTo, deadline }: JobMap['commands.apply'],
+  jobId: string | undefined,
+): Promise<CommandBatchResult> {
+  if (!jobId) throw new UnrecoverableError('A command batch needs a job id');
+  const spans = commands.map((command) =>
+    startSpanFromTraceparent(`scim ${command.name}`, command.traceparent, {
+      'scim.command.id': command.id,
+      'scim.tenant.id': command.tenantId,
+    }),
+  );
+  const results = await applyCommandBatch(db, commands, deadline, { issuer: config.publicUrl });
+  results.forEach((result, index) => {
+    const span = spans[index];
+    if (span)
+      endSpan(span, 'error' in result ? 'not applied' : result.value.ok ? undefined : result.value.error.detail);
+  });
+  const notApplied = results.find((result) => 'error' in result);
+  // Retry the job; commands that did commit are answered from applied_commands next time.
+  if (notApplied && 'error' in notApplied) throw notApplied.error;
+  const outcomes = results.map((result) => ('value' in result ? result.value : unavailable()));
+  await publishReply(publisher, replyTo, jobId, outcomes, logger);
+  return outcomes;
+}
+
+function unavailable(): CommandOutcome {
+  return { ok: false, error: { status: 503, detail: 'The service could not apply the request; try again later' } };
+}
