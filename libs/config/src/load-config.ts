@@ -3,71 +3,6 @@ import { z } from 'zod';
 export type Env = Readonly<Record<string, string | undefined>>;
 export type ServiceRole = 'ingress' | 'worker' | 'notifier' | 'migrate' | 'admin';
 
-export interface BaseConfig {
-  readonly role: ServiceRole;
-  readonly databaseUrl: string;
-  readonly logLevel: LogLevel;
-  readonly db: { readonly poolSize: number };
-  readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string };
-}
-
-export interface QueueConfig extends BaseConfig {
-  readonly redisUrl: string;
-  /** BullMQ key prefix, wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
-  readonly queuePrefix: string;
-  readonly shutdownTimeoutMs: number;
-}
-
-export interface AdminConfig extends BaseConfig {
-  readonly role: 'admin';
-  /** Base of every tenant's scimBaseUrl and meta.location. */
-  readonly publicUrl: string;
-}
-
-export interface IngressConfig extends QueueConfig {
-  readonly role: 'ingress';
-  readonly port: number;
-  readonly adminToken: string;
-  readonly publicUrl: string;
-  readonly replyTimeoutMs: number;
-  readonly maxBodyBytes: number;
-  /** Most commands the ingress puts in one queue job. */
-  readonly batchSize: number;
-  /** Most jobs one ingress has waiting for a worker at once; commands arriving meanwhile form the next batch. */
-  readonly batchesInFlight: number;
-}
-
-export interface WorkerConfig extends QueueConfig {
-  readonly role: 'worker';
-  /** Jobs (command batches) applied in parallel, each in its own transaction. */
-  readonly concurrency: number;
-  /** Port of the worker's /healthz and /readyz (0: any free port). */
-  readonly healthPort: number;
-  /** `iss` of every event: the public URL of the service. */
-  readonly publicUrl: string;
-  readonly outboxPollMs: number;
-  readonly webhooks: {
-    readonly timeoutMs: number;
-    /** Delivery attempts of one event before it is dead-lettered and the endpoint moves on. */
-    readonly maxAttempts: number;
-    readonly retryBaseMs: number;
-    readonly retryMaxMs: number;
-  };
-}
-
-export interface NotifierConfig extends QueueConfig {
-  readonly role: 'notifier';
-  readonly smtpUrl: string;
-  readonly from: string;
-  /** Default digest window; a tenant's notifyWindowSeconds overrides it. */
-  readonly windowSeconds: number;
-  /** Where the digest's "look here" hint points. */
-  readonly publicUrl: string;
-  readonly healthPort: number;
-  /** First retry delay of a digest the SMTP server refused (doubling, 8 attempts). */
-  readonly retryBaseMs: number;
-}
-
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
@@ -91,16 +26,18 @@ const urlWithScheme = (schemes: readonly string[]) =>
   );
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const httpUrl = urlWithScheme(['http:', 'https:']);
 
-const base = {
+const baseEnv = {
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   DB_POOL_SIZE: int(1, 500).default(10),
-  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithScheme(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 };
+type BaseEnv = z.output<z.ZodObject<typeof baseEnv>>;
 
-const queue = {
+const queueEnv = {
   REDIS_URL: urlWithScheme(['redis:', 'rediss:']),
   QUEUE_PREFIX: z
     .string()
@@ -108,50 +45,130 @@ const queue = {
     .default('scimflow'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(25_000),
 };
+type QueueEnv = BaseEnv & z.output<z.ZodObject<typeof queueEnv>>;
 
-const publicUrl = {
-  PORT: int(0, 65_535).default(8080),
-  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
-};
+const publicUrlEnv = { PORT: int(0, 65_535).default(8080), PUBLIC_URL: httpUrl.optional() };
 
-const ingress = {
-  ...queue,
-  ...publicUrl,
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  // Entra fails a request after 60 s; answering 503 well before that lets it retry cleanly.
-  REPLY_TIMEOUT_MS: int(100, 55_000).default(25_000),
-  MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
-  INGRESS_BATCH_SIZE: int(1, 1000).default(100),
-  INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
-};
+function base(role: ServiceRole, v: BaseEnv) {
+  return {
+    role,
+    databaseUrl: v.DATABASE_URL,
+    logLevel: v.LOG_LEVEL,
+    db: { poolSize: v.DB_POOL_SIZE },
+    otel: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME ?? `scimflow-${role}` },
+  };
+}
 
-const workerOnly = {
-  ...queue,
-  WORKER_CONCURRENCY: int(1, 1000).default(8),
-  WORKER_HEALTH_PORT: int(0, 65_535).default(8081),
-};
+function queued(role: ServiceRole, v: QueueEnv) {
+  return {
+    ...base(role, v),
+    redisUrl: v.REDIS_URL,
+    /** BullMQ key prefix, wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
+    queuePrefix: `{${v.QUEUE_PREFIX}}`,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  };
+}
 
-const worker = {
-  ...workerOnly,
-  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
-  OUTBOX_POLL_MS: int(50, 60_000).default(1_000),
-  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
-  WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(12),
-  WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(1_000),
-  WEBHOOK_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
-};
+/** Base of every tenant's scimBaseUrl and meta.location, and `iss` of events. */
+function publicUrlOf(publicUrl: string | undefined, port = 8080): string {
+  return (publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
+}
 
-const notifier = {
-  ...queue,
-  PUBLIC_URL: urlWithScheme(['http:', 'https:']).optional(),
-  SMTP_URL: urlWithScheme(['smtp:', 'smtps:']),
-  NOTIFY_FROM: z.string().min(3).default('scimflow <scimflow@localhost>'),
-  NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
-  NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
-  NOTIFY_RETRY_BASE_MS: int(10, 3_600_000).default(5_000),
-};
+const migrateSchema = z.object(baseEnv).transform((v) => ({ ...base('migrate', v), role: 'migrate' as const }));
 
-const shapes = { ingress, worker, notifier, migrate: {}, admin: publicUrl } as const;
+const adminSchema = z
+  .object({ ...baseEnv, ...publicUrlEnv })
+  .transform((v) => ({ ...base('admin', v), role: 'admin' as const, publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT) }));
+
+const ingressSchema = z
+  .object({
+    ...baseEnv,
+    ...queueEnv,
+    ...publicUrlEnv,
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    // Entra fails a request after 60 s; answering 503 well before that lets it retry cleanly.
+    REPLY_TIMEOUT_MS: int(100, 55_000).default(25_000),
+    MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+    INGRESS_BATCH_SIZE: int(1, 1000).default(100),
+    INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
+  })
+  .transform((v) => ({
+    ...queued('ingress', v),
+    role: 'ingress' as const,
+    port: v.PORT,
+    adminToken: v.ADMIN_TOKEN,
+    publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
+    replyTimeoutMs: v.REPLY_TIMEOUT_MS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    /** Most commands the ingress puts in one queue job. */
+    batchSize: v.INGRESS_BATCH_SIZE,
+    /** Most jobs one ingress has waiting for a worker at once; commands arriving meanwhile form the next batch. */
+    batchesInFlight: v.INGRESS_BATCHES_IN_FLIGHT,
+  }));
+
+const workerSchema = z
+  .object({
+    ...baseEnv,
+    ...queueEnv,
+    WORKER_CONCURRENCY: int(1, 1000).default(8),
+    WORKER_HEALTH_PORT: int(0, 65_535).default(8081),
+    PUBLIC_URL: httpUrl.optional(),
+    OUTBOX_POLL_MS: int(50, 60_000).default(1_000),
+    WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+    WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(12),
+    WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(1_000),
+    WEBHOOK_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
+  })
+  .transform((v) => ({
+    ...queued('worker', v),
+    role: 'worker' as const,
+    /** Jobs (command batches) applied in parallel, each in its own transaction. */
+    concurrency: v.WORKER_CONCURRENCY,
+    /** Port of the worker's /healthz and /readyz (0: any free port). */
+    healthPort: v.WORKER_HEALTH_PORT,
+    publicUrl: publicUrlOf(v.PUBLIC_URL),
+    outboxPollMs: v.OUTBOX_POLL_MS,
+    webhooks: {
+      timeoutMs: v.WEBHOOK_TIMEOUT_MS,
+      /** Delivery attempts of one event before it is dead-lettered and the endpoint moves on. */
+      maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: v.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: v.WEBHOOK_RETRY_MAX_MS,
+    },
+  }));
+
+const notifierSchema = z
+  .object({
+    ...baseEnv,
+    ...queueEnv,
+    PUBLIC_URL: httpUrl.optional(),
+    SMTP_URL: urlWithScheme(['smtp:', 'smtps:']),
+    NOTIFY_FROM: z.string().min(3).default('scimflow <scimflow@localhost>'),
+    NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
+    NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
+    NOTIFY_RETRY_BASE_MS: int(10, 3_600_000).default(5_000),
+  })
+  .transform((v) => ({
+    ...queued('notifier', v),
+    role: 'notifier' as const,
+    smtpUrl: v.SMTP_URL,
+    from: v.NOTIFY_FROM,
+    /** Default digest window; a tenant's notifyWindowSeconds overrides it. */
+    windowSeconds: v.NOTIFY_WINDOW_SECONDS,
+    /** Where the digest's "look here" hint points. */
+    publicUrl: publicUrlOf(v.PUBLIC_URL),
+    healthPort: v.NOTIFIER_HEALTH_PORT,
+    /** First retry delay of a digest the SMTP server refused (doubling, 8 attempts). */
+    retryBaseMs: v.NOTIFY_RETRY_BASE_MS,
+  }));
+
+type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+export type BaseConfig = DeepReadonly<z.output<typeof migrateSchema>>;
+export type AdminConfig = DeepReadonly<z.output<typeof adminSchema>>;
+export type IngressConfig = DeepReadonly<z.output<typeof ingressSchema>>;
+export type WorkerConfig = DeepReadonly<z.output<typeof workerSchema>>;
+export type NotifierConfig = DeepReadonly<z.output<typeof notifierSchema>>;
 
 /**
  * Reads and validates the environment once. Every bad variable is reported in one error, and the
@@ -162,81 +179,34 @@ export function loadConfig(env: Env, role: 'worker'): WorkerConfig;
 export function loadConfig(env: Env, role: 'notifier'): NotifierConfig;
 export function loadConfig(env: Env, role: 'admin'): AdminConfig;
 export function loadConfig(env: Env, role: 'migrate'): BaseConfig;
-export function loadConfig(env: Env, role: ServiceRole): BaseConfig {
+export function loadConfig(env: Env, role: ServiceRole) {
+  switch (role) {
+    case 'ingress':
+      return parse(ingressSchema, env);
+    case 'worker':
+      return parse(workerSchema, env);
+    case 'notifier':
+      return parse(notifierSchema, env);
+    case 'admin':
+      return parse(adminSchema, env);
+    case 'migrate':
+      return parse(migrateSchema, env);
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, env: Env): DeepReadonly<T> {
   // Compose and shells often pass `VAR=` for "unset"; treat empty strings as absent.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = z.object({ ...base, ...shapes[role] }).safeParse(present);
+  const parsed = schema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
   }
-  const v: Record<string, unknown> = parsed.data;
-  const common: BaseConfig = {
-    role,
-    databaseUrl: v.DATABASE_URL as string,
-    logLevel: v.LOG_LEVEL as LogLevel,
-    db: { poolSize: v.DB_POOL_SIZE as number },
-    otel: {
-      endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
-      serviceName: (v.OTEL_SERVICE_NAME as string | undefined) ?? `scimflow-${role}`,
-    },
-  };
-  const port = v.PORT as number | undefined;
-  const publicUrlOf = () =>
-    ((v.PUBLIC_URL as string | undefined) ?? `http://localhost:${port ?? 8080}`).replace(/\/+$/, '');
-  if (role === 'migrate') return deepFreeze(common);
-  if (role === 'admin') return deepFreeze<AdminConfig>({ ...common, role, publicUrl: publicUrlOf() });
-
-  const queued: QueueConfig = {
-    ...common,
-    redisUrl: v.REDIS_URL as string,
-    queuePrefix: `{${v.QUEUE_PREFIX as string}}`,
-    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
-  };
-  if (role === 'worker') {
-    const config: WorkerConfig = {
-      ...queued,
-      role,
-      concurrency: v.WORKER_CONCURRENCY as number,
-      healthPort: v.WORKER_HEALTH_PORT as number,
-      publicUrl: publicUrlOf(),
-      outboxPollMs: v.OUTBOX_POLL_MS as number,
-      webhooks: {
-        timeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
-        maxAttempts: v.WEBHOOK_MAX_ATTEMPTS as number,
-        retryBaseMs: v.WEBHOOK_RETRY_BASE_MS as number,
-        retryMaxMs: v.WEBHOOK_RETRY_MAX_MS as number,
-      },
-    };
-    return deepFreeze(config);
-  }
-  if (role === 'notifier') {
-    const config: NotifierConfig = {
-      ...queued,
-      role,
-      smtpUrl: v.SMTP_URL as string,
-      from: v.NOTIFY_FROM as string,
-      windowSeconds: v.NOTIFY_WINDOW_SECONDS as number,
-      publicUrl: publicUrlOf(),
-      healthPort: v.NOTIFIER_HEALTH_PORT as number,
-      retryBaseMs: v.NOTIFY_RETRY_BASE_MS as number,
-    };
-    return deepFreeze(config);
-  }
-  const config: IngressConfig = {
-    ...queued,
-    role: 'ingress',
-    port: port ?? 8080,
-    adminToken: v.ADMIN_TOKEN as string,
-    publicUrl: publicUrlOf(),
-    replyTimeoutMs: v.REPLY_TIMEOUT_MS as number,
-    maxBodyBytes: v.MAX_BODY_BYTES as number,
-    batchSize: v.INGRESS_BATCH_SIZE as number,
-    batchesInFlight: v.INGRESS_BATCHES_IN_FLIGHT as number,
-  };
-  return deepFreeze(config);
+  return deepFreeze(parsed.data);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes every nested object too; the overload tells the compiler what that means for the type. */
+function deepFreeze<T>(value: T): DeepReadonly<T>;
+function deepFreeze(value: unknown): unknown {
   if (value && typeof value === 'object') {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);

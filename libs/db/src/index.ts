@@ -18,3 +18,4 @@ export * from './repositories/outbox-repository';
 export * from './repositories/webhook-repository';
 export * from './repositories/notification-repository';
 export * from './pg-listener';
+export * from './query/resource-search';

@@ -1,6 +1,5 @@
 import type { Response } from 'express';
-import type { Kysely, Transaction } from 'kysely';
-import { memberSlice, type Database, type MemberRow } from '@scimflow/db';
+import { memberSlice, type Executor, type MemberRow } from '@scimflow/db';
 import {
   applyProjection,
   elementProjection,
@@ -64,8 +63,6 @@ export class StreamingBody {
     });
   }
 }
-
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
  * A group as JSON, its members streamed slice by slice from the database. With

@@ -1,23 +1,20 @@
 import type { Request, Response } from 'express';
-import { sql, type Transaction } from 'kysely';
 import {
   compileFilter,
+  countResources,
   decodeCursor,
   encodeCursor,
   findResource,
-  GroupSql,
   isUuid,
   queryFingerprint,
-  resourceColumns,
-  searchRows,
+  readSnapshot,
+  searchResources,
   sortSpec,
-  toStored,
-  USER_GROUPS_COLUMN,
-  UserSql,
-  type Database,
+  sqlFor,
+  type Condition,
   type Db,
+  type Executor,
   type PageRequest,
-  type ResourceRow,
   type SearchPage,
 } from '@scimflow/db';
 import {
@@ -31,6 +28,7 @@ import {
   type ListHeader,
   type ResourceType,
   type SearchRequest,
+  type StoredResource,
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders, startScimStream } from '../http/scim-response';
 import { renderOne, StreamingBody, writeGroup, writeGroupList, type RenderContext } from './render';
@@ -42,19 +40,14 @@ export interface ReadDeps {
   readonly tenantId: string;
 }
 
-/** Groups are read in one snapshot, so a member list streamed over many queries is consistent. */
-function snapshot<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);
-}
-
-/** GET /Users, GET /Groups, POST /…/.search. */
+/** GET /Users, GET /Groups, POST /…/.search. Groups are read in one snapshot (their members stream over many queries). */
 export async function search(
   deps: ReadDeps,
   res: Response,
   resource: ResourceType,
   request: SearchRequest,
 ): Promise<void> {
-  const mapping = resource.name === 'User' ? UserSql : GroupSql;
+  const mapping = sqlFor(resource);
   const where = request.filter ? compileFilter(mapping, request.filter) : undefined;
   const sort = sortSpec(mapping, request.sortBy, request.sortOrder);
   const ctx: RenderContext = {
@@ -74,26 +67,23 @@ export async function search(
     page: pageOf(request, fingerprint),
   };
   if (resource.name === 'User') {
-    const columns = projects(UserResource, ctx.projection, 'groups')
-      ? sql`${resourceColumns('users')}, ${USER_GROUPS_COLUMN}`
-      : resourceColumns('users');
-    const page = await searchRows<ResourceRow>(deps.db, UserSql, columns, spec);
-    const resources = page.rows.map((row) => renderOne(UserResource, toStored(row), ctx));
+    const withGroups = projects(UserResource, ctx.projection, 'groups');
+    const page = await searchResources(deps.db, UserResource, { ...spec, withGroups });
     sendScim(res, 200, {
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      schemas: [Urn.ListResponse],
       ...headerOf(page, request, fingerprint),
-      Resources: resources,
+      Resources: page.rows.map((user) => renderOne(UserResource, user, ctx)),
     });
     return;
   }
-  await snapshot(deps.db, async (trx) => {
-    const page = await searchRows<ResourceRow>(trx, GroupSql, resourceColumns('groups'), spec);
+  await readSnapshot(deps.db, async (trx) => {
+    const page = await searchResources(trx, GroupResource, spec);
     startScimStream(res, 200);
     await writeGroupList(
       new StreamingBody(res),
       trx,
       deps.tenantId,
-      page.rows.map(toStored),
+      page.rows,
       headerOf(page, request, fingerprint),
       ctx,
     );
@@ -142,7 +132,7 @@ export async function readOne(
     if (unchanged(user.version)) return void res.status(304).end();
     return sendScim(res, 200, renderOne(UserResource, user, ctx));
   }
-  await snapshot(deps.db, async (trx) => {
+  await readSnapshot(deps.db, async (trx) => {
     const group = await findResource(trx, 'groups', key);
     if (!group) throw notFound();
     setVersionHeaders(res, group);
@@ -151,6 +141,19 @@ export async function readOne(
     await writeGroup(new StreamingBody(res), trx, deps.tenantId, group, ctx);
     res.end();
   });
+}
+
+/** One resource type of a `/.search`, with the filter compiled for it. */
+interface SearchKind {
+  readonly resource: ResourceType;
+  readonly where?: Condition;
+  total: number;
+}
+
+/** What a `/.search` page holds of one resource type. */
+interface FoundPart {
+  readonly resource: ResourceType;
+  readonly rows: readonly StoredResource[];
 }
 
 /**
@@ -164,25 +167,7 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
       'invalidValue',
       'sortBy is not supported across resource types; search /Users or /Groups to sort',
     );
-  const kinds: {
-    resource: ResourceType;
-    mapping: typeof UserSql;
-    columns: ReturnType<typeof resourceColumns>;
-    where?: ReturnType<typeof compileFilter>;
-  }[] = [];
-  let refused: ScimError | undefined;
-  for (const kind of [
-    { resource: UserResource, mapping: UserSql, columns: sql`${resourceColumns('users')}, ${USER_GROUPS_COLUMN}` },
-    { resource: GroupResource, mapping: GroupSql, columns: resourceColumns('groups') },
-  ]) {
-    try {
-      kinds.push(request.filter ? { ...kind, where: compileFilter(kind.mapping, request.filter) } : kind);
-    } catch (error) {
-      if (!(error instanceof ScimError) || error.scimType !== 'invalidFilter') throw error;
-      refused ??= error;
-    }
-  }
-  if (kinds.length === 0 && refused) throw refused;
+  const kinds = searchKinds(request.filter);
   const fingerprint = queryFingerprint(['all', request.filter ?? null]);
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor, fingerprint);
   const startAt = after
@@ -192,30 +177,17 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
       )
     : 0;
 
-  await snapshot(deps.db, async (trx) => {
-    const scope = (kind: (typeof kinds)[number]) => ({
-      tenantId: deps.tenantId,
-      ...(kind.where ? { where: kind.where } : {}),
-    });
-    const totals = await Promise.all(
-      kinds.map(
-        async (kind) =>
-          (
-            await searchRows(trx, kind.mapping, kind.columns, {
-              ...scope(kind),
-              page: { mode: 'index', offset: 0, limit: 0 },
-            })
-          ).total,
-      ),
-    );
-    const found: { resource: ResourceType; rows: ResourceRow[] }[] = [];
+  await readSnapshot(deps.db, async (trx) => {
+    const scope = (kind: SearchKind) => ({ tenantId: deps.tenantId, ...(kind.where ? { where: kind.where } : {}) });
+    for (const kind of kinds) kind.total = await countResources(trx, kind.resource, scope(kind));
+    const found: FoundPart[] = [];
     let skip = (request.startIndex ?? 1) - 1;
     let room = request.count;
     let remaining = false;
     for (const [index, kind] of kinds.entries()) {
       if (request.cursor !== undefined && index < startAt) continue;
       if (room === 0) {
-        remaining ||= (totals[index] ?? 0) > 0;
+        remaining ||= kind.total > 0;
         continue;
       }
       const page: PageRequest =
@@ -226,43 +198,81 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
               limit: room,
               ...(after && index === startAt ? { after: { key: null, id: after.id } } : {}),
             };
-      const result = await searchRows<ResourceRow>(trx, kind.mapping, kind.columns, { ...scope(kind), page });
+      const result = await searchResources(trx, kind.resource, { ...scope(kind), page, withGroups: true });
       found.push({ resource: kind.resource, rows: result.rows });
-      skip = Math.max(0, skip - (totals[index] ?? 0));
+      skip = Math.max(0, skip - kind.total);
       room -= result.rows.length;
       remaining ||= result.next !== undefined;
     }
-    const total = totals.reduce((sum, count) => sum + count, 0);
-    const lastFound = [...found].reverse().find((part) => part.rows.length > 0);
-    const lastRow = lastFound?.rows[lastFound.rows.length - 1];
-    const header: ListHeader =
-      request.cursor === undefined
-        ? { totalResults: total, itemsPerPage: request.count - room, startIndex: request.startIndex ?? 1 }
-        : {
-            totalResults: total,
-            itemsPerPage: request.count - room,
-            ...(remaining && lastFound && lastRow
-              ? { nextCursor: encodeCursor({ key: lastFound.resource.name, id: lastRow.id }, fingerprint) }
-              : {}),
-          };
-    const out = new StreamingBody(res);
-    startScimStream(res, 200);
-    const head = JSON.stringify({ schemas: [Urn.ListResponse], ...header });
-    await out.write(`${head.slice(0, -1)},"Resources":[`);
-    let first = true;
-    for (const { resource, rows } of found) {
-      const ctx: RenderContext = {
-        base: deps.base,
-        projection: parseProjection(resource, request.attributes, request.excludedAttributes),
-      };
-      for (const row of rows) {
-        await out.write(first ? '' : ',');
-        first = false;
-        if (resource.name === 'User') await out.write(JSON.stringify(renderOne(resource, toStored(row), ctx)));
-        else await writeGroup(out, trx, deps.tenantId, toStored(row), ctx);
-      }
-    }
-    await out.write(']}');
-    res.end();
+    const header = listHeader(request, kinds, found, remaining, fingerprint);
+    await writeMixedList(new StreamingBody(res), res, trx, deps, request, header, found);
   });
+}
+
+/** The kinds a filter can apply to; `400 invalidFilter` only when it fits neither. */
+function searchKinds(filter: SearchRequest['filter']): SearchKind[] {
+  const kinds: SearchKind[] = [];
+  let refused: ScimError | undefined;
+  for (const resource of [UserResource, GroupResource]) {
+    try {
+      kinds.push(
+        filter ? { resource, where: compileFilter(sqlFor(resource), filter), total: 0 } : { resource, total: 0 },
+      );
+    } catch (error) {
+      if (!(error instanceof ScimError) || error.scimType !== 'invalidFilter') throw error;
+      refused ??= error;
+    }
+  }
+  if (kinds.length === 0 && refused) throw refused;
+  return kinds;
+}
+
+function listHeader(
+  request: SearchRequest,
+  kinds: readonly SearchKind[],
+  found: readonly FoundPart[],
+  remaining: boolean,
+  fingerprint: string,
+): ListHeader {
+  const totalResults = kinds.reduce((sum, kind) => sum + kind.total, 0);
+  const itemsPerPage = found.reduce((sum, part) => sum + part.rows.length, 0);
+  if (request.cursor === undefined) return { totalResults, itemsPerPage, startIndex: request.startIndex ?? 1 };
+  const lastFound = found.findLast((part) => part.rows.length > 0);
+  const lastRow = lastFound?.rows.at(-1);
+  return {
+    totalResults,
+    itemsPerPage,
+    ...(remaining && lastFound && lastRow
+      ? { nextCursor: encodeCursor({ key: lastFound.resource.name, id: lastRow.id }, fingerprint) }
+      : {}),
+  };
+}
+
+async function writeMixedList(
+  out: StreamingBody,
+  res: Response,
+  trx: Executor,
+  deps: ReadDeps,
+  request: SearchRequest,
+  header: ListHeader,
+  found: readonly FoundPart[],
+): Promise<void> {
+  startScimStream(res, 200);
+  const head = JSON.stringify({ schemas: [Urn.ListResponse], ...header });
+  await out.write(`${head.slice(0, -1)},"Resources":[`);
+  let first = true;
+  for (const { resource, rows } of found) {
+    const ctx: RenderContext = {
+      base: deps.base,
+      projection: parseProjection(resource, request.attributes, request.excludedAttributes),
+    };
+    for (const row of rows) {
+      await out.write(first ? '' : ',');
+      first = false;
+      if (resource.name === 'User') await out.write(JSON.stringify(renderOne(resource, row, ctx)));
+      else await writeGroup(out, trx, deps.tenantId, row, ctx);
+    }
+  }
+  await out.write(']}');
+  res.end();
 }
