@@ -3,12 +3,14 @@ import { Migrator, type Migration, type MigrationResult } from 'kysely/migration
 import * as initial from './migrations/0001-initial';
 import * as groups from './migrations/0002-groups';
 import * as afterTheWrite from './migrations/0003-after-the-write';
+import * as memberIndex from './migrations/0004-member-index';
 
 // Listed statically (not read from a folder) so the migrations travel inside the bundled build.
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-groups': groups,
   '0003-after-the-write': afterTheWrite,
+  '0004-member-index': memberIndex,
 };
 
 export class MigrationError extends Error {
