@@ -4,5 +4,6 @@ module.exports = {
     '<rootDir>/libs/*/jest.config.js',
     '<rootDir>/services/*/jest.config.js',
     '<rootDir>/tests/integration/jest.config.js',
+    '<rootDir>/tests/conformance/jest.config.js',
   ],
 };

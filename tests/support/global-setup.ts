@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { Client } from 'pg';
 // Relative paths: globalSetup runs outside jest's moduleNameMapper.
 import { createDatabase } from '../../libs/db/src/create-database';
 import { migrateToLatest } from '../../libs/db/src/migrator';
@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__scimflowTestServices = services;
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const template = `scimflow_tpl_${runId}`;
-  const admin = new pg.Client({ connectionString: services.databaseUrl });
+  const admin = new Client({ connectionString: services.databaseUrl });
   await admin.connect();
   try {
     await admin.query(`create database ${template}`);

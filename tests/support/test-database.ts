@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { Client } from 'pg';
 import { createDatabase, type Db } from '../../libs/db/src/create-database';
 
 export function databaseUrlFor(serverUrl: string, database: string): string {
@@ -30,7 +30,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const { serverUrl, template, runId } = testEnvironment();
   const name = `scimflow_t_${runId}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
+  const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     for (let attempt = 1; ; attempt++) {
@@ -53,7 +53,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     db,
     async drop() {
       await db.destroy();
-      const client = new pg.Client({ connectionString: serverUrl });
+      const client = new Client({ connectionString: serverUrl });
       await client.connect();
       try {
         await client.query(`drop database if exists ${name} with (force)`);

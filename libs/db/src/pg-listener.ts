@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { Client } from 'pg';
 
 const RECONNECT_MS = 1_000;
 
@@ -17,7 +17,7 @@ export interface PgListenerOptions {
  * away. NOTIFY is delivered only to connected listeners, so callers treat onReady as "catch up".
  */
 export class PgListener {
-  private client: pg.Client | undefined;
+  private client: Client | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -45,7 +45,7 @@ export class PgListener {
 
   private async connect(): Promise<void> {
     const { databaseUrl, channel, applicationName, onNotification } = this.options;
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: applicationName });
+    const client = new Client({ connectionString: databaseUrl, application_name: applicationName });
     client.on('notification', (message) => {
       if (message.channel === channel) onNotification(message.payload ?? '');
     });
@@ -63,7 +63,7 @@ export class PgListener {
     this.options.onReady?.();
   }
 
-  private lost(client: pg.Client): void {
+  private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
     client.end().catch(() => undefined);

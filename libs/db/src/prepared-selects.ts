@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Pool } from 'pg';
 
 const SELECT = /^\s*select\b/i;
 
@@ -9,7 +9,7 @@ const SELECT = /^\s*select\b/i;
  * ~17.6k tps unnamed, ~52k prepared). Names are handed out to the first `maxStatements`
  * distinct texts only, so clients inventing filter shapes can't grow server memory unboundedly.
  */
-export function prepareSelects(pool: pg.Pool, maxStatements = 200): void {
+export function prepareSelects(pool: Pool, maxStatements = 200): void {
   const names = new Map<string, string>();
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -31,6 +31,7 @@ export function prepareSelects(pool: pg.Pool, maxStatements = 200): void {
       }
       return query(...args);
     };
-    (client as unknown as { query: typeof patched }).query = patched;
+    // An own property shadows pg's prototype method for this client only.
+    Object.defineProperty(client, 'query', { value: patched, writable: true, configurable: true });
   });
 }

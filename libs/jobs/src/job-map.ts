@@ -58,6 +58,21 @@ export interface CommandMap {
 }
 export type CommandName = keyof CommandMap;
 
+/** Which kind of resource each command changes, and how (the provisioning log's `operation`). */
+export const COMMAND_KIND = {
+  'user.create': { resourceType: 'User', operation: 'create' },
+  'user.replace': { resourceType: 'User', operation: 'replace' },
+  'user.patch': { resourceType: 'User', operation: 'patch' },
+  'user.delete': { resourceType: 'User', operation: 'delete' },
+  'group.create': { resourceType: 'Group', operation: 'create' },
+  'group.replace': { resourceType: 'Group', operation: 'replace' },
+  'group.patch': { resourceType: 'Group', operation: 'patch' },
+  'group.delete': { resourceType: 'Group', operation: 'delete' },
+} as const satisfies Record<
+  CommandName,
+  { resourceType: 'User' | 'Group'; operation: 'create' | 'replace' | 'patch' | 'delete' }
+>;
+
 /** A command as it travels: its own id (the idempotency key), tenant and trace context. */
 export type Command = {
   [N in CommandName]: {
@@ -72,6 +87,9 @@ export type Command = {
   };
 }[CommandName];
 export type CommandOf<N extends CommandName> = Extract<Command, { name: N }>;
+
+/** What a producer asks for: a command name with that command's payload. */
+export type CommandRequest = { [N in CommandName]: { readonly name: N; readonly data: CommandMap[N] } }[CommandName];
 
 /**
  * Every job name and its payload (`JobOf<Name>`). The ingress sends the commands that arrive

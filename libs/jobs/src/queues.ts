@@ -118,6 +118,8 @@ async function runHandler<Q extends QueueName, R>(queue: Q, handlers: JobHandler
   return dispatch(handlers, job.name, job);
 }
 
+// N is what ties the handler to its payload type; the rule can't see that it is used in the body.
+// oxlint-disable-next-line typescript/no-unnecessary-type-parameters
 function dispatch<Q extends QueueName, R, N extends JobsOf<Q>>(
   handlers: JobHandlers<Q, R>,
   name: N,

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ReadinessReport } from './readiness';
 
 /**
@@ -33,6 +32,9 @@ export async function startHealthServer(
   return server;
 }
 
+/** The TCP port a listening server is bound to. */
 export function portOf(server: Server): number {
-  return (server.address() as AddressInfo).port;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the server is not listening on a TCP port');
+  return address.port;
 }

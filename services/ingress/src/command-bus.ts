@@ -2,15 +2,15 @@ import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import {
   CommandBatcher,
+  parseReply,
+  parseStoredOutcomes,
   replyChannel,
   type Command,
-  type CommandMap,
-  type CommandName,
   type CommandOutcome,
+  type CommandRequest,
   type ItemResult,
   type JobMap,
   type JobQueue,
-  type ReplyMessage,
 } from '@scimflow/jobs';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 
@@ -88,16 +88,15 @@ export class CommandBus {
     this.ticker.unref();
   }
 
-  async send<N extends CommandName>(name: N, tenantId: string, data: CommandMap[N]): Promise<CommandOutcome> {
+  async send(tenantId: string, request: CommandRequest): Promise<CommandOutcome> {
     const traceparent = currentTraceparent();
-    const command = {
+    const command: Command = {
+      ...request,
       id: uuidv7(),
-      name,
       tenantId,
-      data,
       receivedAt: Date.now(),
       ...(traceparent ? { traceparent } : {}),
-    } as Command;
+    };
     const deadline = Date.now() + this.options.replyTimeoutMs;
     this.deadlines.set(command.id, deadline);
     let timer: NodeJS.Timeout | undefined;
@@ -159,14 +158,9 @@ export class CommandBus {
   }
 
   private onReply(message: string): void {
-    let reply: ReplyMessage;
-    try {
-      reply = JSON.parse(message) as ReplyMessage;
-    } catch {
-      this.options.logger.warn('ignoring an unreadable reply message');
-      return;
-    }
-    this.settle(reply.jobId, reply.outcomes);
+    const reply = parseReply(message);
+    if (reply) this.settle(reply.jobId, reply.outcomes);
+    else this.options.logger.warn('ignoring an unreadable reply message');
   }
 
   private settle(jobId: string, outcomes: readonly CommandOutcome[]): void {
@@ -189,7 +183,7 @@ export class CommandBus {
       const replies = await pipeline.exec().catch(() => null);
       for (const [index, [jobId, job]] of due.entries()) {
         const fields = replies?.[index]?.[1];
-        const stored = Array.isArray(fields) ? storedOutcomes(fields as (string | null)[]) : undefined;
+        const stored = Array.isArray(fields) ? storedOutcomes(fields) : undefined;
         if (stored) this.settle(jobId, stored);
         else if (job.deadline <= now) await this.expire(jobId);
         else {
@@ -211,18 +205,11 @@ export class CommandBus {
 }
 
 /** A finished job's stored outcomes; a job that failed for good answers 503 for each command. */
-function storedOutcomes([finishedOn, returnvalue]: (string | null)[]): readonly CommandOutcome[] | undefined {
+function storedOutcomes([finishedOn, returnvalue]: unknown[]): readonly CommandOutcome[] | undefined {
   if (!finishedOn) return undefined;
   // A job that failed once and then completed keeps its old failedReason; the return value wins.
-  if (returnvalue) {
-    try {
-      const value: unknown = JSON.parse(returnvalue);
-      if (Array.isArray(value)) return value as CommandOutcome[];
-    } catch {
-      // unreadable: answer 503 below
-    }
-  }
-  return [];
+  // Unreadable or absent: an empty list, answered 503 per command.
+  return (typeof returnvalue === 'string' ? parseStoredOutcomes(returnvalue) : undefined) ?? [];
 }
 
 function unavailable(detail: string): CommandOutcome {

@@ -1,12 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { BullMQOtel } from 'bullmq-otel';
 import type { IngressConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
 import { createRedis, JobQueue, QueueName } from '@scimflow/jobs';
-import { checkReadiness, type Logger } from '@scimflow/telemetry';
+import { checkReadiness, portOf, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
 import { TenantTokenCache } from './scim/tenant-token-cache';
@@ -63,7 +62,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const server = createServer(app);
   server.listen(config.port);
   await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const port = portOf(server);
   logger.info({ port, publicUrl: config.publicUrl }, 'ingress listening');
 
   return {

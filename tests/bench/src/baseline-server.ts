@@ -1,10 +1,10 @@
 // The benchmark's yardstick: a bare Express 5 + pg handler doing the same single-statement work
 // scimflow does per request (INSERT ... RETURNING, an indexed SELECT), with nothing around it.
 import express from 'express';
-import pg from 'pg';
+import { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_SIZE ?? 20) });
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_SIZE ?? 20) });
 const app = express();
 app.use(express.json({ type: ['application/json', 'application/scim+json'] }));
 
@@ -22,7 +22,7 @@ app.post('/Users', async (req, res) => {
 });
 
 app.get('/Users', async (req, res) => {
-  const userName = String(req.query.filter ?? '').match(/"(.*)"/)?.[1] ?? '';
+  const userName = (typeof req.query.filter === 'string' ? req.query.filter : '').match(/"(.*)"/)?.[1] ?? '';
   const { rows } = await pool.query('select * from bench_users where lower(user_name) = lower($1)', [userName]);
   res.json({ totalResults: rows.length, Resources: rows.map((row) => ({ ...row.data, id: row.id })) });
 });

@@ -107,7 +107,7 @@ export async function benchLargeGroups(target: Target, raw: pg.Pool): Promise<La
 }
 
 export function reportLargeGroups(figures: LargeGroupFigures): void {
-  const median = [...figures.patch10kMs].sort((a, b) => a - b)[1] ?? 0;
+  const median = [...figures.patch10kMs].toSorted((a, b) => a - b)[1] ?? 0;
   console.log('\nLarge groups');
   console.log(
     `  PATCH adding 10,000 members: ${figures.patch10kMs.map((ms) => ms.toFixed(0)).join(' / ')} ms (median ${median.toFixed(0)} ms; target <= 1000)`,

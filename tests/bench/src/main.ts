@@ -2,7 +2,7 @@
 // with autocannon at 64 connections, in one run, and prints each one's figures and the ratios.
 import autocannon, { type Result } from 'autocannon';
 import { Queue } from 'bullmq';
-import pg from 'pg';
+import { Client, Pool } from 'pg';
 import { QueueName } from '@scimflow/jobs';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
@@ -95,7 +95,7 @@ async function compare(
 
 function median(runs: Figures[]): Figures {
   const mid = (pick: (f: Figures) => number) => {
-    const sorted = runs.map(pick).sort((a, b) => a - b);
+    const sorted = runs.map(pick).toSorted((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)] as number;
   };
   return {
@@ -128,14 +128,14 @@ function getRequest(basePath: string, names: string[]): autocannon.Request {
 
 async function main(): Promise<void> {
   const database = `scimflow_bench_${runId}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
+  const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`create database ${database}`);
   const databaseUrl = new URL(serverUrl);
   databaseUrl.pathname = `/${database}`;
   const db = createDatabase({ url: databaseUrl.href, poolSize: 2, applicationName: 'scimflow-bench' });
   await migrateToLatest(db);
-  const raw = new pg.Pool({ connectionString: databaseUrl.href, max: 2 });
+  const raw = new Pool({ connectionString: databaseUrl.href, max: 2 });
   await raw.query('create table bench_users (id uuid primary key, user_name text not null, data jsonb not null)');
   await raw.query('create unique index bench_users_user_name on bench_users (lower(user_name))');
 

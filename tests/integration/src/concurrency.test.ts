@@ -64,7 +64,9 @@ describe('concurrent writes', () => {
     );
     expect(responses.map((r) => r.status)).toEqual(members.map(() => 204));
     const stored = await ctx.tenant.scim.get(`/Groups/${group}`);
-    expect((stored.body.members as { value: string }[]).map((m) => m.value).sort()).toEqual([...members].sort());
+    expect((stored.body.members as { value: string }[]).map((m) => m.value).toSorted()).toEqual(
+      [...members].toSorted(),
+    );
     expect(stored.headers.get('etag')).toBe('W/"21"');
   });
 

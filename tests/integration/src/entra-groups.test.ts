@@ -50,7 +50,9 @@ describe('Entra ID group provisioning, step by step', () => {
       expect(added.status).toBe(204);
     }
     let group = await ctx.tenant.scim.get(`/Groups/${id}`);
-    expect((group.body.members as { value: string }[]).map((m) => m.value).sort()).toEqual([alice, bob, carol].sort());
+    expect((group.body.members as { value: string }[]).map((m) => m.value).toSorted()).toEqual(
+      [alice, bob, carol].toSorted(),
+    );
     expect(group.body.members).toContainEqual({
       value: alice,
       $ref: `${ctx.tenant.scimBaseUrl}/Users/${alice}`,

@@ -22,6 +22,6 @@ describe('health endpoints', () => {
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', postgres: 'up', redis: 'up' });
     expect((await fetch(`${base}/other`)).status).toBe(404);
     await stack.stopWorkers();
-    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow('fetch failed');
   });
 });

@@ -21,7 +21,7 @@ function summary(event: Record<string, unknown>): string {
     string,
     Record<string, unknown>,
   ];
-  const type = String((event.sub_id as { uri: string }).uri).split('/')[1];
+  const type = (event.sub_id as { uri: string }).uri.split('/')[1];
   const operation = (payload.data as { Operations?: { op: string; path: string; value: unknown }[] } | undefined)
     ?.Operations?.[0];
   const detail = operation

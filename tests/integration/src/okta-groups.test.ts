@@ -7,7 +7,8 @@ async function user(userName: string): Promise<string> {
     .id as string;
 }
 
-const ids = (body: Record<string, unknown>) => ((body.members ?? []) as { value: string }[]).map((m) => m.value).sort();
+const ids = (body: Record<string, unknown>) =>
+  ((body.members ?? []) as { value: string }[]).map((m) => m.value).toSorted();
 
 describe('Okta group push, step by step', () => {
   it('pushes a group with PATCH: lookup, create, add with display, remove by filter, replace the list, rename', async () => {
@@ -34,13 +35,13 @@ describe('Okta group push, step by step', () => {
         ],
       },
     ]);
-    expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([a, b].sort());
+    expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([a, b].toSorted());
     await ctx.tenant.scim.patch(`/Groups/${id}`, [{ op: 'remove', path: `members[value eq "${a}"]` }]);
     expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([b]);
     await ctx.tenant.scim.patch(`/Groups/${id}`, [
       { op: 'replace', path: 'members', value: [{ value: a }, { value: c }] },
     ]);
-    expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([a, c].sort());
+    expect(ids((await ctx.tenant.scim.get(`/Groups/${id}`)).body)).toEqual([a, c].toSorted());
     await ctx.tenant.scim.patch(`/Groups/${id}`, [{ op: 'replace', path: 'members', value: [] }]);
     expect((await ctx.tenant.scim.get(`/Groups/${id}`)).body).not.toHaveProperty('members');
 

@@ -43,7 +43,7 @@ describe('provisioning log', () => {
   it('records every write and every rejection, newest first, with outcome, status, error, duration and names', async () => {
     const { status, items } = await logs();
     expect(status).toBe(200);
-    expect(items.map((item) => `${item.operation} ${item.resourceType} ${item.httpStatus}`)).toEqual([
+    expect(items.map((item) => [item.operation, item.resourceType, item.httpStatus].join(' '))).toEqual([
       'delete User 204',
       'patch User 200',
       'patch Group 400',

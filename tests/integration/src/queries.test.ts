@@ -132,7 +132,7 @@ describe('POST .search', () => {
     expect(users.body).toMatchObject({ totalResults: 3, itemsPerPage: 2, startIndex: 1 });
     expect(names(users.body)).toEqual(['cat@example.com', 'dan@example.com']);
     const groups = await search('/Groups/.search', { filter: 'displayName sw "E"', excludedAttributes: ['members'] });
-    expect(names(groups.body).sort()).toEqual(['Empty', 'Engineers']);
+    expect(names(groups.body).toSorted()).toEqual(['Empty', 'Engineers']);
 
     const everything = await search('/.search', { count: 100, attributes: ['userName', 'displayName'] });
     expect(everything.body).toMatchObject({ totalResults: 7, itemsPerPage: 7 });

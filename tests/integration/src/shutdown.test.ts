@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import pg from 'pg';
+import { Client } from 'pg';
 import { QueueName, type JobMap } from '@scimflow/jobs';
 import { ProcessStack } from '../../support/process-stack';
 import { startScript, waitFor, waitForHttp } from '../../support/processes';
@@ -77,7 +77,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const id = created.body.id as string;
 
     // Hold the user's row lock so the worker's job blocks mid-transaction.
-    const blocker = new pg.Client({ connectionString: stack.database.url });
+    const blocker = new Client({ connectionString: stack.database.url });
     await blocker.connect();
     await blocker.query('begin');
     await blocker.query('select 1 from users where id = $1 for update', [id]);

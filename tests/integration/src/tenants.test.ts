@@ -10,7 +10,11 @@ afterAll(() => stack.stop());
 function admin(path: string, init: RequestInit = {}, token = ADMIN_TOKEN) {
   return fetch(`${stack.url}/admin${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...Object.fromEntries(new Headers(init.headers)),
+    },
   });
 }
 

@@ -34,6 +34,11 @@ interface OtlpExport {
   }[];
 }
 
+function textAttribute(span: ReceivedSpan, name: string): string | undefined {
+  const value = span.attributes[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
 function attributes(list: OtlpAttribute[] = []): Record<string, unknown> {
   return Object.fromEntries(
     list.map(({ key, value }) => [key, value.stringValue ?? value.intValue ?? value.boolValue]),
@@ -101,7 +106,7 @@ describe('tracing', () => {
       span.service === 'scimflow-ingress' &&
       span.kind === Kind.server &&
       span.name.startsWith('POST') &&
-      String(span.attributes['http.route'] ?? span.attributes['url.path'] ?? '').includes('Users');
+      (textAttribute(span, 'http.route') ?? textAttribute(span, 'url.path') ?? '').includes('Users');
     await waitFor(() => receiver.spans.some(isRequest), 15_000, 'the ingress request span');
     const traceId = (receiver.spans.find(isRequest) as ReceivedSpan).traceId;
     const inTrace = () => receiver.spans.filter((span) => span.traceId === traceId);
@@ -130,7 +135,7 @@ describe('tracing', () => {
       );
     const sql = inTrace()
       .filter(has.sql)
-      .map((s) => String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? s.name));
+      .map((s) => textAttribute(s, 'db.query.text') ?? textAttribute(s, 'db.statement') ?? s.name);
     expect(sql.some((text) => /insert into "?users"?/i.test(text))).toBe(true);
     // Tokens never reach span attributes.
     expect(JSON.stringify(receiver.spans)).not.toContain(tenant.token);

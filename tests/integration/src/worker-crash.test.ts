@@ -36,6 +36,8 @@ describe('a worker killed with SIGKILL during a burst of writes', () => {
     let running = true;
 
     const client = async (lane: number) => {
+      // `running` is cleared by the test body once the burst is over.
+      // oxlint-disable-next-line eslint/no-unmodified-loop-condition
       for (let n = 0; running; n++) {
         const created = await tenant.scim
           .post('/Users', { userName: `u${lane}-${n}@example.com` })

@@ -52,7 +52,7 @@ export const UserSql: ResourceSql = {
       from: sql.raw(
         'group_members scim_gm join groups scim_g on scim_g.tenant_id = scim_gm.tenant_id and scim_g.id = scim_gm.group_id',
       ),
-      correlate: sql.raw('scim_gm.tenant_id = users.tenant_id and scim_gm.user_id = users.id') as RawBuilder<SqlBool>,
+      correlate: sql.raw<SqlBool>('scim_gm.tenant_id = users.tenant_id and scim_gm.user_id = users.id'),
       sub: {
         value: { sql: sql.raw('scim_gm.group_id'), kind: 'uuid' },
         display: { sql: sql.raw('scim_g.display_name'), kind: 'text' },
@@ -83,7 +83,7 @@ export const GroupSql: ResourceSql = {
   relations: {
     members: {
       from: MEMBER_JOINS,
-      correlate: sql.raw('scim_m.tenant_id = groups.tenant_id and scim_m.group_id = groups.id') as RawBuilder<SqlBool>,
+      correlate: sql.raw<SqlBool>('scim_m.tenant_id = groups.tenant_id and scim_m.group_id = groups.id'),
       sub: {
         value: { sql: sql.raw('scim_m.member_id'), kind: 'uuid' },
         type: { sql: MEMBER_TYPE, kind: 'text' },

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await insertTenant(t.db, { id: tenantId, name: 'search', tokenHash: Buffer.alloc(32) });
   for (const [name, data] of Object.entries(people)) {
     ids[name] = uuidv7();
-    await insertResources(t.db, 'users', [{ tenantId, id: ids[name] as string, data }]);
+    await insertResources(t.db, 'users', [{ tenantId, id: ids[name], data }]);
   }
   for (const [name, displayName] of [
     ['engineering', 'Engineering'],
@@ -60,7 +60,7 @@ beforeAll(async () => {
     ['empty', 'Empty'],
   ] as const) {
     ids[name] = uuidv7();
-    await insertResources(t.db, 'groups', [{ tenantId, id: ids[name] as string, data: { displayName } }]);
+    await insertResources(t.db, 'groups', [{ tenantId, id: ids[name], data: { displayName } }]);
   }
   await addMembers(t.db, tenantId, ids.engineering as string, [
     { id: ids.alice as string, type: 'User' },
@@ -94,7 +94,7 @@ async function search(
 }
 
 async function matching(mapping: ResourceSql, filter: string): Promise<string[]> {
-  return (await search(mapping, { filter })).rows.map((row) => nameOf(row.id)).sort();
+  return (await search(mapping, { filter })).rows.map((row) => nameOf(row.id)).toSorted();
 }
 
 describe('filters on users', () => {
@@ -177,10 +177,10 @@ describe('filters on groups', () => {
   });
 });
 
-describe('sorting and paging', () => {
-  const order = async (sortBy: string, sortOrder: 'ascending' | 'descending' = 'ascending') =>
-    (await search(UserSql, { sortBy, order: sortOrder })).rows.map((row) => nameOf(row.id));
+const order = async (sortBy: string, sortOrder: 'ascending' | 'descending' = 'ascending') =>
+  (await search(UserSql, { sortBy, order: sortOrder })).rows.map((row) => nameOf(row.id));
 
+describe('sorting and paging', () => {
   it('sorts case-insensitively, missing values last ascending and first descending', async () => {
     expect(await order('userName')).toEqual(['alice', 'bob', 'carol', 'dave']);
     expect(await order('displayName')).toEqual(['alice', 'bob', 'carol', 'dave']);

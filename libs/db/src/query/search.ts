@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { Database, Executor } from '../database';
+import type { Executor } from '../database';
 import type { Position } from './cursor';
 import type { Condition } from './filter-sql';
 import type { ResourceSql } from './resource-sql';
@@ -57,8 +57,8 @@ export async function searchRows<Row extends { id: string }>(
     rows = result.rows;
     if (page.mode === 'cursor' && rows.length > page.limit) {
       rows = rows.slice(0, page.limit);
-      const last = rows[rows.length - 1] as Row & { scim_sort_key?: string | null };
-      next = { key: sort ? (last.scim_sort_key ?? null) : null, id: last.id };
+      const last = rows.at(-1);
+      if (last) next = { key: sort ? (last.scim_sort_key ?? null) : null, id: last.id };
     }
     const first = page.mode === 'index' ? page.offset === 0 : page.after === undefined;
     if (first && rows.length < page.limit) return { rows, total: rows.length };

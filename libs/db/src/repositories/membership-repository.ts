@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { JsonValue } from '@scimflow/scim';
-import type { Database, Executor } from '../database';
+import type { Executor } from '../database';
 import type { Condition } from '../query/filter-sql';
 import { MEMBER_DISPLAY, MEMBER_JOINS, MEMBER_TYPE } from '../query/resource-sql';
 

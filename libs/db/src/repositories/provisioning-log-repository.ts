@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Database, LogOutcome, ProvisioningLogTable, Executor } from '../database';
+import type { LogOutcome, ProvisioningLogTable, Executor } from '../database';
 import type { FailureRecord } from '@scimflow/jobs';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
 import { insertOutbox, type OutboxEntry } from './outbox-repository';

@@ -57,8 +57,8 @@ describe('resource rows', () => {
       { tenantId: tenantA, id: ids[1] as string, data: { userName: 'dup@example.COM' } },
       { tenantId: tenantB, id: ids[2] as string, data: { userName: 'dup@example.com' } },
     ]);
-    expect([...inserted.keys()].sort()).toEqual(
-      [keyOf(tenantA, ids[0] as string), keyOf(tenantB, ids[2] as string)].sort(),
+    expect([...inserted.keys()].toSorted()).toEqual(
+      [keyOf(tenantA, ids[0] as string), keyOf(tenantB, ids[2] as string)].toSorted(),
     );
     expect(await isNameTaken(t.db, 'users', tenantA, 'DUP@example.com', uuidv7())).toBe(true);
     expect(await isNameTaken(t.db, 'users', tenantA, 'DUP@example.com', ids[0] as string)).toBe(false);
@@ -126,7 +126,9 @@ describe('memberships', () => {
       ]),
     ).toHaveLength(3);
     expect(await addMembers(t.db, tenantA, g, [{ id: u1, type: 'User' }])).toEqual([]);
-    expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).sort()).toEqual([u1, u2, sub].sort());
+    expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).toSorted()).toEqual(
+      [u1, u2, sub].toSorted(),
+    );
     expect(await removeMembers(t.db, tenantA, g, [u2, uuidv7()])).toEqual([{ id: u2, type: 'User' }]);
     expect(
       await removeMembersWhere(
@@ -146,9 +148,9 @@ describe('memberships', () => {
       { id: u3, type: 'User' },
     ]);
     expect(delta.removed).toEqual([{ id: u1, type: 'User' }]);
-    expect(delta.added.map((m) => m.id).sort()).toEqual([u2, u3].sort());
+    expect(delta.added.map((m) => m.id).toSorted()).toEqual([u2, u3].toSorted());
     const members = await memberSlice(t.db, tenantA, g, undefined, 10);
-    expect(members.map((m) => m.id).sort()).toEqual([u2, u3].sort());
+    expect(members.map((m) => m.id).toSorted()).toEqual([u2, u3].toSorted());
     expect(members.every((m) => m.type === 'User' && m.display?.endsWith('@example.com'))).toBe(true);
     expect(await removeMembersWhere(t.db, tenantA, g)).toHaveLength(2);
   });
@@ -191,7 +193,7 @@ describe('memberships', () => {
       seen.push(...slice.map((m) => m.id));
       after = slice[slice.length - 1]?.id;
     }
-    expect(seen).toEqual([...ids].sort());
+    expect(seen).toEqual([...ids].toSorted());
     const { rows } = await sql<{ n: string }>`select count(*) as n from group_members where group_id = ${g}`.execute(
       t.db,
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/test-database';
 import { migrateToLatest } from '../migrator';
 import {
@@ -24,7 +24,7 @@ describe('tenant repository', () => {
     expect(tenant).toMatchObject({ id, name: 'acme', settings: {} });
     expect(await findTenantTokenHash(t.db, id)).toEqual(first);
 
-    const listener = new pg.Client({ connectionString: t.url });
+    const listener = new Client({ connectionString: t.url });
     await listener.connect();
     const heard = new Promise<string | undefined>((resolve) => listener.on('notification', (n) => resolve(n.payload)));
     await listener.query(`LISTEN ${TENANT_AUTH_CHANNEL}`);

@@ -14,7 +14,9 @@ export async function insertWebhook(
     values (${webhook.tenantId}, ${webhook.id}, ${webhook.url}, ${webhook.secret},
       coalesce((select last_sequence from tenant_event_counters where tenant_id = ${webhook.tenantId}), 0))
     returning *`.execute(db);
-  return rows[0] as WebhookRow;
+  const [row] = rows;
+  if (!row) throw new Error('insert … returning gave no webhook row');
+  return row;
 }
 
 export interface WebhookStatus extends WebhookRow {

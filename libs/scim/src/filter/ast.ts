@@ -28,6 +28,10 @@ export const compareOps: ReadonlySet<string> = new Set<CompareOp>([
   'le',
 ]);
 
+export function isCompareOp(op: string): op is CompareOp {
+  return compareOps.has(op);
+}
+
 export function formatAttrPath(path: AttrPath): string {
   const name = path.sub ? `${path.attr}.${path.sub}` : path.attr;
   return path.uri ? `${path.uri}:${name}` : name;

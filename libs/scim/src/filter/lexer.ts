@@ -14,7 +14,7 @@ export function tokenize(text: string, scimType: 'invalidFilter' | 'invalidPath'
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
-    const ch = text[i] as string;
+    const ch = text.charAt(i);
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
       i++;
     } else if (ch === '(' || ch === ')' || ch === '[' || ch === ']') {
@@ -27,13 +27,16 @@ export function tokenize(text: string, scimType: 'invalidFilter' | 'invalidPath'
       try {
         value = JSON.parse(text.slice(i, end + 1));
       } catch {
-        throw ScimError.badRequest(scimType, `Invalid string escape in string starting at position ${i + 1}`);
+        value = undefined;
       }
-      tokens.push({ kind: 'string', value: value as string, at: i });
+      // A quoted JSON text parses to a string or not at all.
+      if (typeof value !== 'string')
+        throw ScimError.badRequest(scimType, `Invalid string escape in string starting at position ${i + 1}`);
+      tokens.push({ kind: 'string', value, at: i });
       i = end + 1;
     } else {
       const start = i;
-      while (i < text.length && !' \t\n\r()[]"'.includes(text[i] as string)) i++;
+      while (i < text.length && !' \t\n\r()[]"'.includes(text.charAt(i))) i++;
       tokens.push({ kind: 'word', value: text.slice(start, i), at: start });
     }
   }

@@ -1,5 +1,5 @@
 import { ScimError } from '../errors';
-import { compareOps, type AttrPath, type CompValue, type CompareOp, type FilterNode } from './ast';
+import { isCompareOp, type AttrPath, type CompValue, type FilterNode } from './ast';
 import { isStorableText } from '../storable-text';
 import { tokenize, type Token } from './lexer';
 
@@ -135,8 +135,8 @@ class Parser {
     const opToken = this.next('an operator');
     const op = opToken.kind === 'word' ? opToken.value.toLowerCase() : '';
     if (op === 'pr') return { type: 'present', path };
-    if (!compareOps.has(op)) this.fail(`Unknown operator ${describe(opToken)} at position ${opToken.at + 1}`);
-    return { type: 'compare', path, op: op as CompareOp, value: this.parseValue() };
+    if (!isCompareOp(op)) return this.fail(`Unknown operator ${describe(opToken)} at position ${opToken.at + 1}`);
+    return { type: 'compare', path, op, value: this.parseValue() };
   }
 
   private parseValue(): CompValue {

@@ -1,4 +1,3 @@
-import { Urn } from '../constants';
 import { attribute, complex, indexByName, type AttributeDefinition, type SchemaDefinition } from './attribute';
 import { groupSchema } from './group-schema';
 import { enterpriseUserSchema, userSchema } from './user-schema';

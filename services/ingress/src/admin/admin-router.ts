@@ -41,19 +41,19 @@ function tenantNotFound(id: string): ScimError {
   return ScimError.notFound(`Tenant ${id} not found`);
 }
 
+/** Route ids that aren't uuids can't exist: 404 without a query (and never a failed ::uuid cast). */
+function routeId(req: Request, name: string, notFound: (id: string) => ScimError): string {
+  const raw = req.params[name];
+  const id = typeof raw === 'string' ? raw : '';
+  if (!isUuid(id)) throw notFound(id);
+  return id;
+}
+const tenantId = (req: Request) => routeId(req, 'id', tenantNotFound);
+const webhookId = (req: Request) => routeId(req, 'webhookId', (id) => ScimError.notFound(`Webhook ${id} not found`));
+
 export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: string; tokens: TenantTokenCache }): Router {
   const router = Router();
   router.use(adminAuth(deps.adminToken));
-  /** Route ids that aren't uuids can't exist: 404 without a query (and never a failed ::uuid cast). */
-  const tenantId = (req: Request) => {
-    if (!isUuid(req.params.id as string)) throw tenantNotFound(String(req.params.id));
-    return req.params.id as string;
-  };
-  const webhookId = (req: Request) => {
-    if (!isUuid(req.params.webhookId as string))
-      throw ScimError.notFound(`Webhook ${String(req.params.webhookId)} not found`);
-    return req.params.webhookId as string;
-  };
 
   router.post('/tenants', async (req, res) => {
     const { name } = parseOrBadRequest(createTenantBody, req.body);

@@ -13,7 +13,7 @@ import {
   type WebhookStatus,
 } from '@scimflow/db';
 import type { PublishedEvent } from '@scimflow/jobs';
-import { ScimError, type JsonObject } from '@scimflow/scim';
+import { ScimError } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
 const webhookBody = z

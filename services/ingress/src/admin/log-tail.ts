@@ -38,7 +38,7 @@ export async function tailLog(
   const recent = options.follow ? await searchLog(db, tenantId, { ...filter, since, limit: 10_000 }) : [];
   const seen = new Map<string, number>(recent.map((row) => [row.id, row.at.getTime()]));
   const latest = options.lines > 0 ? await searchLog(db, tenantId, { ...filter, limit: options.lines }) : [];
-  for (const row of latest.reverse()) print(formatLogLine(row));
+  for (const row of latest.toReversed()) print(formatLogLine(row));
   if (options.follow) following?.();
   while (options.follow && !options.signal?.aborted) {
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { noteScimError } from '../scim/rejection-log';
+import { noteScimError } from './response-locals';
 import { formatVersion, scimErrorBody, type ScimErrorData, type StoredResource } from '@scimflow/scim';
 
 const CONTENT_TYPE = 'application/scim+json; charset=utf-8';

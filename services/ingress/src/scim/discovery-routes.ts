@@ -39,8 +39,9 @@ export function registerDiscoveryRoutes(router: Router, prefix: string, deps: Sc
   });
   router.get(`${prefix}/Schemas/:urn`, async (req, res) => {
     const { tenantId, base } = readDeps(deps, res);
+    const urn = req.params.urn.toLowerCase();
     const schema = (await schemas(tenantId, base)).find(
-      (document) => String(document.id).toLowerCase() === req.params.urn.toLowerCase(),
+      (document) => typeof document.id === 'string' && document.id.toLowerCase() === urn,
     );
     if (!schema) throw ScimError.notFound(`No schema ${req.params.urn}`);
     sendScim(res, 200, schema);

@@ -13,8 +13,7 @@ import {
   type ScimDocument,
 } from '@scimflow/scim';
 import { setVersionHeaders, startScimStream } from '../http/scim-response';
-import { answeredByWorker } from './rejection-log';
-import { tenantIdOf } from './tenant-auth';
+import { answeredByWorker, tenantIdOf } from '../http/response-locals';
 import { readOne, search } from './resource-reads';
 import { StreamingBody, writeGroup } from './render';
 import { ifMatch, projectionRequest, readDeps, requireBody, wantsBody, type ScimDeps } from './scim-context';
@@ -64,7 +63,11 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
 
   router.post(`${prefix}/Groups`, async (req, res) => {
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    await reply(req, res, await deps.bus.send('group.create', tenantIdOf(res), { groupId: uuidv7(), data, members }));
+    await reply(
+      req,
+      res,
+      await deps.bus.send(tenantIdOf(res), { name: 'group.create', data: { groupId: uuidv7(), data, members } }),
+    );
   });
 
   router.put(`${prefix}/Groups/:id`, async (req, res) => {
@@ -73,7 +76,10 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
     await reply(
       req,
       res,
-      await deps.bus.send('group.replace', tenantIdOf(res), { groupId, data, members, ...ifMatch(req) }),
+      await deps.bus.send(tenantIdOf(res), {
+        name: 'group.replace',
+        data: { groupId, data, members, ...ifMatch(req) },
+      }),
     );
   });
 
@@ -88,13 +94,17 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
     await reply(
       req,
       res,
-      await deps.bus.send('group.patch', tenantIdOf(res), { groupId, operations, ...ifMatch(req) }),
+      await deps.bus.send(tenantIdOf(res), { name: 'group.patch', data: { groupId, operations, ...ifMatch(req) } }),
       true,
     );
   });
 
   router.delete(`${prefix}/Groups/:id`, async (req, res) => {
     const groupId = existingId(req.params.id, 'Group');
-    await reply(req, res, await deps.bus.send('group.delete', tenantIdOf(res), { groupId, ...ifMatch(req) }));
+    await reply(
+      req,
+      res,
+      await deps.bus.send(tenantIdOf(res), { name: 'group.delete', data: { groupId, ...ifMatch(req) } }),
+    );
   });
 }

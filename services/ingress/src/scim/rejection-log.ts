@@ -1,9 +1,9 @@
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { isUuid, recordLogEntries, type Db, type LogEntry } from '@scimflow/db';
-import { isJsonObject, type ScimErrorData } from '@scimflow/scim';
+import { isJsonObject } from '@scimflow/scim';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
-import { tenantIdOf } from './tenant-auth';
+import { isAnsweredByWorker, scimErrorOf, tenantIdOf } from '../http/response-locals';
 
 const OPERATION: Readonly<Record<string, string>> = {
   POST: 'create',
@@ -12,16 +12,6 @@ const OPERATION: Readonly<Record<string, string>> = {
   DELETE: 'delete',
 };
 const RESOURCE_PATH = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/;
-
-/** Marks a response as the worker's answer: the worker logged it in its own transaction. */
-export function answeredByWorker(res: Response): void {
-  res.locals.answeredByWorker = true;
-}
-
-/** Remembers the SCIM error a response carries, for the rejection log. */
-export function noteScimError(res: Response, error: ScimErrorData): void {
-  res.locals.scimError = error;
-}
 
 /**
  * Logs the writes the ingress refused itself (a malformed body, an unknown attribute, a queue
@@ -37,8 +27,8 @@ export function rejectionLog(db: Db, logger: Logger): RequestHandler {
     const started = performance.now();
     const traceId = currentTraceparent()?.split('-')[1];
     res.once('finish', () => {
-      if (res.statusCode < 400 || res.locals.answeredByWorker === true) return;
-      const error = res.locals.scimError as ScimErrorData | undefined;
+      if (res.statusCode < 400 || isAnsweredByWorker(res)) return;
+      const error = scimErrorOf(res);
       const resourceType = match[1] === 'Users' ? 'User' : 'Group';
       const body: unknown = req.body;
       const name = isJsonObject(body) ? body[resourceType === 'User' ? 'userName' : 'displayName'] : undefined;

@@ -5,7 +5,7 @@ import type { Logger } from '@scimflow/telemetry';
 import type { CommandBus } from '../command-bus';
 import { scimBaseUrl } from '../admin/tenant-admin';
 import type { TenantTokenCache } from './tenant-token-cache';
-import { tenantIdOf } from './tenant-auth';
+import { tenantIdOf } from '../http/response-locals';
 import type { ReadDeps } from './resource-reads';
 
 export interface ScimDeps {

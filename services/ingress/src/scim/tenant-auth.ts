@@ -1,6 +1,7 @@
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { isUuid } from '@scimflow/db';
 import { bearerToken, tokenMatches } from '../admin/tokens';
+import { setTenantId } from '../http/response-locals';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from './tenant-token-cache';
 
@@ -19,13 +20,7 @@ export function tenantAuth(tokens: TenantTokenCache): RequestHandler<{ tenantId:
       sendScimError(res, { status: 401, detail: 'Missing, invalid or revoked bearer token' });
       return;
     }
-    res.locals.tenantId = tenantId;
+    setTenantId(res, tenantId);
     next();
   };
-}
-
-export function tenantIdOf(res: Response): string {
-  const tenantId: unknown = res.locals.tenantId;
-  if (typeof tenantId !== 'string') throw new Error('tenantAuth must run before this handler');
-  return tenantId;
 }

@@ -14,8 +14,7 @@ import {
   type SearchRequest,
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders } from '../http/scim-response';
-import { answeredByWorker } from './rejection-log';
-import { tenantIdOf } from './tenant-auth';
+import { answeredByWorker, tenantIdOf } from '../http/response-locals';
 import { readOne, search } from './resource-reads';
 import { renderOne } from './render';
 import { ifMatch, projectionRequest, readDeps, requireBody, type ScimDeps } from './scim-context';
@@ -59,7 +58,11 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
 
   router.post(`${prefix}/Users`, async (req, res) => {
     const data = normalizeResource(UserResource, requireBody(req));
-    reply(res, await deps.bus.send('user.create', tenantIdOf(res), { userId: uuidv7(), data }), projectionRequest(req));
+    reply(
+      res,
+      await deps.bus.send(tenantIdOf(res), { name: 'user.create', data: { userId: uuidv7(), data } }),
+      projectionRequest(req),
+    );
   });
 
   router.put(`${prefix}/Users/:id`, async (req, res) => {
@@ -67,7 +70,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const data = normalizeResource(UserResource, requireBody(req));
     reply(
       res,
-      await deps.bus.send('user.replace', tenantIdOf(res), { userId, data, ...ifMatch(req) }),
+      await deps.bus.send(tenantIdOf(res), { name: 'user.replace', data: { userId, data, ...ifMatch(req) } }),
       projectionRequest(req),
     );
   });
@@ -79,7 +82,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     compilePatch(UserResource, operations);
     reply(
       res,
-      await deps.bus.send('user.patch', tenantIdOf(res), { userId, operations, ...ifMatch(req) }),
+      await deps.bus.send(tenantIdOf(res), { name: 'user.patch', data: { userId, operations, ...ifMatch(req) } }),
       projectionRequest(req),
     );
   });
@@ -88,7 +91,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const userId = existingId(req.params.id, 'User');
     reply(
       res,
-      await deps.bus.send('user.delete', tenantIdOf(res), { userId, ...ifMatch(req) }),
+      await deps.bus.send(tenantIdOf(res), { name: 'user.delete', data: { userId, ...ifMatch(req) } }),
       projectionRequest(req),
     );
   });

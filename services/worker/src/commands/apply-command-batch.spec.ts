@@ -59,7 +59,7 @@ async function createGroup(displayName: string, members: string[] = []): Promise
 }
 
 async function memberIds(groupId: string): Promise<string[]> {
-  return (await memberSlice(t.db, tenantId, groupId, undefined, 1000)).map((member) => member.id).sort();
+  return (await memberSlice(t.db, tenantId, groupId, undefined, 1000)).map((member) => member.id).toSorted();
 }
 
 describe('applyCommandBatch', () => {
@@ -241,16 +241,16 @@ describe('groups', () => {
       ok: true,
       resource: { version: 2 },
     });
-    expect(await memberIds(groupId)).toEqual([a, b].sort());
+    expect(await memberIds(groupId)).toEqual([a, b].toSorted());
     await patch(patchOp('remove', 'members', [{ value: a }]), patchOp('add', 'members', [{ value: c }]));
-    expect(await memberIds(groupId)).toEqual([b, c].sort());
+    expect(await memberIds(groupId)).toEqual([b, c].toSorted());
     await patch(patchOp('remove', `members[value eq "${b}"]`));
     expect(await memberIds(groupId)).toEqual([c]);
     await patch(
       patchOp('replace', 'members', [{ value: a }, { value: b }]),
       patchOp('replace', 'displayName', 'Renamed'),
     );
-    expect(await memberIds(groupId)).toEqual([a, b].sort());
+    expect(await memberIds(groupId)).toEqual([a, b].toSorted());
     expect(await findResource(t.db, 'groups', { tenantId, id: groupId })).toMatchObject({
       version: 5,
       data: { displayName: 'Renamed' },
@@ -262,7 +262,7 @@ describe('groups', () => {
     });
     const missing = outcomes(await patch(patchOp('add', 'members', [{ value: c }, { value: uuidv7() }])));
     expect(missing[0]).toMatchObject({ ok: false, error: { status: 400, scimType: 'invalidValue' } });
-    expect(await memberIds(groupId)).toEqual([a, b].sort());
+    expect(await memberIds(groupId)).toEqual([a, b].toSorted());
   });
 
   it('loses none of 20 concurrent member additions to one group', async () => {
@@ -278,7 +278,7 @@ describe('groups', () => {
       ),
     );
     expect(results.map((r) => outcomes(r)[0]?.ok)).toEqual(members.map(() => true));
-    expect(await memberIds(groupId)).toEqual([...members].sort());
+    expect(await memberIds(groupId)).toEqual([...members].toSorted());
     expect((await findResource(t.db, 'groups', { tenantId, id: groupId }))?.version).toBe(21);
   });
 

@@ -87,7 +87,12 @@ export async function applyMemberOperations(
   const known = new Map(
     (await resolveMemberInputs(ctx, tenantId, adding, groupId)).map((member) => [member.id, member]),
   );
-  const refOf = (input: MemberInput) => known.get(input.value.toLowerCase()) as MemberRef;
+  const refOf = (input: MemberInput): MemberRef => {
+    const ref = known.get(input.value.toLowerCase());
+    // resolveMemberInputs refused the request if any member was unknown.
+    if (!ref) throw new Error(`member ${input.value} was resolved but is missing`);
+    return ref;
+  };
   const changes = new MemberChanges();
   for (const operation of operations) {
     if (operation.kind === 'set') {

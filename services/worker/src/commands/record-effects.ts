@@ -7,7 +7,7 @@ import {
   type LogEntry,
   type OutboxEntry,
 } from '@scimflow/db';
-import type { Command, CommandOutcome, RecordedEvent } from '@scimflow/jobs';
+import { COMMAND_KIND, type Command, type CommandOutcome, type RecordedEvent } from '@scimflow/jobs';
 import type { ScimDocument, StoredResource } from '@scimflow/scim';
 
 /** What one command did, for the provisioning log (and, when it failed, the notifier). */
@@ -19,8 +19,7 @@ export interface CommandEffect {
 }
 
 function describe(command: Command, outcome: CommandOutcome, before?: StoredResource) {
-  const [kind, verb] = command.name.split('.') as [string, string];
-  const resourceType = kind === 'user' ? 'User' : 'Group';
+  const { resourceType, operation } = COMMAND_KIND[command.name];
   const sent: ScimDocument | undefined =
     'data' in command.data && typeof command.data.data === 'object' ? command.data.data : undefined;
   const doc = (outcome.ok ? outcome.resource?.data : undefined) ?? before?.data ?? sent;
@@ -28,8 +27,7 @@ function describe(command: Command, outcome: CommandOutcome, before?: StoredReso
   const externalId = doc?.externalId;
   const resourceId = 'userId' in command.data ? command.data.userId : command.data.groupId;
   return {
-    // The command's verb is the log's operation: create, replace, patch, delete.
-    operation: verb,
+    operation,
     resourceType,
     resourceId,
     ...(typeof name === 'string' ? { resourceName: name } : {}),

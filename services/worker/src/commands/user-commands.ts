@@ -31,6 +31,10 @@ import {
   type CommandContext,
 } from './command-context';
 
+/** Creates sort by tenant and userName, so concurrent batches take index locks in one order. */
+const sortKey = ({ command }: CommandSlot<'user.create'>) =>
+  `${command.tenantId}/${(textOf(command.data.data.userName) ?? '').toLowerCase()}`;
+
 /**
  * All user creates of a batch in one INSERT (sorted, so concurrent batches take index locks in
  * one order), then each new user joins its tenant's default groups, in the same transaction.
@@ -46,8 +50,6 @@ export async function createUsers(ctx: CommandContext, creates: readonly Command
       return false;
     }
   });
-  const sortKey = ({ command }: CommandSlot<'user.create'>) =>
-    `${command.tenantId}/${(textOf(command.data.data.userName) ?? '').toLowerCase()}`;
   const sorted = accepted.toSorted((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
   const inserted = await insertResources(
     ctx.trx,
