@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
+import { appliedOutcomeOf, type Db } from '@scimflow/db';
 import {
   CommandBatcher,
   parseReply,
@@ -24,6 +25,8 @@ export class CommandUnavailableError extends Error {
 
 export interface CommandBusOptions {
   readonly queue: JobQueue<'commands'>;
+  /** Where a command that may have committed is looked up before anyone is told it failed. */
+  readonly db: Db;
   /** A dedicated connection: a subscribed ioredis client can't run other commands. */
   readonly subscriber: Redis;
   /** For reading stored job results when a reply was missed. */
@@ -109,8 +112,16 @@ export class CommandBus {
     });
     try {
       const outcome = await Promise.race([this.batcher.submit(command), expiry]);
-      if (!outcome.ok && outcome.error.status === 503) throw new CommandUnavailableError(outcome.error.detail);
-      return outcome;
+      if (outcome.ok || outcome.error.status !== 503) return outcome;
+      // "Not applied" must be true: a batch that failed for good, or a reply that never came, may
+      // still have committed this command. The worker commits nothing within COMMIT_MARGIN_MS of
+      // the deadline, so what applied_commands says now is final.
+      const applied = await appliedOutcomeOf(this.options.db, command).catch(() => undefined);
+      if (applied) {
+        this.options.logger.info({ commandId: command.id }, 'answered a committed command whose reply was lost');
+        return applied;
+      }
+      throw new CommandUnavailableError(outcome.error.detail);
     } finally {
       clearTimeout(timer);
       this.deadlines.delete(command.id);

@@ -38,6 +38,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   queue.onError((error) => logger.warn({ err: error }, 'command queue error'));
   const bus = new CommandBus({
     queue,
+    db,
     subscriber,
     reader: producer,
     prefix: config.queuePrefix,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { OutcomeSummary } from '@scimflow/jobs';
+import type { Command, CommandOutcome, OutcomeSummary } from '@scimflow/jobs';
+import { findResource } from './resource-repository';
 import type { Executor } from '../database';
 
 export async function findAppliedOutcomes(
@@ -33,4 +34,33 @@ export async function recordAppliedCommands(
 export async function pruneAppliedCommands(db: Executor, before: Date): Promise<number> {
   const result = await db.deleteFrom('applied_commands').where('applied_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+export function summarize(outcome: CommandOutcome): OutcomeSummary {
+  if (!outcome.ok) return { ok: false, error: { ...outcome.error } };
+  return outcome.resource
+    ? { ok: true, status: outcome.status, resourceId: outcome.resource.id }
+    : { ok: true, status: outcome.status };
+}
+
+/** A command that committed earlier: answer what was answered, with the resource as it is now. */
+export async function replayOutcome(db: Executor, command: Command, summary: OutcomeSummary): Promise<CommandOutcome> {
+  if (!summary.ok) return { ok: false, error: summary.error };
+  if (summary.status === 204 || !summary.resourceId) return { ok: true, status: summary.status };
+  const users = command.name.startsWith('user.');
+  const resource = await findResource(
+    db,
+    users ? 'users' : 'groups',
+    { tenantId: command.tenantId, id: summary.resourceId },
+    users,
+  );
+  if (!resource)
+    return { ok: false, error: { status: 404, detail: `${users ? 'User' : 'Group'} ${summary.resourceId} not found` } };
+  return { ok: true, status: summary.status, resource };
+}
+
+/** What a command came to if it committed (a replay of its answer), or undefined if it never did. */
+export async function appliedOutcomeOf(db: Executor, command: Command): Promise<CommandOutcome | undefined> {
+  const summary = (await findAppliedOutcomes(db, [command.id])).get(command.id);
+  return summary ? replayOutcome(db, command, summary) : undefined;
 }

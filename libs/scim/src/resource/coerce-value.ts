@@ -1,6 +1,6 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../constants';
 import { ScimError } from '../errors';
-import type { AttributeDefinition } from '../schema/attribute';
+import { MAX_BINARY_LENGTH, MAX_TEXT_LENGTH, type AttributeDefinition } from '../schema/attribute';
 import { findSubAttribute } from '../schema/resource-type';
 import { isStorableText } from '../storable-text';
 
@@ -68,8 +68,14 @@ export function coerceSingle(def: AttributeDefinition, raw: unknown, label = def
     case 'binary':
       if (typeof raw !== 'string') throw invalid(label, 'a string');
       if (!isStorableText(raw)) throw invalid(label, 'text without NUL characters or unpaired surrogates');
-      return raw;
+      return checkLength(def, raw, label);
   }
+}
+
+function checkLength(def: AttributeDefinition, value: string, label: string): string {
+  const max = def.maxLength ?? (def.type === 'binary' ? MAX_BINARY_LENGTH : MAX_TEXT_LENGTH);
+  if (value.length > max) throw invalid(label, `at most ${max} characters long (got ${value.length})`);
+  return value;
 }
 
 function coerceComplex(def: AttributeDefinition, raw: unknown, label: string): JsonObject | undefined {

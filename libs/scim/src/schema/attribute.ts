@@ -18,7 +18,21 @@ export interface AttributeDefinition {
   readonly canonicalValues?: readonly string[];
   readonly referenceTypes?: readonly string[];
   readonly subAttributes?: readonly AttributeDefinition[];
+  /** Longest string value accepted, in characters (default MAX_TEXT_LENGTH). */
+  readonly maxLength?: number;
 }
+
+/**
+ * Longest value of an indexed string (userName, externalId, a group's displayName, email
+ * values), in characters. A b-tree or GIN entry must fit a third of an 8 kB page (~2,700 bytes,
+ * "index row size exceeds maximum" otherwise); 512 characters of UTF-8 stay under that even at
+ * 4 bytes each, lower-cased. UPNs and email addresses are far shorter (RFC 5321: 254).
+ */
+export const MAX_INDEXED_LENGTH = 512;
+/** Longest value of any other string attribute, in characters. */
+export const MAX_TEXT_LENGTH = 4096;
+/** Longest binary (base64) value, e.g. an x509 certificate, in characters. */
+export const MAX_BINARY_LENGTH = 16_384;
 
 export interface SchemaDefinition {
   readonly id: string;
@@ -57,11 +71,18 @@ export function complex(
 export function multiValuedComplex(
   name: string,
   description: string,
-  options: { types?: string[]; valueType?: AttributeType; valueRequired?: boolean; referenceTypes?: string[] } = {},
+  options: {
+    types?: string[];
+    valueType?: AttributeType;
+    valueRequired?: boolean;
+    referenceTypes?: string[];
+    valueMaxLength?: number;
+  } = {},
 ): AttributeDefinition {
   const valueOptions: AttributeOptions = {
     description: `The value of ${name}.`,
     ...(options.referenceTypes ? { referenceTypes: options.referenceTypes } : {}),
+    ...(options.valueMaxLength ? { maxLength: options.valueMaxLength } : {}),
   };
   const typeOptions: AttributeOptions = {
     description: 'A label indicating the function of the value.',

@@ -1,5 +1,5 @@
 import { Urn } from '../constants';
-import { attribute, complex, type SchemaDefinition } from './attribute';
+import { attribute, complex, MAX_INDEXED_LENGTH, type SchemaDefinition } from './attribute';
 
 /**
  * RFC 7643 §4.2 and §8.7.1. displayName is required (§4.2 says so; the §8.7.1 listing's
@@ -12,6 +12,7 @@ export const groupSchema: SchemaDefinition = {
   attributes: [
     attribute('displayName', 'string', {
       required: true,
+      maxLength: MAX_INDEXED_LENGTH,
       uniqueness: 'server',
       description: 'A human-readable name for the Group. Unique within a tenant, case-insensitively.',
     }),

@@ -1,4 +1,11 @@
-import { attribute, complex, indexByName, type AttributeDefinition, type SchemaDefinition } from './attribute';
+import {
+  attribute,
+  complex,
+  indexByName,
+  MAX_INDEXED_LENGTH,
+  type AttributeDefinition,
+  type SchemaDefinition,
+} from './attribute';
 import { groupSchema } from './group-schema';
 import { enterpriseUserSchema, userSchema } from './user-schema';
 
@@ -13,6 +20,7 @@ export const commonAttributes: readonly AttributeDefinition[] = [
   }),
   attribute('externalId', 'string', {
     caseExact: true,
+    maxLength: MAX_INDEXED_LENGTH,
     description: 'Identifier of the resource as defined by the provisioning client.',
   }),
   complex(

@@ -1,5 +1,5 @@
 import { Urn } from '../constants';
-import { attribute, complex, multiValuedComplex, type SchemaDefinition } from './attribute';
+import { attribute, complex, MAX_INDEXED_LENGTH, multiValuedComplex, type SchemaDefinition } from './attribute';
 
 /** RFC 7643 §4.1 and §8.7.1. */
 export const userSchema: SchemaDefinition = {
@@ -9,6 +9,7 @@ export const userSchema: SchemaDefinition = {
   attributes: [
     attribute('userName', 'string', {
       required: true,
+      maxLength: MAX_INDEXED_LENGTH,
       uniqueness: 'server',
       description:
         'Unique identifier for the User, typically used by the user to directly authenticate to the service provider.',
@@ -48,7 +49,10 @@ export const userSchema: SchemaDefinition = {
       returned: 'never',
       description: "The User's cleartext password. Accepted and discarded: scimflow never stores or returns it.",
     }),
-    multiValuedComplex('emails', 'Email addresses for the user.', { types: ['work', 'home', 'other'] }),
+    multiValuedComplex('emails', 'Email addresses for the user.', {
+      types: ['work', 'home', 'other'],
+      valueMaxLength: MAX_INDEXED_LENGTH,
+    }),
     multiValuedComplex('phoneNumbers', 'Phone numbers for the User.', {
       types: ['work', 'home', 'mobile', 'fax', 'pager', 'other'],
     }),

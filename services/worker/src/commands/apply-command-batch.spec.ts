@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { findResource, insertTenant, memberSlice, updateTenant } from '@scimflow/db';
@@ -149,6 +149,57 @@ describe('applyCommandBatch', () => {
       title: 'Left',
       nickName: 'Right',
     });
+  });
+
+  it('gives every command of a mixed batch its own outcome, whatever Postgres or our code throws', async () => {
+    const other = randomUUID();
+    await insertTenant(t.db, { id: other, name: 'worker-tests-other', tokenHash: Buffer.alloc(32) });
+    const create = (tenant: string, userName: string, extra: Record<string, unknown> = {}) => ({
+      id: uuidv7(),
+      name: 'user.create' as const,
+      tenantId: tenant,
+      data: { userId: uuidv7(), data: { userName, ...extra } },
+    });
+    const existing = await createUser('isolated-target@example.com');
+    const batch: Command[] = [
+      create(tenantId, 'mine-1@example.com'),
+      create(other, 'theirs-1@example.com'),
+      // Past the b-tree limit (random, so it can't compress): "index row size exceeds maximum" (54000).
+      create(tenantId, `${randomBytes(1500).toString('hex')}@example.com`),
+      create(other, `${randomBytes(1500).toString('hex')}@example.com`),
+      // A NUL in a JSON string: "unsupported Unicode escape sequence" (22P05).
+      create(tenantId, 'nul@example.com', { displayName: 'a\u0000b' }),
+      {
+        id: uuidv7(),
+        name: 'group.create',
+        tenantId: other,
+        data: { groupId: uuidv7(), data: { displayName: randomBytes(1500).toString('hex') }, members: [] },
+      },
+      // Our own code breaking on a payload no ingress would send (a bug, not bad input).
+      {
+        id: uuidv7(),
+        name: 'user.patch',
+        tenantId,
+        data: { userId: existing, operations: [null] },
+      } as unknown as Command,
+      create(tenantId, 'mine-2@example.com'),
+      create(other, 'theirs-2@example.com'),
+    ];
+    const bugs: unknown[] = [];
+    const results = outcomes(await applyCommandBatch(t.db, batch, later(), { onBug: (error) => bugs.push(error) }));
+    expect(results.map((o) => (o.ok ? o.status : o.error.status))).toEqual([
+      201, 201, 400, 400, 400, 400, 500, 201, 201,
+    ]);
+    expect(bugs).toHaveLength(1);
+    // Each answer is what the database holds.
+    for (const [index, sent] of batch.entries()) {
+      if (sent.name !== 'user.create' && sent.name !== 'group.create') continue;
+      const id = sent.name === 'user.create' ? sent.data.userId : sent.data.groupId;
+      const table = sent.name === 'user.create' ? 'users' : 'groups';
+      const stored = await findResource(t.db, table, { tenantId: sent.tenantId, id });
+      expect([index, stored !== undefined]).toEqual([index, results[index]?.ok === true]);
+    }
+    expect((await findResource(t.db, 'users', { tenantId, id: existing }))?.version).toBe(1);
   });
 
   it('answers a value Postgres refuses with 400 for that command, not a retry', async () => {

@@ -7,26 +7,46 @@ import {
   keyOf,
   lockResources,
   recordAppliedCommands,
+  replayOutcome,
+  summarize,
   tenantProfile,
   type Db,
   type Executor,
   type Trx,
   type ResourceTable,
 } from '@scimflow/db';
-import type { Command, CommandName, CommandOutcome, ItemResult } from '@scimflow/jobs';
-import { replayOutcome, summarize } from './applied-outcome';
+import type { Command, CommandName, CommandOutcome, ItemResult, OutcomeSummary } from '@scimflow/jobs';
 import { recordEffects } from './record-effects';
 import { failed, isSlotOf, nameTaken, textOf, type CommandContext, type CommandSlot } from './command-context';
 import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
 import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
 
 const MAX_CONFLICT_RETRIES = 3;
+/**
+ * A batch commits only if this much is left before its deadline (a quarter of the wait for very
+ * short reply timeouts). The ingress answers 503 at the deadline, after checking
+ * applied_commands; refusing to commit this close to it means no commit lands after that check
+ * (COMMIT takes milliseconds, not a second). Hosts' clocks must agree to well within this.
+ */
+export const COMMIT_MARGIN_MS = 1_000;
+
+function commitMargin(commands: readonly Command[], deadline: number): number {
+  const received = Math.min(...commands.map((command) => command.receivedAt ?? deadline));
+  return Math.max(0, Math.min(COMMIT_MARGIN_MS, (deadline - received) / 4));
+}
 
 export interface ApplyOptions {
   /** `iss` of the events written (the service's public URL). */
   readonly issuer?: string;
   readonly now?: number;
+  /** A rerun of a job (BullMQ retried it): look up which commands already committed. */
+  readonly rerun?: boolean;
+  /** Told of an exception of our own code; the command it broke is answered 500, the others are unaffected. */
+  readonly onBug?: (error: unknown, command: Command) => void;
 }
+
+/** Thrown inside a transaction that would commit too close to its deadline: it rolls back. */
+class DeadlinePassed extends Error {}
 
 /**
  * Applies a batch of commands in one transaction: one commit (one WAL flush) for all of them.
@@ -40,17 +60,23 @@ export async function applyCommandBatch(
   deadline: number,
   options: ApplyOptions = {},
 ): Promise<ItemResult<CommandOutcome>[]> {
-  const run: Run = { deadline, now: options.now ?? Date.now(), issuer: options.issuer ?? 'scimflow' };
+  const run: Run = {
+    deadline,
+    now: options.now ?? Date.now(),
+    issuer: options.issuer ?? 'scimflow',
+    checkReplays: options.rerun ?? false,
+  };
   if (commands.length > 1) {
     try {
       const outcomes = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
       return outcomes.map((value) => ({ value }));
-    } catch {
-      // fall through to one transaction per command
+    } catch (error) {
+      if (error instanceof DeadlinePassed) return refuseAll(db, commands, expired(), run);
+      // Otherwise one transaction per command, so whatever broke fails only its own command.
     }
   }
   const results: ItemResult<CommandOutcome>[] = [];
-  for (const command of commands) results.push(await applyAlone(db, command, run));
+  for (const command of commands) results.push(await applyAlone(db, command, run, options.onBug));
   return results;
 }
 
@@ -58,29 +84,57 @@ interface Run {
   readonly deadline: number;
   readonly now: number;
   readonly issuer: string;
+  /** Whether some commands may have committed already (a rerun, or after an unclear failure). */
+  readonly checkReplays: boolean;
 }
 
-async function applyAlone(db: Db, command: Command, run: Run): Promise<ItemResult<CommandOutcome>> {
-  const refused = async (outcome: CommandOutcome): Promise<ItemResult<CommandOutcome>> => {
-    // Its transaction rolled back, log line included: the refusal is logged on its own.
-    try {
-      await recordEffects(db, [{ command, outcome }], [], run.now);
-      return { value: outcome };
-    } catch (error) {
-      return { error };
-    }
-  };
+/** Commands whose transaction rolled back, answered with one outcome and logged on their own. */
+async function refuseAll(
+  db: Db,
+  commands: readonly Command[],
+  outcome: CommandOutcome,
+  run: Run,
+): Promise<ItemResult<CommandOutcome>[]> {
+  try {
+    await recordEffects(
+      db,
+      commands.map((command) => ({ command, outcome })),
+      [],
+      run.now,
+    );
+    return commands.map(() => ({ value: outcome }));
+  } catch (error) {
+    return commands.map(() => ({ error }));
+  }
+}
+
+/**
+ * One command in a transaction of its own. Whatever Postgres or our code throws becomes this
+ * command's outcome (its transaction rolled back, so a failure is the truth); only a database
+ * that doesn't answer leaves it unsettled, for the job to retry.
+ */
+async function applyAlone(
+  db: Db,
+  command: Command,
+  batchRun: Run,
+  onBug: ApplyOptions['onBug'],
+): Promise<ItemResult<CommandOutcome>> {
+  // The batch transaction may have failed in COMMIT: look up what committed.
+  const run = { ...batchRun, checkReplays: true };
+  const refused = async (outcome: CommandOutcome) =>
+    (await refuseAll(db, [command], outcome, run))[0] ?? { value: outcome };
   for (let attempt = 1; ; attempt++) {
     try {
       const [value] = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
       if (!value) throw new Error('no outcome for a command');
       return { value };
     } catch (error) {
+      if (error instanceof DeadlinePassed) return refused(expired());
       const failure = classifyWriteError(error);
       switch (failure.kind) {
         case 'retry':
           if (attempt < MAX_CONFLICT_RETRIES) continue;
-          return { error };
+          return refused(notApplied('It kept conflicting with concurrent writes'));
         case 'nameTaken':
           return refused(failed(nameTaken(failure.table, nameOf(command))));
         case 'missingMember':
@@ -88,9 +142,25 @@ async function applyAlone(db: Db, command: Command, run: Run): Promise<ItemResul
             failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')),
           );
         case 'badValue':
-          return refused(failed(ScimError.badRequest('invalidValue', 'A value in the request cannot be stored')));
+          return refused(
+            failed(
+              ScimError.badRequest('invalidValue', 'A value in the request cannot be stored; nothing was applied'),
+            ),
+          );
+        case 'timeout':
+          return refused(notApplied('The database did not finish it in time'));
+        case 'refused':
+          onBug?.(error, command);
+          return refused(
+            failed(
+              new ScimError(500, `The database refused the request (SQLSTATE ${failure.code}); it was not applied`),
+            ),
+          );
+        case 'bug':
+          onBug?.(error, command);
+          return refused(failed(new ScimError(500, 'Internal error; the request was not applied')));
         case 'unavailable':
-          // Not applied; the job is retried until its deadline.
+          // Maybe committed, maybe not: the job is retried, and the rerun answers it either way.
           return { error };
       }
     }
@@ -128,10 +198,13 @@ function targetOf(slot: CommandSlot<UpdateName>): { tenantId: string; id: string
 
 async function applyInTransaction(trx: Trx, commands: readonly Command[], run: Run): Promise<CommandOutcome[]> {
   const entries: BatchEntry[] = commands.map((command) => ({ command, replayed: false }));
-  const replays = await findAppliedOutcomes(
-    trx,
-    commands.map((command) => command.id),
-  );
+  // A first run's commands are new (the applied_commands key would refuse a duplicate anyway).
+  const replays = run.checkReplays
+    ? await findAppliedOutcomes(
+        trx,
+        commands.map((command) => command.id),
+      )
+    : new Map<string, OutcomeSummary>();
   for (const entry of entries) {
     const stored = replays.get(entry.command.id);
     entry.replayed = stored !== undefined;
@@ -197,6 +270,7 @@ async function applyInTransaction(trx: Trx, commands: readonly Command[], run: R
     ctx.events,
     run.now,
   );
+  if (live.length > 0 && Date.now() > run.deadline - commitMargin(commands, run.deadline)) throw new DeadlinePassed();
   return settled.map((entry) => entry.outcome);
 }
 
@@ -256,6 +330,11 @@ function nameOf(command: Command): string | undefined {
 /** The ingress has already answered 503 for this command; applying it now would surprise the client. */
 function expired(): CommandOutcome {
   return failed(new ScimError(503, 'The command expired before a worker could apply it; it was not applied'));
+}
+
+/** Rolled back for a reason that may pass: 503, and the client retries. */
+function notApplied(why: string): CommandOutcome {
+  return failed(new ScimError(503, `${why}; it was not applied. Try again`));
 }
 
 function noOutcome(): CommandOutcome {

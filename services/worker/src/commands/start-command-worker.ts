@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Worker } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@scimflow/config';
@@ -31,7 +31,7 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
   const { config, db, publisher, logger } = deps;
   const worker = createJobWorker<'commands', CommandBatchResult>(
     QueueName.commands,
-    { 'commands.apply': (data, job) => applyJob(deps, data, job.id) },
+    { 'commands.apply': (data, job) => applyJob(deps, data, job) },
     {
       connection: deps.connection,
       prefix: config.queuePrefix,
@@ -64,8 +64,9 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
 async function applyJob(
   { config, db, publisher, logger }: CommandWorkerDeps,
   { commands, replyTo, deadline }: JobMap['commands.apply'],
-  jobId: string | undefined,
+  job: Job,
 ): Promise<CommandBatchResult> {
+  const jobId = job.id;
   if (!jobId) throw new UnrecoverableError('A command batch needs a job id');
   const spans = commands.map((command) =>
     startSpanFromTraceparent(`scim ${command.name}`, command.traceparent, {
@@ -73,7 +74,13 @@ async function applyJob(
       'scim.tenant.id': command.tenantId,
     }),
   );
-  const results = await applyCommandBatch(db, commands, deadline, { issuer: config.publicUrl });
+  const results = await applyCommandBatch(db, commands, deadline, {
+    issuer: config.publicUrl,
+    // A job BullMQ runs again (a retry, or stalled on a worker that died) may have committed.
+    rerun: job.attemptsStarted > 1 || job.attemptsMade > 0,
+    onBug: (error, command) =>
+      logger.error({ err: error, commandId: command.id, command: command.name }, 'a command failed unexpectedly'),
+  });
   results.forEach((result, index) => {
     const span = spans[index];
     if (span)
