@@ -19,3 +19,4 @@ export * from './repositories/webhook-repository';
 export * from './repositories/notification-repository';
 export * from './pg-listener';
 export * from './query/resource-search';
+export * from './repositories/write-effects-repository';

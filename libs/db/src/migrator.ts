@@ -4,6 +4,7 @@ import * as initial from './migrations/0001-initial';
 import * as groups from './migrations/0002-groups';
 import * as afterTheWrite from './migrations/0003-after-the-write';
 import * as memberIndex from './migrations/0004-member-index';
+import * as sequencedAtCommit from './migrations/0005-sequenced-at-commit';
 
 // Listed statically (not read from a folder) so the migrations travel inside the bundled build.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-groups': groups,
   '0003-after-the-write': afterTheWrite,
   '0004-member-index': memberIndex,
+  '0005-sequenced-at-commit': sequencedAtCommit,
 };
 
 export class MigrationError extends Error {

@@ -1,5 +1,4 @@
 import type { PatchOperation, ScimDocument, ScimErrorData, StoredResource } from '@scimflow/scim';
-import type { PublishedEvent } from './scim-events';
 
 /** What a failure notification is made of: the provisioning-log line's facts (same id), nothing more. */
 export interface FailureRecord {
@@ -22,8 +21,6 @@ export const QueueName = {
   commands: 'commands',
   /** Housekeeping the worker schedules for itself. */
   maintenance: 'maintenance',
-  /** Membership events, published by the outbox relay once each (job id = event id = outbox id). */
-  events: 'events',
   /** Delayed retries of webhook deliveries. */
   webhooks: 'webhooks',
   /** Failure records for the notifier, and its digest jobs. */
@@ -108,15 +105,23 @@ export interface JobMap {
   'maintenance.prune-logs': Record<string, never>;
   /** Starts delivery for endpoints with undelivered events that nobody is delivering (a lost trigger, an expired lease). */
   'maintenance.sweep-webhooks': Record<string, never>;
-  'event.published': PublishedEvent;
   'webhook.retry': { readonly tenantId: string; readonly webhookId: string };
-  'failure.recorded': FailureRecord;
+  /** Failure records committed since the last batch (a redelivered batch is filed again harmlessly). */
+  'failures.recorded': { readonly failures: readonly FailureRecord[] };
   'digest.send': { readonly digestId: string };
   /** Re-enqueues digests whose send job was lost. */
   'digest.sweep': Record<string, never>;
 }
 export type JobName = keyof JobMap;
 export type JobOf<N extends JobName> = { readonly name: N; readonly data: JobMap[N] };
+
+/** What a committed write transaction left for the event side of the worker. */
+export interface CommittedWrite {
+  /** Tenants that got membership events. */
+  readonly eventTenants: readonly string[];
+  /** Whether failure records were written (for the notifier). */
+  readonly failures: boolean;
+}
 
 /** What the worker did with one command. */
 export type CommandOutcome =

@@ -34,7 +34,7 @@ describe('typed queues', () => {
     const worker = createJobWorker(
       QueueName.notifications,
       {
-        'failure.recorded': async (failure) => void seen.push(`failure ${failure.id}`),
+        'failures.recorded': async ({ failures }) => void seen.push(`failures ${failures.length}`),
         'digest.send': async ({ digestId }) => void seen.push(`send ${digestId}`),
         'digest.sweep': async () => void seen.push('sweep'),
       },

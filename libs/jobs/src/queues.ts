@@ -19,9 +19,8 @@ export const QUEUE_OF = {
   'maintenance.prune-applied-commands': QueueName.maintenance,
   'maintenance.prune-logs': QueueName.maintenance,
   'maintenance.sweep-webhooks': QueueName.maintenance,
-  'event.published': QueueName.events,
   'webhook.retry': QueueName.webhooks,
-  'failure.recorded': QueueName.notifications,
+  'failures.recorded': QueueName.notifications,
   'digest.send': QueueName.notifications,
   'digest.sweep': QueueName.notifications,
 } as const satisfies Record<JobName, QueueName>;

@@ -28,7 +28,9 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const worker = createJobWorker(
     QueueName.notifications,
     {
-      'failure.recorded': (failure) => sender.record(failure),
+      'failures.recorded': async ({ failures }) => {
+        for (const failure of failures) await sender.record(failure);
+      },
       'digest.send': ({ digestId }) => sender.send(digestId),
       'digest.sweep': () => sender.sweep(),
     },

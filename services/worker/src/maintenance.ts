@@ -18,7 +18,8 @@ export async function scheduleMaintenance(queue: JobQueue<'maintenance'>): Promi
     olderThanMs: 24 * HOUR_MS,
   });
   await queue.upsertJobScheduler('prune-logs', { every: HOUR_MS }, 'maintenance.prune-logs', {});
-  await queue.upsertJobScheduler('sweep-webhooks', { every: 30_000 }, 'maintenance.sweep-webhooks', {});
+  // The safety net for a delivery nobody started (a crash after commit, an expired lease): cheap, so often.
+  await queue.upsertJobScheduler('sweep-webhooks', { every: 5_000 }, 'maintenance.sweep-webhooks', {});
 }
 
 export function maintenanceHandlers(deps: {

@@ -22,9 +22,16 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   });
   const connection = createRedis(config.redisUrl, 'worker', 'scimflow-worker');
   const publisher = createRedis(config.redisUrl, 'worker', 'scimflow-worker-replies');
-  const worker = startCommandWorker({ config, db, connection, publisher, logger });
-
-  const events = await startEventServices(config, db, logger);
+  const events = startEventServices(config, db, logger);
+  // The two sides meet only through the database: the command worker says what it committed.
+  const worker = startCommandWorker({
+    config,
+    db,
+    connection,
+    publisher,
+    logger,
+    afterCommit: (committed) => events.afterCommit(committed),
+  });
 
   const maintenanceConnection = createRedis(config.redisUrl, 'worker', 'scimflow-maintenance');
   const maintenanceQueue = new JobQueue(QueueName.maintenance, {

@@ -1,9 +1,7 @@
 // `npm run bench`: drives scimflow (ingress + worker processes) and a bare Express + pg baseline
 // with autocannon at 64 connections, in one run, and prints each one's figures and the ratios.
 import autocannon, { type Result } from 'autocannon';
-import { Queue } from 'bullmq';
 import { Client, Pool } from 'pg';
-import { QueueName } from '@scimflow/jobs';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
@@ -160,7 +158,6 @@ async function main(): Promise<void> {
     DB_POOL_SIZE: '20',
   });
   const children = [ingress, worker, baseline];
-  const events = new Queue(QueueName.events, { connection: { url: redisUrl }, prefix: `{${env.QUEUE_PREFIX}}` });
   try {
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${port}/readyz`),
@@ -184,10 +181,11 @@ async function main(): Promise<void> {
     const settle = async () => {
       const started = performance.now();
       for (;;) {
-        const { rows } = await raw.query('select count(*)::int as n from outbox where relayed_at is null');
-        const counts = await events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        if ((rows[0] as { n: number }).n === 0 && Object.values(counts).every((n) => n === 0))
-          return performance.now() - started;
+        const { rows } = await raw.query(`select
+            (select count(*) from outbox where kind = 'failure' and relayed_at is null)
+            + (select count(*) from webhooks w join tenant_event_counters c using (tenant_id)
+               where w.delivered_sequence < c.last_sequence) as n`);
+        if (Number((rows[0] as { n: string }).n) === 0) return performance.now() - started;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
@@ -264,7 +262,6 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     await Promise.all(children.map((child) => stopProcess(child)));
-    await events.close();
     await raw.end();
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);

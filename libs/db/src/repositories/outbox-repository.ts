@@ -1,87 +1,44 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { FailureRecord, RecordedEvent } from '@scimflow/jobs';
-import type { Database, Executor, OutboxPayload } from '../database';
+import type { Executor, OutboxPayload } from '../database';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
 
-/** Postgres channel the relay listens on; a NOTIFY is delivered only when its transaction commits. */
-export const OUTBOX_CHANNEL = 'scimflow_outbox';
-
-/** An outbox row as written: an event, or a failure record, each with its own payload type. */
-export type OutboxEntry = { readonly id: string; readonly tenantId: string } & (
-  | { readonly kind: 'event'; readonly payload: RecordedEvent }
-  | { readonly kind: 'failure'; readonly payload: FailureRecord }
-);
+/** A failure record written to the outbox, for the relay to hand to the notifier. */
+export interface OutboxFailure {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly payload: FailureRecord;
+}
 
 /** Events carry a token id (`jti`); failure records don't. */
 export function isEventPayload(payload: OutboxPayload): payload is RecordedEvent {
   return 'jti' in payload;
 }
 
-/** Written in the transaction of the change it describes: committed together or not at all. */
-export async function insertOutbox(trx: Executor, entries: readonly OutboxEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+/** Failure records in the caller's transaction (the ingress's own refusals): committed with it or not at all. */
+export async function insertFailures(trx: Executor, failures: readonly OutboxFailure[]): Promise<void> {
+  if (failures.length === 0) return;
   await trx
     .insertInto('outbox')
-    .values(entries.map((e) => ({ id: e.id, tenant_id: e.tenantId, kind: e.kind, payload: JSON.stringify(e.payload) })))
+    .values(
+      failures.map((f) => ({ id: f.id, tenant_id: f.tenantId, kind: 'failure', payload: JSON.stringify(f.payload) })),
+    )
     .execute();
-  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
 
-/** An unrelayed row: an event with its tenant's sequence, or a failure record. */
-export type PendingOutboxRow = { readonly id: string; readonly tenantId: string } & (
-  | { readonly kind: 'event'; readonly payload: RecordedEvent; readonly sequence: number }
-  | { readonly kind: 'failure'; readonly payload: FailureRecord }
-);
-
-/** One relay at a time sequences (two could interleave one tenant's numbers out of commit order). */
-const RELAY_LOCK = sql`hashtext('scimflow-outbox-relay')`;
-
-/**
- * Takes the oldest unrelayed rows and gives each event its tenant's next sequence numbers, in
- * outbox order, committing before anything is published: a published sequence never changes.
- * Returns undefined when another relay holds the lock.
- */
-export async function sequencePending(db: Kysely<Database>, limit: number): Promise<PendingOutboxRow[] | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const { rows: locked } = await sql<{
-      locked: boolean;
-    }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(trx);
-    if (!locked[0]?.locked) return undefined;
-    const rows = await trx
-      .selectFrom('outbox')
-      .select(['id', 'tenant_id', 'kind', 'payload', 'sequence'])
-      .where('relayed_at', 'is', null)
-      .orderBy('position')
-      .limit(limit)
-      .execute();
-    const unsequenced = new Map<string, string[]>();
-    for (const row of rows) {
-      if (row.kind === 'event' && row.sequence === null)
-        unsequenced.set(row.tenant_id, [...(unsequenced.get(row.tenant_id) ?? []), row.id]);
-    }
-    const assigned = new Map<string, number>();
-    for (const [tenantId, ids] of unsequenced) {
-      const { rows: counter } = await sql<{ last_sequence: string }>`
-        insert into tenant_event_counters (tenant_id, last_sequence) values (${tenantId}, ${ids.length})
-        on conflict (tenant_id) do update set last_sequence = tenant_event_counters.last_sequence + excluded.last_sequence
-        returning last_sequence`.execute(trx);
-      const first = Number(counter[0]?.last_sequence) - ids.length + 1;
-      ids.forEach((id, index) => assigned.set(id, first + index));
-    }
-    if (assigned.size > 0) {
-      await sql`
-        update outbox set sequence = s.sequence
-        from unnest(${[...assigned.keys()]}::uuid[], ${[...assigned.values()]}::bigint[]) as s(id, sequence)
-        where outbox.id = s.id`.execute(trx);
-    }
-    return rows.map((row): PendingOutboxRow => {
-      const { payload } = row;
-      if (!isEventPayload(payload)) return { id: row.id, tenantId: row.tenant_id, kind: 'failure', payload };
-      const sequence = row.sequence === null ? assigned.get(row.id) : Number(row.sequence);
-      if (sequence === undefined) throw new Error(`outbox event ${row.id} was not sequenced`);
-      return { id: row.id, tenantId: row.tenant_id, kind: 'event', payload, sequence };
-    });
-  });
+/** The oldest failure records not yet handed to the notifier. */
+export async function pendingFailures(db: Executor, limit: number): Promise<OutboxFailure[]> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['id', 'tenant_id', 'payload'])
+    .where('kind', '=', 'failure')
+    .where('relayed_at', 'is', null)
+    .orderBy('position')
+    .limit(limit)
+    .execute();
+  return rows.flatMap(({ id, tenant_id, payload }) =>
+    isEventPayload(payload) ? [] : [{ id, tenantId: tenant_id, payload }],
+  );
 }
 
 export async function markRelayed(db: Executor, ids: readonly string[]): Promise<void> {
@@ -125,12 +82,12 @@ export async function lastEventSequence(db: Executor, tenantId: string): Promise
   return row ? Number(row.last_sequence) : 0;
 }
 
-/** Relayed rows past the tenant's retention (events) or a day old (failure records, already handed to the notifier). */
+/** Events past the tenant's retention, and failure records a day after they were handed to the notifier. */
 export async function pruneOutbox(db: Executor, now: Date): Promise<number> {
   const result = await sql`
     delete from outbox o using tenants t
-    where t.id = o.tenant_id and o.relayed_at is not null and (
-      (o.kind = 'failure' and o.created_at < ${now}::timestamptz - interval '1 day') or
+    where t.id = o.tenant_id and (
+      (o.kind = 'failure' and o.relayed_at is not null and o.created_at < ${now}::timestamptz - interval '1 day') or
       (o.kind = 'event' and o.created_at < ${now}::timestamptz - make_interval(days => coalesce((t.settings->>'logRetentionDays')::int, ${DEFAULT_LOG_RETENTION_DAYS}))))`.execute(
     db,
   );

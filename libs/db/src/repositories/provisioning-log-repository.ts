@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { LogOutcome, ProvisioningLogTable, Executor } from '../database';
 import type { FailureRecord } from '@scimflow/jobs';
 import { DEFAULT_LOG_RETENTION_DAYS } from '../tenant-settings';
-import { insertOutbox, type OutboxEntry } from './outbox-repository';
+import { insertFailures } from './outbox-repository';
 
 /** One provisioning-log line as written: names and outcome, never a body or a secret. */
 export interface LogEntry {
@@ -71,25 +71,18 @@ export function failureRecordOf(entry: LogEntry, at: Date): FailureRecord {
 }
 
 /**
- * Writes log lines and, for each failure, a failure record in the outbox for the notifier, plus
- * any events: in the caller's transaction, so they commit with the change or not at all.
+ * Writes log lines and, for each failure, a failure record in the outbox for the notifier: in the
+ * caller's transaction, so they commit with it or not at all.
  */
-export async function recordLogEntries(
-  db: Executor,
-  entries: readonly LogEntry[],
-  events: readonly OutboxEntry[] = [],
-  at = new Date(),
-): Promise<void> {
-  if (entries.length > 0) await db.insertInto('provisioning_log').values(logValues(entries)).execute();
-  const failures = entries
-    .filter((entry) => entry.outcome === 'failure')
-    .map((entry): OutboxEntry => ({
-      id: entry.id,
-      tenantId: entry.tenantId,
-      kind: 'failure',
-      payload: failureRecordOf(entry, at),
-    }));
-  await insertOutbox(db, [...events, ...failures]);
+export async function recordLogEntries(db: Executor, entries: readonly LogEntry[], at = new Date()): Promise<void> {
+  if (entries.length === 0) return;
+  await db.insertInto('provisioning_log').values(logValues(entries)).execute();
+  await insertFailures(
+    db,
+    entries
+      .filter((entry) => entry.outcome === 'failure')
+      .map((entry) => ({ id: entry.id, tenantId: entry.tenantId, payload: failureRecordOf(entry, at) })),
+  );
 }
 
 export interface LogQuery {

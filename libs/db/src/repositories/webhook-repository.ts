@@ -39,6 +39,12 @@ export async function deleteWebhook(db: Executor, key: WebhookKey): Promise<bool
   return Number(result.numDeletedRows) > 0;
 }
 
+/** Every tenant that has at least one webhook endpoint. */
+export async function tenantsWithWebhooks(db: Executor): Promise<string[]> {
+  const rows = await db.selectFrom('webhooks').select('tenant_id').distinct().execute();
+  return rows.map((row) => row.tenant_id);
+}
+
 export async function webhookIdsOfTenant(db: Executor, tenantId: string): Promise<string[]> {
   const rows = await db.selectFrom('webhooks').select('id').where('tenant_id', '=', tenantId).execute();
   return rows.map((row) => row.id);

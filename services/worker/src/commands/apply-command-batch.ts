@@ -6,7 +6,6 @@ import {
   groupsOfUsers,
   keyOf,
   lockResources,
-  recordAppliedCommands,
   replayOutcome,
   summarize,
   tenantProfile,
@@ -15,8 +14,8 @@ import {
   type Trx,
   type ResourceTable,
 } from '@scimflow/db';
-import type { Command, CommandName, CommandOutcome, ItemResult, OutcomeSummary } from '@scimflow/jobs';
-import { recordEffects } from './record-effects';
+import type { Command, CommandName, CommandOutcome, CommittedWrite, ItemResult, OutcomeSummary } from '@scimflow/jobs';
+import { recordEffects, recordRefusals } from './record-effects';
 import { failed, isSlotOf, nameTaken, textOf, type CommandContext, type CommandSlot } from './command-context';
 import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
 import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
@@ -41,6 +40,8 @@ export interface ApplyOptions {
   readonly now?: number;
   /** A rerun of a job (BullMQ retried it): look up which commands already committed. */
   readonly rerun?: boolean;
+  /** Told after each transaction that committed: which tenants got events, and whether failures were recorded. */
+  readonly onCommitted?: (committed: CommittedWrite) => void;
   /** Told of an exception of our own code; the command it broke is answered 500, the others are unaffected. */
   readonly onBug?: (error: unknown, command: Command) => void;
 }
@@ -68,15 +69,16 @@ export async function applyCommandBatch(
   };
   if (commands.length > 1) {
     try {
-      const outcomes = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
+      const { outcomes, committed } = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
+      options.onCommitted?.(committed);
       return outcomes.map((value) => ({ value }));
     } catch (error) {
-      if (error instanceof DeadlinePassed) return refuseAll(db, commands, expired(), run);
+      if (error instanceof DeadlinePassed) return refuseAll(db, commands, expired(), run, options.onCommitted);
       // Otherwise one transaction per command, so whatever broke fails only its own command.
     }
   }
   const results: ItemResult<CommandOutcome>[] = [];
-  for (const command of commands) results.push(await applyAlone(db, command, run, options.onBug));
+  for (const command of commands) results.push(await applyAlone(db, command, run, options));
   return results;
 }
 
@@ -94,14 +96,15 @@ async function refuseAll(
   commands: readonly Command[],
   outcome: CommandOutcome,
   run: Run,
+  onCommitted: ApplyOptions['onCommitted'],
 ): Promise<ItemResult<CommandOutcome>[]> {
   try {
-    await recordEffects(
+    await recordRefusals(
       db,
       commands.map((command) => ({ command, outcome })),
-      [],
       run.now,
     );
+    onCommitted?.({ eventTenants: [], failures: true });
     return commands.map(() => ({ value: outcome }));
   } catch (error) {
     return commands.map(() => ({ error }));
@@ -117,16 +120,18 @@ async function applyAlone(
   db: Db,
   command: Command,
   batchRun: Run,
-  onBug: ApplyOptions['onBug'],
+  { onBug, onCommitted }: ApplyOptions,
 ): Promise<ItemResult<CommandOutcome>> {
   // The batch transaction may have failed in COMMIT: look up what committed.
   const run = { ...batchRun, checkReplays: true };
   const refused = async (outcome: CommandOutcome) =>
-    (await refuseAll(db, [command], outcome, run))[0] ?? { value: outcome };
+    (await refuseAll(db, [command], outcome, run, onCommitted))[0] ?? { value: outcome };
   for (let attempt = 1; ; attempt++) {
     try {
-      const [value] = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
+      const { outcomes, committed } = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
+      const [value] = outcomes;
       if (!value) throw new Error('no outcome for a command');
+      onCommitted?.(committed);
       return { value };
     } catch (error) {
       if (error instanceof DeadlinePassed) return refused(expired());
@@ -196,7 +201,11 @@ function targetOf(slot: CommandSlot<UpdateName>): { tenantId: string; id: string
   return { tenantId: command.tenantId, id: 'userId' in command.data ? command.data.userId : command.data.groupId };
 }
 
-async function applyInTransaction(trx: Trx, commands: readonly Command[], run: Run): Promise<CommandOutcome[]> {
+async function applyInTransaction(
+  trx: Trx,
+  commands: readonly Command[],
+  run: Run,
+): Promise<{ outcomes: CommandOutcome[]; committed: CommittedWrite }> {
   const entries: BatchEntry[] = commands.map((command) => ({ command, replayed: false }));
   // A first run's commands are new (the applied_commands key would refuse a duplicate anyway).
   const replays = run.checkReplays
@@ -254,24 +263,29 @@ async function applyInTransaction(trx: Trx, commands: readonly Command[], run: R
   await attachUserGroups(trx, updates);
 
   const settled = entries.map((entry) => ({ ...entry, outcome: entry.outcome ?? noOutcome() }));
-  // Expired commands were never applied: logged below, but not recorded as applied.
-  await recordAppliedCommands(
-    trx,
-    live.map(({ command, outcome }) => ({
-      commandId: command.id,
-      tenantId: command.tenantId,
-      outcome: summarize(outcome ?? noOutcome()),
-    })),
-  );
-  // Replays were logged when they first applied; everything else (expired commands too) is logged now.
+  // Replays were logged when they first applied; everything else (expired commands too) is logged
+  // now. Expired commands were never applied, so they get no applied-command record.
   await recordEffects(
     trx,
-    settled.filter((entry) => !entry.replayed),
-    ctx.events,
+    {
+      applied: live.map(({ command, outcome }) => ({
+        commandId: command.id,
+        tenantId: command.tenantId,
+        outcome: summarize(outcome ?? noOutcome()),
+      })),
+      done: settled.filter((entry) => !entry.replayed),
+      events: ctx.events,
+    },
     run.now,
   );
   if (live.length > 0 && Date.now() > run.deadline - commitMargin(commands, run.deadline)) throw new DeadlinePassed();
-  return settled.map((entry) => entry.outcome);
+  return {
+    outcomes: settled.map((entry) => entry.outcome),
+    committed: {
+      eventTenants: [...new Set(ctx.events.map((event) => event.tenant))],
+      failures: settled.some((entry) => !entry.replayed && !entry.outcome.ok),
+    },
+  };
 }
 
 function applyUpdate(ctx: CommandContext, { command }: CommandSlot<UpdateName>): Promise<CommandOutcome> {

@@ -1,11 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
   findAppliedOutcomes,
-  recordLogEntries,
+  recordWriteEffects,
+  type AppliedRecord,
   type Db,
-  type Executor,
   type LogEntry,
-  type OutboxEntry,
+  type Trx,
 } from '@scimflow/db';
 import { COMMAND_KIND, type Command, type CommandOutcome, type RecordedEvent } from '@scimflow/jobs';
 import type { ScimDocument, StoredResource } from '@scimflow/scim';
@@ -60,27 +60,27 @@ export function logEntryOf({ command, outcome, before }: CommandEffect, now: num
 }
 
 /**
- * Writes the log lines, failure records and membership events of a transaction's commands, in
- * that transaction: they commit with the change, or vanish with it.
+ * Writes what a transaction's commands did besides the change itself — applied-command records,
+ * log lines, failure records and membership events — in that transaction (one statement): they
+ * commit with the change, or vanish with it.
  */
 export async function recordEffects(
-  trx: Executor,
-  effects: readonly CommandEffect[],
-  events: readonly RecordedEvent[],
+  trx: Trx,
+  effects: { applied: readonly AppliedRecord[]; done: readonly CommandEffect[]; events: readonly RecordedEvent[] },
   now: number,
 ): Promise<void> {
-  const outbox = events.map((event): OutboxEntry => ({
-    id: event.jti,
-    tenantId: event.tenant,
-    kind: 'event',
-    payload: event,
-  }));
-  await recordLogEntries(
-    trx,
-    effects.map((effect) => logEntryOf(effect, now)),
-    outbox,
-    new Date(now),
-  );
+  await recordWriteEffects(trx, {
+    applied: effects.applied,
+    log: effects.done.map((effect) => logEntryOf(effect, now)),
+    events: effects.events,
+    at: new Date(now),
+  });
+}
+
+/** Commands that were not applied (their transaction rolled back), logged in a transaction of their own. */
+export async function recordRefusals(db: Db, refused: readonly CommandEffect[], now: number): Promise<void> {
+  if (refused.length === 0) return;
+  await db.transaction().execute((trx) => recordEffects(trx, { applied: [], done: refused, events: [] }, now));
 }
 
 /** A batch that failed for good: its commands that never committed are logged as not applied. */
@@ -89,13 +89,9 @@ export async function recordUnapplied(db: Db, commands: readonly Command[], outc
     db,
     commands.map((command) => command.id),
   );
-  const unapplied = commands.filter((command) => !applied.has(command.id));
-  await db.transaction().execute((trx) =>
-    recordEffects(
-      trx,
-      unapplied.map((command) => ({ command, outcome })),
-      [],
-      Date.now(),
-    ),
+  await recordRefusals(
+    db,
+    commands.filter((command) => !applied.has(command.id)).map((command) => ({ command, outcome })),
+    Date.now(),
   );
 }

@@ -9,6 +9,7 @@ import {
   QueueName,
   type CommandBatchResult,
   type CommandOutcome,
+  type CommittedWrite,
   type JobMap,
 } from '@scimflow/jobs';
 import { endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
@@ -24,6 +25,8 @@ export interface CommandWorkerDeps {
   /** Publishes replies to the waiting ingress. */
   readonly publisher: Redis;
   readonly logger: Logger;
+  /** Told after each transaction commits: which tenants got events, and whether failures were recorded. */
+  readonly afterCommit: (committed: CommittedWrite) => void;
 }
 
 /** Consumes `commands.apply`: applies each batch in Postgres, then tells the waiting ingress. */
@@ -62,7 +65,7 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
 }
 
 async function applyJob(
-  { config, db, publisher, logger }: CommandWorkerDeps,
+  { config, db, publisher, logger, afterCommit }: CommandWorkerDeps,
   { commands, replyTo, deadline }: JobMap['commands.apply'],
   job: Job,
 ): Promise<CommandBatchResult> {
@@ -78,6 +81,7 @@ async function applyJob(
     issuer: config.publicUrl,
     // A job BullMQ runs again (a retry, or stalled on a worker that died) may have committed.
     rerun: job.attemptsStarted > 1 || job.attemptsMade > 0,
+    onCommitted: afterCommit,
     onBug: (error, command) =>
       logger.error({ err: error, commandId: command.id, command: command.name }, 'a command failed unexpectedly'),
   });

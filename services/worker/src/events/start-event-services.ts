@@ -1,40 +1,36 @@
-import type { Worker } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
-import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
+import { createJobWorker, createRedis, JobQueue, QueueName, type CommittedWrite } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
-import { OutboxRelay } from './outbox-relay';
+import { DeliveryScheduler } from './delivery-scheduler';
+import { FailureRelay } from './failure-relay';
 import { WebhookDelivery } from './webhook-delivery';
 
 const DAY_S = 24 * 3600;
 
 export interface EventServices {
   readonly delivery: WebhookDelivery;
-  readonly workers: readonly Worker[];
-  /** Stops the relay first (nothing new is published), then the consumers. */
+  /** Called after each write transaction commits: starts delivery and the failure relay. */
+  afterCommit(committed: CommittedWrite): void;
+  /** Stops the relay and delivery runs first, then the consumers. */
   close(force?: boolean): Promise<void>;
 }
 
-/** The relay (outbox → BullMQ) and the consumers that deliver events to webhooks. */
-export async function startEventServices(config: WorkerConfig, db: Db, logger: Logger): Promise<EventServices> {
+/**
+ * The event side of the worker. Events are delivered from the log (the outbox, numbered at
+ * commit), started in-process after each commit and by the maintenance sweep; failure records
+ * reach the notifier a batch per job; failed deliveries are retried by delayed jobs.
+ */
+export function startEventServices(config: WorkerConfig, db: Db, logger: Logger): EventServices {
   const producer = createRedis(config.redisUrl, 'worker', 'scimflow-events-producer');
   const connection = createRedis(config.redisUrl, 'worker', 'scimflow-events');
   const queueOptions = { connection: producer, prefix: config.queuePrefix };
-  // Completed event jobs stay a day: a relay that re-publishes after a crash hits an existing job id.
-  const events = new JobQueue(QueueName.events, {
-    ...queueOptions,
-    defaultJobOptions: {
-      removeOnComplete: { age: DAY_S },
-      removeOnFail: { age: 7 * DAY_S },
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1_000 },
-    },
-  });
   const notifications = new JobQueue(QueueName.notifications, {
     ...queueOptions,
+    // A batch of failure records is filed idempotently: nothing needs to keep the job afterwards.
     defaultJobOptions: {
-      removeOnComplete: { age: DAY_S },
+      removeOnComplete: true,
       removeOnFail: { age: 7 * DAY_S },
       attempts: 10,
       backoff: { type: 'exponential', delay: 1_000 },
@@ -46,37 +42,26 @@ export async function startEventServices(config: WorkerConfig, db: Db, logger: L
   });
 
   const delivery = new WebhookDelivery({ db, retries, config: config.webhooks, owner: uuidv7(), logger });
-  const relay = new OutboxRelay({
-    db,
-    databaseUrl: config.databaseUrl,
-    events,
-    notifications,
-    pollMs: config.outboxPollMs,
-    logger,
-  });
-
-  const workerOptions = { connection, prefix: config.queuePrefix, concurrency: 4 };
-  const eventWorker = createJobWorker(
-    QueueName.events,
-    { 'event.published': (event) => delivery.deliverTenant(event.tenant) },
-    workerOptions,
-  );
+  const scheduler = new DeliveryScheduler({ db, delivery, logger });
+  const relay = new FailureRelay({ db, notifications, pollMs: config.outboxPollMs, logger });
   const retryWorker = createJobWorker(
     QueueName.webhooks,
     { 'webhook.retry': ({ tenantId, webhookId }) => delivery.drain({ tenantId, id: webhookId }, true) },
-    workerOptions,
+    { connection, prefix: config.queuePrefix, concurrency: 4 },
   );
-  for (const worker of [eventWorker, retryWorker])
-    worker.on('error', (error) => logger.error({ err: error }, 'event worker error'));
-  await relay.start();
+  retryWorker.on('error', (error) => logger.error({ err: error }, 'webhook retry worker error'));
+  relay.start();
 
   return {
     delivery,
-    workers: [eventWorker, retryWorker],
+    afterCommit({ eventTenants, failures }) {
+      scheduler.kick(eventTenants);
+      if (failures) relay.kick();
+    },
     async close(force = false) {
-      await relay.stop();
-      await Promise.all([eventWorker.close(force), retryWorker.close(force)]);
-      await Promise.all([events.close(), notifications.close(), retries.close()]);
+      await Promise.all([relay.stop(), scheduler.stop()]);
+      await retryWorker.close(force);
+      await Promise.all([notifications.close(), retries.close()]);
       await Promise.all([producer.quit(), connection.quit()].map((p) => p.catch(() => undefined)));
     },
   };

@@ -16,6 +16,8 @@ import type { WorkerConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
 
 const PAGE = 100;
+/** Events delivered between two saves of an endpoint's cursor. */
+const FLUSH_EVERY = 50;
 
 /** How a delivery run ended: `delivered` is the endpoint's sequence when it did. */
 type RunOutcome = { readonly stopped: boolean; readonly delivered: number };
@@ -69,7 +71,11 @@ export class WebhookDelivery {
     }
   }
 
-  /** Delivers until nothing is pending, or stops (backing off, or the lease was lost). */
+  /**
+   * Delivers until nothing is pending, or stops (backing off, or the lease was lost). The
+   * endpoint's cursor is saved every FLUSH_EVERY events (and before stopping), not after each: a
+   * crash in between delivers those events again, which at-least-once delivery allows.
+   */
   private async run(
     key: WebhookKey,
     url: string,
@@ -79,15 +85,28 @@ export class WebhookDelivery {
     leaseMs: number,
   ): Promise<RunOutcome> {
     const { db, owner, config } = this.deps;
+    const cursor = { saved: delivered, savedAt: Date.now() };
+    /** Saves the cursor; false when the lease was lost (another run owns the endpoint now). */
+    const save = async (force: boolean): Promise<boolean> => {
+      if (delivered === cursor.saved) return true;
+      if (!force && delivered - cursor.saved < FLUSH_EVERY && Date.now() - cursor.savedAt < leaseMs / 3) return true;
+      const kept = await recordWebhookDelivered(db, key, owner, delivered, leaseMs);
+      Object.assign(cursor, { saved: delivered, savedAt: Date.now() });
+      return kept;
+    };
     for (;;) {
       const events = await eventsAfter(db, key.tenantId, delivered, PAGE);
-      if (events.length === 0) return { stopped: false, delivered };
+      if (events.length === 0) return { stopped: !(await save(true)), delivered };
       for (const event of events) {
         const error = await this.post(url, secret, event);
         if (error === undefined) {
-          if (!(await recordWebhookDelivered(db, key, owner, event.sequence, leaseMs)))
-            return { stopped: true, delivered };
-        } else if (attempts + 1 >= config.maxAttempts) {
+          attempts = 0;
+          delivered = event.sequence;
+          if (!(await save(false))) return { stopped: true, delivered };
+          continue;
+        }
+        if (!(await save(true))) return { stopped: true, delivered };
+        if (attempts + 1 >= config.maxAttempts) {
           this.deps.logger.warn(
             { webhookId: key.id, sequence: event.sequence, attempts: attempts + 1, error },
             'webhook event dead-lettered',
@@ -98,14 +117,15 @@ export class WebhookDelivery {
             attempts: attempts + 1,
             error,
           });
-        } else {
-          const delay = Math.min(config.retryBaseMs * 2 ** attempts, config.retryMaxMs);
-          await recordWebhookAttemptFailed(db, key, owner, error, new Date(Date.now() + delay));
-          await this.deps.retries.add('webhook.retry', { tenantId: key.tenantId, webhookId: key.id }, { delay });
-          return { stopped: true, delivered };
+          Object.assign(cursor, { saved: event.sequence, savedAt: Date.now() });
+          attempts = 0;
+          delivered = event.sequence;
+          continue;
         }
-        attempts = 0;
-        delivered = event.sequence;
+        const delay = Math.min(config.retryBaseMs * 2 ** attempts, config.retryMaxMs);
+        await recordWebhookAttemptFailed(db, key, owner, error, new Date(Date.now() + delay));
+        await this.deps.retries.add('webhook.retry', { tenantId: key.tenantId, webhookId: key.id }, { delay });
+        return { stopped: true, delivered };
       }
     }
   }
