@@ -91,6 +91,13 @@ const ingressSchema = z
     MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
     INGRESS_BATCH_SIZE: int(1, 1000).default(100),
     INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
+    // Entra's guidance for gallery apps: at least 25 requests/s per tenant, more in bursts.
+    TENANT_WRITES_PER_SECOND: z.coerce.number().min(0.1).max(100_000).default(50),
+    TENANT_WRITE_BURST: int(1, 1_000_000).default(200),
+    TENANT_WRITES_IN_FLIGHT: int(1, 100_000).default(64),
+    TENANT_READS_PER_SECOND: z.coerce.number().min(0.1).max(100_000).default(100),
+    TENANT_READ_BURST: int(1, 1_000_000).default(400),
+    QUEUE_WAIT_LIMIT_MS: int(100, 60_000).default(2_000),
   })
   .transform((v) => ({
     ...queued('ingress', v),
@@ -104,6 +111,18 @@ const ingressSchema = z
     batchSize: v.INGRESS_BATCH_SIZE,
     /** Most jobs one ingress has waiting for a worker at once; commands arriving meanwhile form the next batch. */
     batchesInFlight: v.INGRESS_BATCHES_IN_FLIGHT,
+    /** Each tenant's share unless its settings say otherwise (settings.budget). */
+    tenantBudget: {
+      writesPerSecond: v.TENANT_WRITES_PER_SECOND,
+      writeBurst: v.TENANT_WRITE_BURST,
+      writesInFlight: v.TENANT_WRITES_IN_FLIGHT,
+      readsPerSecond: v.TENANT_READS_PER_SECOND,
+      readBurst: v.TENANT_READ_BURST,
+    },
+    /** Writes are refused at once (503) while the oldest queued command has waited this long. */
+    queueWaitLimitMs: v.QUEUE_WAIT_LIMIT_MS,
+    /** The queue prefix as given (without braces): keys outside BullMQ's slot. */
+    keyPrefix: v.QUEUE_PREFIX,
   }));
 
 const workerSchema = z

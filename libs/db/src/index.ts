@@ -18,5 +18,6 @@ export * from './repositories/outbox-repository';
 export * from './repositories/webhook-repository';
 export * from './repositories/notification-repository';
 export * from './pg-listener';
+export * from './notified-cache';
 export * from './query/resource-search';
 export * from './repositories/write-effects-repository';

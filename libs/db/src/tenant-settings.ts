@@ -32,8 +32,32 @@ export const tenantSettingsSchema = z
       .optional(),
     /** How long the provisioning log and the event log are kept (default 30 days). */
     logRetentionDays: z.number().int().min(1).max(3650).optional(),
+    /** This tenant's share (overrides the TENANT_* defaults); each key given replaces that one. */
+    budget: z
+      .object({
+        /** Sustained writes per second (token bucket rate). */
+        writesPerSecond: z.number().min(0.1).max(100_000),
+        /** Writes that may arrive at once above the rate (bucket size). */
+        writeBurst: z.number().int().min(1).max(1_000_000),
+        /** Writes of this tenant in progress at once, across every ingress. */
+        writesInFlight: z.number().int().min(1).max(100_000),
+        readsPerSecond: z.number().min(0.1).max(100_000),
+        readBurst: z.number().int().min(1).max(1_000_000),
+      })
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** A tenant's budget: every key set, from its overrides and the service's defaults. */
+export type TenantBudget = Required<NonNullable<TenantSettings['budget']>>;
+
+/** The tenant's budget overrides, or none when its settings don't parse. */
+export function budgetOverrides(settings: unknown): Partial<TenantBudget> {
+  const parsed = tenantSettingsSchema.safeParse(settings ?? {});
+  return parsed.success ? (parsed.data.budget ?? {}) : {};
+}
 
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
 

@@ -50,3 +50,53 @@ describe('CommandBatcher', () => {
     await expect(batcher.submit(99)).rejects.toThrow('database down');
   });
 });
+
+describe('CommandBatcher fairness', () => {
+  it("takes keys in turn: a key with a long line delays another key's item by one flush at most", async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batcher = new CommandBatcher<string, string>(
+      async (items) => {
+        batches.push([...items]);
+        if (batches.length === 1) await gate;
+        return items.map((value) => ({ value }));
+      },
+      { maxBatchSize: 4, maxParallel: 1 },
+    );
+    // The first flush holds the only slot while a big tenant queues 12 and a small one 2.
+    const first = batcher.submit('big-0', 'big');
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = [
+      ...Array.from({ length: 12 }, (_, n) => batcher.submit(`big-${n + 1}`, 'big')),
+      batcher.submit('small-1', 'small'),
+      batcher.submit('small-2', 'small'),
+    ];
+    expect(batcher.oldestWait()).toBeGreaterThanOrEqual(0);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(batches[0]).toEqual(['big-0']);
+    // The next flush already carries both of the small tenant's items.
+    expect(batches[1]).toEqual(['big-1', 'small-1', 'big-2', 'small-2']);
+    expect(batches.slice(2).flat()).toEqual(Array.from({ length: 10 }, (_, n) => `big-${n + 3}`));
+  });
+
+  it('tells how long the oldest waiting item has waited', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batcher = new CommandBatcher<number, number>(
+      async (items) => {
+        await gate;
+        return items.map((value) => ({ value }));
+      },
+      { maxBatchSize: 10, maxParallel: 1 },
+    );
+    const first = batcher.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = batcher.submit(2);
+    expect(batcher.oldestWait(Date.now() + 500)).toBeGreaterThanOrEqual(500);
+    release();
+    await Promise.all([first, second]);
+    expect(batcher.oldestWait()).toBe(0);
+  });
+});

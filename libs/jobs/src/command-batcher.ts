@@ -8,13 +8,24 @@ export interface BatcherOptions {
   readonly maxParallel: number;
 }
 
+interface Pending<T, R> {
+  readonly item: T;
+  readonly at: number;
+  readonly resolve: (value: R) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
- * Group commit: items submitted while every flush slot is busy wait and go out together in the
- * next flush, so under load one flush (one queue job, one transaction) carries many items, and
- * when idle a lone item goes out on the next tick with no added delay.
+ * Group commit, fair between keys (tenants). Items submitted while every flush slot is busy wait
+ * and go out together in the next flush, so under load one flush (one queue job, one
+ * transaction) carries many items, and when idle a lone item goes out on the next tick with no
+ * added delay. Each key has its own line; a flush takes from the lines in turn, one item each,
+ * so a key with thousands waiting delays another key's item by one flush at most.
  */
 export class CommandBatcher<T, R> {
-  private readonly pending: { item: T; resolve: (value: R) => void; reject: (error: unknown) => void }[] = [];
+  /** Lines by key, in the order they are served (a Map iterates in insertion order). */
+  private readonly lines = new Map<string, Pending<T, R>[]>();
+  private waiting = 0;
   private running = 0;
   private scheduled = false;
 
@@ -23,22 +34,38 @@ export class CommandBatcher<T, R> {
     private readonly options: BatcherOptions,
   ) {}
 
-  submit(item: T): Promise<R> {
+  submit(item: T, key = ''): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
+      const line = this.lines.get(key);
+      const entry = { item, at: Date.now(), resolve, reject };
+      if (line) line.push(entry);
+      else this.lines.set(key, [entry]);
+      this.waiting++;
       this.schedule();
     });
   }
 
   /** Items waiting for a flush slot plus flushes in progress; zero when idle. */
   get load(): number {
-    return this.pending.length + this.running;
+    return this.waiting + this.running;
+  }
+
+  /** How long the item that has waited longest for a flush slot has waited (ms); 0 when none waits. */
+  oldestWait(now = Date.now()): number {
+    let oldest = now;
+    for (const line of this.lines.values()) oldest = Math.min(oldest, line[0]?.at ?? now);
+    return now - oldest;
+  }
+
+  /** The same for one key's line. */
+  oldestWaitOf(key: string, now = Date.now()): number {
+    return now - (this.lines.get(key)?.[0]?.at ?? now);
   }
 
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    // setImmediate lets every job BullMQ hands over in this tick join the same batch.
+    // setImmediate lets every request that arrives in this tick join the same batch.
     setImmediate(() => {
       this.scheduled = false;
       this.drain();
@@ -46,17 +73,35 @@ export class CommandBatcher<T, R> {
   }
 
   private drain(): void {
-    while (this.pending.length > 0 && this.running < this.options.maxParallel) {
-      const batch = this.pending.splice(0, this.options.maxBatchSize);
+    while (this.waiting > 0 && this.running < this.options.maxParallel) {
+      const batch = this.takeBatch();
       this.running++;
       void this.flush(batch).finally(() => {
         this.running--;
-        if (this.pending.length > 0) this.schedule();
+        if (this.waiting > 0) this.schedule();
       });
     }
   }
 
-  private async flush(batch: typeof this.pending): Promise<void> {
+  /** Round robin over the keys' lines; a key served moves to the back, an emptied line is dropped. */
+  private takeBatch(): Pending<T, R>[] {
+    const batch: Pending<T, R>[] = [];
+    while (batch.length < this.options.maxBatchSize && this.lines.size > 0) {
+      // One pass over the keys as they stand; re-adding a key moves it to the back of the order.
+      for (const key of Array.from(this.lines.keys())) {
+        if (batch.length >= this.options.maxBatchSize) break;
+        const line = this.lines.get(key) ?? [];
+        const entry = line.shift();
+        if (entry) batch.push(entry);
+        this.lines.delete(key);
+        if (line.length > 0) this.lines.set(key, line);
+      }
+    }
+    this.waiting -= batch.length;
+    return batch;
+  }
+
+  private async flush(batch: readonly Pending<T, R>[]): Promise<void> {
     let results: readonly ItemResult<R>[];
     try {
       results = await this.flushBatch(batch.map((entry) => entry.item));

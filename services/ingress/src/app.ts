@@ -7,6 +7,8 @@ import type { CommandBus } from './command-bus';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/error-handler';
 import { scimRouter } from './scim/scim-router';
+import type { RejectionLog } from './scim/rejection-log';
+import type { TenantBudgets } from './scim/tenant-budgets';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
 
 export interface AppDeps {
@@ -14,6 +16,8 @@ export interface AppDeps {
   readonly db: Db;
   readonly bus: CommandBus;
   readonly tokens: TenantTokenCache;
+  readonly budgets: TenantBudgets;
+  readonly rejections: RejectionLog;
   readonly readiness: () => Promise<ReadinessReport>;
   readonly logger: Logger;
 }
@@ -56,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
       bus: deps.bus,
       publicUrl: deps.config.publicUrl,
       tokens: deps.tokens,
+      budgets: deps.budgets,
+      rejections: deps.rejections,
       logger: deps.logger,
     }),
   );

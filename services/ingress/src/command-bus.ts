@@ -23,6 +23,14 @@ export class CommandUnavailableError extends Error {
   }
 }
 
+/** This tenant's own commands have queued here longer than the wait limit: it should slow down (429). */
+export class TenantBackloggedError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'TenantBackloggedError';
+  }
+}
+
 export interface CommandBusOptions {
   readonly queue: JobQueue<'commands'>;
   /** Where a command that may have committed is looked up before anyone is told it failed. */
@@ -36,6 +44,8 @@ export interface CommandBusOptions {
   readonly replyTimeoutMs: number;
   readonly batchSize: number;
   readonly batchesInFlight: number;
+  /** New writes are refused at once while the oldest waiting command has waited this long. */
+  readonly queueWaitLimitMs: number;
   readonly logger: Logger;
 }
 
@@ -92,6 +102,13 @@ export class CommandBus {
   }
 
   async send(tenantId: string, request: CommandRequest): Promise<CommandOutcome> {
+    // Overload is answered early, not by a slow timeout: the tenant whose backlog it is gets 429,
+    // everyone else 503 while the service as a whole is behind.
+    const limit = this.options.queueWaitLimitMs;
+    if (this.batcher.oldestWaitOf(tenantId) > limit)
+      throw new TenantBackloggedError('Too many writes for this tenant are waiting; slow down and retry');
+    if (this.batcher.oldestWait() > limit)
+      throw new CommandUnavailableError('The service is overloaded; the request was not applied. Try again');
     const traceparent = currentTraceparent();
     const command: Command = {
       ...request,
@@ -111,7 +128,7 @@ export class CommandBus {
       );
     });
     try {
-      const outcome = await Promise.race([this.batcher.submit(command), expiry]);
+      const outcome = await Promise.race([this.batcher.submit(command, tenantId), expiry]);
       if (outcome.ok || outcome.error.status !== 503) return outcome;
       // "Not applied" must be true: a batch that failed for good, or a reply that never came, may
       // still have committed this command. The worker commits nothing within COMMIT_MARGIN_MS of

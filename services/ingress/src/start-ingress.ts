@@ -8,6 +8,8 @@ import { createRedis, JobQueue, QueueName } from '@scimflow/jobs';
 import { checkReadiness, portOf, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
+import { RejectionLog } from './scim/rejection-log';
+import { TenantBudgets } from './scim/tenant-budgets';
 import { TenantTokenCache } from './scim/tenant-token-cache';
 
 export interface IngressHandle {
@@ -46,17 +48,32 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     replyTimeoutMs: config.replyTimeoutMs,
     batchSize: config.batchSize,
     batchesInFlight: config.batchesInFlight,
+    queueWaitLimitMs: config.queueWaitLimitMs,
     logger,
   });
   await bus.start();
   const tokens = new TenantTokenCache(db, config.databaseUrl, logger);
   await tokens.start();
+  const budgets = new TenantBudgets({
+    redis: producer,
+    prefix: config.keyPrefix,
+    defaults: config.tenantBudget,
+    // A write holds its place until answered; if this ingress dies first, the place frees itself.
+    leaseMs: config.replyTimeoutMs + 5_000,
+    db,
+    databaseUrl: config.databaseUrl,
+    logger,
+  });
+  await budgets.start();
+  const rejections = new RejectionLog(db, logger);
 
   const app = createApp({
     config,
     db,
     bus,
     tokens,
+    budgets,
+    rejections,
     readiness: () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => producer.ping() }),
     logger,
   });
@@ -79,7 +96,8 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       await drained;
       clearTimeout(timer);
       await bus.close();
-      await tokens.stop();
+      await rejections.stop();
+      await Promise.all([tokens.stop(), budgets.stop()]);
       await queue.close().catch(() => undefined);
       await db.destroy();
       await Promise.all([producer.quit(), subscriber.quit()].map((p) => p.catch(() => undefined)));

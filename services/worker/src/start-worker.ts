@@ -3,6 +3,7 @@ import { createDatabase, pingDatabase } from '@scimflow/db';
 import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
 import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
 import { startCommandWorker } from './commands/start-command-worker';
+import { TenantProfiles } from './commands/tenant-profiles';
 import { startEventServices } from './events/start-event-services';
 import { maintenanceHandlers, scheduleMaintenance } from './maintenance';
 
@@ -23,6 +24,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const connection = createRedis(config.redisUrl, 'worker', 'scimflow-worker');
   const publisher = createRedis(config.redisUrl, 'worker', 'scimflow-worker-replies');
   const events = startEventServices(config, db, logger);
+  const profiles = new TenantProfiles(db, config.databaseUrl, logger);
+  await profiles.start(logger);
   // The two sides meet only through the database: the command worker says what it committed.
   const worker = startCommandWorker({
     config,
@@ -31,6 +34,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     publisher,
     logger,
     afterCommit: (committed) => events.afterCommit(committed),
+    profiles,
   });
 
   const maintenanceConnection = createRedis(config.redisUrl, 'worker', 'scimflow-maintenance');
@@ -67,6 +71,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
         logger.warn('shutdown timeout reached; unfinished jobs will be retried by another worker');
       }
       await maintenanceQueue.close();
+      await profiles.stop();
       await db.destroy();
       await Promise.all(
         [connection.quit(), publisher.quit(), maintenanceConnection.quit()].map((p) => p.catch(() => undefined)),

@@ -4,6 +4,8 @@ import type { Database, Executor } from '../database';
 
 /** Postgres channel that carries a tenant id whenever its SCIM token changes. */
 export const TENANT_AUTH_CHANNEL = 'scimflow_tenant_auth';
+/** Postgres channel that carries a tenant id whenever its settings change (workers cache profiles). */
+export const TENANT_SETTINGS_CHANNEL = 'scimflow_tenant_settings';
 
 export interface TenantRecord {
   readonly id: string;
@@ -68,7 +70,7 @@ export async function findTenantSettings(db: Executor, ids: readonly string[]): 
 }
 
 export async function updateTenant(
-  db: Executor,
+  db: Kysely<Database>,
   id: string,
   changes: { name?: string; settings?: JsonObject },
 ): Promise<TenantRecord | undefined> {
@@ -77,8 +79,14 @@ export async function updateTenant(
   };
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.settings !== undefined) set.settings = JSON.stringify(changes.settings);
-  const row = await db.updateTable('tenants').set(set).where('id', '=', id).returning(columns).executeTakeFirst();
-  return row && toRecord(row);
+  const update = async (trx: Executor) => {
+    const row = await trx.updateTable('tenants').set(set).where('id', '=', id).returning(columns).executeTakeFirst();
+    // Delivered on commit: every worker drops its cached profile of this tenant.
+    if (row && changes.settings !== undefined)
+      await sql`select pg_notify(${TENANT_SETTINGS_CHANNEL}, ${id})`.execute(trx);
+    return row && toRecord(row);
+  };
+  return db.transaction().execute(update);
 }
 
 /** Swaps the token hash and tells every ingress (NOTIFY is delivered on commit) to drop its cached copy. */

@@ -80,6 +80,7 @@ export const tenantUpdateSchema = z
     notificationEmails: tenantSettingsSchema.shape.notificationEmails.nullable(),
     notifyWindowSeconds: tenantSettingsSchema.shape.notifyWindowSeconds.nullable(),
     logRetentionDays: tenantSettingsSchema.shape.logRetentionDays.nullable(),
+    budget: tenantSettingsSchema.shape.budget.nullable(),
   })
   .strict();
 

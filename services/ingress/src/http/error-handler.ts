@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isDataException } from '@scimflow/db';
 import { ScimError } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
-import { CommandUnavailableError } from '../command-bus';
+import { CommandUnavailableError, TenantBackloggedError } from '../command-bus';
 import { sendScimError } from './scim-response';
 
 /** Seconds a client should wait before retrying a 503; Entra and Okta honour Retry-After. */
@@ -53,6 +53,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let scim = error instanceof ScimError ? error : (bodyParserError(error) ?? clientError(error));
     if (error instanceof CommandUnavailableError) {
       scim = new ScimError(503, error.message);
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
+    if (error instanceof TenantBackloggedError) {
+      scim = new ScimError(429, error.message);
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     }
     if (!scim && isDataException(error)) {

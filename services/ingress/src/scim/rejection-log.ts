@@ -13,45 +13,100 @@ const OPERATION: Readonly<Record<string, string>> = {
 };
 const RESOURCE_PATH = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/;
 
+/** Lines waiting for the next flush at most; a refusal storm (429s) can't grow memory past this. */
+const MAX_BUFFERED = 5_000;
+
 /**
- * Logs the writes the ingress refused itself (a malformed body, an unknown attribute, a queue
- * that was down: they never reached the worker), so every rejected write is in the tenant's log
- * and reaches the notifier. Runs after tenant authentication: unauthenticated noise is not a tenant's.
+ * Logs the writes the ingress refused itself (a malformed body, an unknown attribute, over budget,
+ * a queue that was down: they never reached the worker), so every rejected write is in the
+ * tenant's log and reaches the notifier. Group commit: a lone line is written at once, and lines
+ * arriving while a write is under way go together in the next one, so a tenant hammering at its
+ * limit costs an insert per batch, not per request.
  */
-export function rejectionLog(db: Db, logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    const operation = OPERATION[req.method];
-    const match = operation ? RESOURCE_PATH.exec(req.path) : null;
-    // POST /Users/.search is a read.
-    if (!operation || !match || match[2] === '.search') return next();
-    const started = performance.now();
-    const traceId = currentTraceparent()?.split('-')[1];
-    res.once('finish', () => {
-      if (res.statusCode < 400 || isAnsweredByWorker(res)) return;
-      const error = scimErrorOf(res);
-      const resourceType = match[1] === 'Users' ? 'User' : 'Group';
-      const body: unknown = req.body;
-      const name = isJsonObject(body) ? body[resourceType === 'User' ? 'userName' : 'displayName'] : undefined;
-      const externalId = isJsonObject(body) ? body.externalId : undefined;
-      const entry: LogEntry = {
-        tenantId: tenantIdOf(res),
-        id: uuidv7(),
-        operation,
-        resourceType,
-        ...(match[2] && isUuid(match[2]) ? { resourceId: match[2] } : {}),
-        ...(typeof name === 'string' ? { resourceName: name } : {}),
-        ...(typeof externalId === 'string' ? { externalId } : {}),
-        outcome: 'failure',
-        httpStatus: res.statusCode,
-        ...(error?.scimType ? { scimType: error.scimType } : {}),
-        ...(error?.detail ? { detail: error.detail } : {}),
-        durationMs: performance.now() - started,
-        ...(traceId ? { traceId } : {}),
-      };
-      db.transaction()
-        .execute((trx) => recordLogEntries(trx, [entry]))
-        .catch((err: unknown) => logger.warn({ err, status: res.statusCode }, 'could not log a rejected write'));
+export class RejectionLog {
+  private buffer: LogEntry[] = [];
+  private dropped = 0;
+  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Runs after tenant authentication: unauthenticated noise is not a tenant's. */
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      const operation = OPERATION[req.method];
+      const match = operation ? RESOURCE_PATH.exec(req.path) : null;
+      // POST /Users/.search is a read.
+      if (!operation || !match || match[2] === '.search') return next();
+      const started = performance.now();
+      const traceId = currentTraceparent()?.split('-')[1];
+      res.once('finish', () => {
+        if (res.statusCode < 400 || isAnsweredByWorker(res)) return;
+        const error = scimErrorOf(res);
+        const resourceType = match[1] === 'Users' ? 'User' : 'Group';
+        const body: unknown = req.body;
+        const name = isJsonObject(body) ? body[resourceType === 'User' ? 'userName' : 'displayName'] : undefined;
+        const externalId = isJsonObject(body) ? body.externalId : undefined;
+        this.add({
+          tenantId: tenantIdOf(res),
+          id: uuidv7(),
+          operation,
+          resourceType,
+          ...(match[2] && isUuid(match[2]) ? { resourceId: match[2] } : {}),
+          ...(typeof name === 'string' ? { resourceName: name } : {}),
+          ...(typeof externalId === 'string' ? { externalId } : {}),
+          outcome: 'failure',
+          httpStatus: res.statusCode,
+          ...(error?.scimType ? { scimType: error.scimType } : {}),
+          ...(error?.detail ? { detail: error.detail } : {}),
+          durationMs: performance.now() - started,
+          ...(traceId ? { traceId } : {}),
+        });
+      });
+      next();
+    };
+  }
+
+  /** Writes what is buffered, then whatever arrived meanwhile. */
+  async flush(): Promise<void> {
+    while (this.buffer.length > 0) {
+      if (this.flushing) {
+        await this.flushing;
+        continue;
+      }
+      const entries = this.buffer;
+      this.buffer = [];
+      this.flushing = this.db
+        .transaction()
+        .execute((trx) => recordLogEntries(trx, entries))
+        .catch((err: unknown) => this.logger.warn({ err, lines: entries.length }, 'could not log rejected writes'))
+        .finally(() => {
+          this.flushing = undefined;
+        });
+      await this.flushing;
+    }
+  }
+
+  /** On shutdown, after the last response. */
+  async stop(): Promise<void> {
+    await this.flush();
+    if (this.dropped > 0) this.logger.warn({ dropped: this.dropped }, 'rejected writes not logged (buffer full)');
+  }
+
+  private add(entry: LogEntry): void {
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push(entry);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
     });
-    next();
-  };
+  }
 }

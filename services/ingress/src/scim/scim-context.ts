@@ -4,6 +4,8 @@ import { ScimError, searchFromQuery, type SearchRequest } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
 import type { CommandBus } from '../command-bus';
 import { scimBaseUrl } from '../admin/tenant-admin';
+import type { RejectionLog } from './rejection-log';
+import type { TenantBudgets } from './tenant-budgets';
 import type { TenantTokenCache } from './tenant-token-cache';
 import { tenantIdOf } from '../http/response-locals';
 import type { ReadDeps } from './resource-reads';
@@ -13,6 +15,8 @@ export interface ScimDeps {
   readonly bus: CommandBus;
   readonly publicUrl: string;
   readonly tokens: TenantTokenCache;
+  readonly budgets: TenantBudgets;
+  readonly rejections: RejectionLog;
   readonly logger: Logger;
 }
 

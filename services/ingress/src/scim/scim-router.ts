@@ -4,7 +4,7 @@ import { registerDiscoveryRoutes } from './discovery-routes';
 import { registerGroupRoutes } from './groups-routes';
 import { searchAll } from './resource-reads';
 import { readDeps, requireBody, type ScimDeps } from './scim-context';
-import { rejectionLog } from './rejection-log';
+import { budgetGate } from './budget-gate';
 import { tenantAuth } from './tenant-auth';
 import { registerUserRoutes } from './users-routes';
 
@@ -13,7 +13,7 @@ export const SCIM_PREFIX = '/scim/v2/:tenantId';
 /** Every SCIM endpoint of a tenant. One flat router with full paths: nested routers with mergeParams cost measurably per request. */
 export function scimRouter(deps: ScimDeps): Router {
   const router = Router();
-  router.use(SCIM_PREFIX, tenantAuth(deps.tokens), rejectionLog(deps.db, deps.logger));
+  router.use(SCIM_PREFIX, tenantAuth(deps.tokens), deps.rejections.middleware(), budgetGate(deps.budgets));
   registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
   registerUserRoutes(router, SCIM_PREFIX, deps);
   registerGroupRoutes(router, SCIM_PREFIX, deps);

@@ -1,4 +1,4 @@
-import { findTenantTokenHash, PgListener, TENANT_AUTH_CHANNEL, type Db } from '@scimflow/db';
+import { findTenantTokenHash, NotifiedCache, TENANT_AUTH_CHANNEL, type Db } from '@scimflow/db';
 import type { Logger } from '@scimflow/telemetry';
 
 const TTL_MS = 60_000;
@@ -9,61 +9,43 @@ const TTL_MS = 60_000;
  * is down the cache is bypassed, so a rotated token can never keep working from a stale copy.
  */
 export class TenantTokenCache {
-  private readonly entries = new Map<string, { hash: Buffer | undefined; expires: number }>();
-  private readonly listener: PgListener;
-  /** Bumped on every eviction: a lookup that overlapped one must not store what it read. */
-  private epoch = 0;
+  private readonly cache: NotifiedCache<Buffer>;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     databaseUrl: string,
     private readonly logger: Logger,
   ) {
-    this.listener = new PgListener({
+    this.cache = new NotifiedCache({
       databaseUrl,
       channel: TENANT_AUTH_CHANNEL,
       applicationName: 'scimflow-ingress-listen',
-      onNotification: (tenantId) => tenantId && this.evict(tenantId),
-      // Reads made while we weren't listening may have missed a rotation.
-      onReady: () => this.clear(),
-      onLost: () => {
-        this.clear();
-        this.logger.warn('token cache listener lost; reading tokens from the database until it is back');
+      ttlMs: TTL_MS,
+      load: async ([tenantId]) => {
+        const hash = tenantId === undefined ? undefined : await findTenantTokenHash(db, tenantId);
+        return new Map(tenantId !== undefined && hash ? [[tenantId, hash]] : []);
       },
+      onLost: () => this.logger.warn('token cache listener lost; reading tokens from the database until it is back'),
     });
   }
 
   async start(): Promise<void> {
-    await this.listener.start().catch((error: unknown) => {
+    await this.cache.start().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'token cache listener unavailable; reading tokens from the database');
     });
   }
 
-  async stop(): Promise<void> {
-    await this.listener.stop();
+  stop(): Promise<void> {
+    return this.cache.stop();
   }
 
   /** The tenant's token hash, or undefined for an unknown tenant. */
-  async tokenHash(tenantId: string): Promise<Buffer | undefined> {
-    const now = Date.now();
-    const cached = this.listener.listening ? this.entries.get(tenantId) : undefined;
-    if (cached && cached.expires > now) return cached.hash;
-    const epoch = this.epoch;
-    const hash = await findTenantTokenHash(this.db, tenantId);
-    // Only a listening cache may keep entries (otherwise a rotation could go unnoticed), and only
-    // if no rotation was announced while we read: that read may predate the rotation's commit.
-    if (this.listener.listening && epoch === this.epoch) this.entries.set(tenantId, { hash, expires: now + TTL_MS });
-    return hash;
+  tokenHash(tenantId: string): Promise<Buffer | undefined> {
+    return this.cache.get(tenantId);
   }
 
   /** Called by this instance after it rotated a token itself, before the NOTIFY arrives. */
   evict(tenantId: string): void {
-    this.epoch++;
-    this.entries.delete(tenantId);
-  }
-
-  private clear(): void {
-    this.epoch++;
-    this.entries.clear();
+    this.cache.evict(tenantId);
   }
 }

@@ -13,6 +13,7 @@ import {
   type Executor,
   type Trx,
   type ResourceTable,
+  type TenantProfile,
 } from '@scimflow/db';
 import type { Command, CommandName, CommandOutcome, CommittedWrite, ItemResult, OutcomeSummary } from '@scimflow/jobs';
 import { recordEffects, recordRefusals } from './record-effects';
@@ -38,6 +39,8 @@ export interface ApplyOptions {
   /** `iss` of the events written (the service's public URL). */
   readonly issuer?: string;
   readonly now?: number;
+  /** Tenants' profiles (cached by the worker); by default read in the batch's transaction. */
+  readonly profiles?: (tenantIds: readonly string[]) => Promise<ReadonlyMap<string, TenantProfile>>;
   /** A rerun of a job (BullMQ retried it): look up which commands already committed. */
   readonly rerun?: boolean;
   /** Told after each transaction that committed: which tenants got events, and whether failures were recorded. */
@@ -66,6 +69,7 @@ export async function applyCommandBatch(
     now: options.now ?? Date.now(),
     issuer: options.issuer ?? 'scimflow',
     checkReplays: options.rerun ?? false,
+    ...(options.profiles ? { profiles: options.profiles } : {}),
   };
   if (commands.length > 1) {
     try {
@@ -88,6 +92,7 @@ interface Run {
   readonly issuer: string;
   /** Whether some commands may have committed already (a rerun, or after an unclear failure). */
   readonly checkReplays: boolean;
+  readonly profiles?: ApplyOptions['profiles'];
 }
 
 /** Commands whose transaction rolled back, answered with one outcome and logged on their own. */
@@ -223,7 +228,8 @@ async function applyInTransaction(
   const live = entries.filter((entry) => !entry.replayed && !entry.outcome);
   const updates = live.filter(isUpdate);
 
-  const settings = await findTenantSettings(trx, [...new Set(live.map((entry) => entry.command.tenantId))]);
+  const tenantIds = [...new Set(live.map((entry) => entry.command.tenantId))];
+  const profiles = tenantIds.length === 0 ? new Map<string, TenantProfile>() : await profilesOf(trx, tenantIds, run);
   const lock = (table: ResourceTable) =>
     lockResources(trx, table, updates.filter((entry) => TABLE[entry.command.name] === table).map(targetOf));
   // Groups before users, always: one lock order for every batch.
@@ -237,7 +243,7 @@ async function applyInTransaction(
   const ctx: CommandContext = {
     trx,
     rows: { users, groups },
-    profiles: new Map([...settings].map(([id, value]) => [id, tenantProfile(value)])),
+    profiles,
     events: [],
     issuer: run.issuer,
     now: run.now,
@@ -286,6 +292,16 @@ async function applyInTransaction(
       failures: settled.some((entry) => !entry.replayed && !entry.outcome.ok),
     },
   };
+}
+
+async function profilesOf(
+  trx: Trx,
+  tenantIds: readonly string[],
+  run: Run,
+): Promise<ReadonlyMap<string, TenantProfile>> {
+  if (run.profiles) return run.profiles(tenantIds);
+  const settings = await findTenantSettings(trx, tenantIds);
+  return new Map([...settings].map(([id, value]) => [id, tenantProfile(value)]));
 }
 
 function applyUpdate(ctx: CommandContext, { command }: CommandSlot<UpdateName>): Promise<CommandOutcome> {

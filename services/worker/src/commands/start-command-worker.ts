@@ -16,6 +16,7 @@ import { endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/teleme
 import { applyCommandBatch } from './apply-command-batch';
 import { recordUnapplied } from './record-effects';
 import { publishReply } from './reply-publisher';
+import type { TenantProfiles } from './tenant-profiles';
 
 export interface CommandWorkerDeps {
   readonly config: WorkerConfig;
@@ -27,6 +28,7 @@ export interface CommandWorkerDeps {
   readonly logger: Logger;
   /** Told after each transaction commits: which tenants got events, and whether failures were recorded. */
   readonly afterCommit: (committed: CommittedWrite) => void;
+  readonly profiles: TenantProfiles;
 }
 
 /** Consumes `commands.apply`: applies each batch in Postgres, then tells the waiting ingress. */
@@ -65,7 +67,7 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
 }
 
 async function applyJob(
-  { config, db, publisher, logger, afterCommit }: CommandWorkerDeps,
+  { config, db, publisher, logger, afterCommit, profiles }: CommandWorkerDeps,
   { commands, replyTo, deadline }: JobMap['commands.apply'],
   job: Job,
 ): Promise<CommandBatchResult> {
@@ -82,6 +84,7 @@ async function applyJob(
     // A job BullMQ runs again (a retry, or stalled on a worker that died) may have committed.
     rerun: job.attemptsStarted > 1 || job.attemptsMade > 0,
     onCommitted: afterCommit,
+    profiles: (tenantIds) => profiles.of(tenantIds),
     onBug: (error, command) =>
       logger.error({ err: error, commandId: command.id, command: command.name }, 'a command failed unexpectedly'),
   });

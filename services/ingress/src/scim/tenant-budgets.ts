@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  budgetOverrides,
+  findTenantSettings,
+  NotifiedCache,
+  TENANT_SETTINGS_CHANNEL,
+  type Db,
+  type TenantBudget,
+} from '@scimflow/db';
+import type { Logger } from '@scimflow/telemetry';
+
+/**
+ * One round trip decides a request: a GCRA token bucket (the "theoretical arrival time" of the
+ * next request, in ms of Redis's own clock, so every ingress agrees) and, for writes, a set of
+ * requests in progress whose members expire on their own if an ingress dies holding them.
+ * KEYS: bucket, in-flight set (or the bucket again for reads). ARGV: interval ms, burst,
+ * in-flight limit (0: none), request id, in-flight lease ms. Returns {admitted, retry-after ms, 1: over the rate | 2: too many in flight}.
+ */
+const ADMIT = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + interval
+local allowed_at = next_tat - interval * burst
+if allowed_at > now then return {0, math.ceil(allowed_at - now), 1} end
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZCARD', KEYS[2]) >= limit then return {0, 1000, 2} end
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]))
+end
+redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil(next_tat - now + interval * burst) + 1000)
+return {1, 0}`;
+const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
+
+export type Admission =
+  | { readonly admitted: true; release(): void }
+  | { readonly admitted: false; readonly retryAfterSeconds: number; readonly reason: string };
+
+export interface TenantBudgetsOptions {
+  readonly redis: Redis | Cluster;
+  /** Key prefix (the queue prefix without braces: tenants' keys spread over a cluster's slots). */
+  readonly prefix: string;
+  readonly defaults: TenantBudget;
+  /** How long a write may hold its in-flight place if its ingress never releases it. */
+  readonly leaseMs: number;
+  readonly db: Db;
+  readonly databaseUrl: string;
+  readonly logger: Logger;
+}
+
+const ADMITTED_READ: Admission = { admitted: true, release: () => undefined };
+
+/**
+ * Each tenant's fair share, shared by every ingress through Redis: a write budget (rate, burst,
+ * writes in progress) and a read budget (rate, burst). Overrides come from the tenant's settings,
+ * cached and evicted by the NOTIFY a settings change commits. While Redis can't be asked, requests
+ * are let through: reads keep working, and writes get their 503 from the queue.
+ */
+export class TenantBudgets {
+  private readonly overrides: NotifiedCache<Partial<TenantBudget>>;
+  private lastWarning = 0;
+
+  constructor(private readonly options: TenantBudgetsOptions) {
+    this.overrides = new NotifiedCache({
+      databaseUrl: options.databaseUrl,
+      channel: TENANT_SETTINGS_CHANNEL,
+      applicationName: 'scimflow-ingress-budgets',
+      ttlMs: 60_000,
+      load: async (tenantIds) => {
+        const settings = await findTenantSettings(options.db, tenantIds);
+        return new Map([...settings].map(([id, value]) => [id, budgetOverrides(value)]));
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.overrides.start().catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'budget settings listener unavailable; reading them per request');
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.overrides.stop();
+  }
+
+  /** The tenant's budget: its overrides over the defaults. */
+  async budgetOf(tenantId: string): Promise<TenantBudget> {
+    return { ...this.options.defaults, ...(await this.overrides.get(tenantId)) };
+  }
+
+  async admitWrite(tenantId: string, requestId: string): Promise<Admission> {
+    const budget = await this.budgetOf(tenantId);
+    const [bucket, inFlight] = [this.key(tenantId, 'writes'), this.key(tenantId, 'in-flight')];
+    const decided = await this.ask(
+      [bucket, inFlight],
+      [1000 / budget.writesPerSecond, budget.writeBurst, budget.writesInFlight, requestId, this.options.leaseMs],
+    );
+    if (decided === undefined) return ADMITTED_READ;
+    if (!decided.admitted) return decided;
+    return {
+      admitted: true,
+      release: () => {
+        this.options.redis.zrem(inFlight, requestId).catch(() => undefined);
+      },
+    };
+  }
+
+  async admitRead(tenantId: string): Promise<Admission> {
+    const budget = await this.budgetOf(tenantId);
+    const bucket = this.key(tenantId, 'reads');
+    return (
+      (await this.ask([bucket, bucket], [1000 / budget.readsPerSecond, budget.readBurst, 0, '', 0])) ?? ADMITTED_READ
+    );
+  }
+
+  private key(tenantId: string, name: string): string {
+    // The tenant id is the hash tag: a tenant's keys share a slot, tenants spread over the cluster.
+    return `${this.options.prefix}:budget:{${tenantId}}:${name}`;
+  }
+
+  /** The script's verdict, or undefined when Redis couldn't be asked. */
+  private async ask(keys: [string, string], args: (string | number)[]): Promise<Admission | undefined> {
+    const { redis } = this.options;
+    let result: unknown;
+    try {
+      result = await redis.evalsha(ADMIT_SHA, 2, ...keys, ...args).catch(async (error: unknown) => {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return redis.eval(ADMIT, 2, ...keys, ...args);
+      });
+    } catch (error) {
+      this.warnOnce(error);
+      return undefined;
+    }
+    if (!Array.isArray(result)) return undefined;
+    const [admitted, retryMs, why] = result;
+    if (admitted === 1) return { admitted: true, release: () => undefined };
+    const waitMs = typeof retryMs === 'number' ? retryMs : 1000;
+    return {
+      admitted: false,
+      // Okta waits the integer Retry-After (5 minutes when absent), Entra honours it too.
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+      reason: why === 2 ? 'too many of its writes are in progress' : 'it is over its request rate',
+    };
+  }
+
+  private warnOnce(error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 60_000) return;
+    this.lastWarning = now;
+    this.options.logger.warn({ err: error }, 'tenant budgets unavailable (Redis); letting requests through');
+  }
+}

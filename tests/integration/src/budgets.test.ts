@@ -1,0 +1,95 @@
+import { admin } from '../../support/admin-client';
+import { waitFor } from '../../support/processes';
+import { useStack, type Tenant } from '../../support/stack';
+
+// Issue 9, part B: every tenant has a fair share, and is told 429 (not queued) past it.
+
+const ctx = useStack();
+
+async function setBudget(tenant: Tenant, budget: Record<string, number> | null): Promise<void> {
+  const response = await admin(ctx.stack.url, 'PATCH', `/tenants/${tenant.id}`, { budget });
+  expect(response.status).toBe(200);
+  // The settings change reaches every ingress by NOTIFY; give it a moment.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+describe('tenant budgets', () => {
+  it('answers writes over the rate with 429, an integer Retry-After and a SCIM error, and logs them', async () => {
+    const tenant = await ctx.stack.createTenant('throttled');
+    await setBudget(tenant, { writesPerSecond: 1, writeBurst: 3 });
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => tenant.scim.post('/Users', { userName: `burst-${n}@example.com` })),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(7);
+    const throttled = responses.find((response) => response.status === 429);
+    expect(throttled?.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+    expect(throttled?.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '429',
+    });
+    expect(String(throttled?.body.detail)).toContain('rate');
+
+    // Reads have their own budget: the identity provider's Test Connection still answers.
+    const test = await tenant.scim.get(`/Users?filter=${encodeURIComponent('userName eq "no-such-user"')}`);
+    expect(test.status).toBe(200);
+    expect(test.body.totalResults).toBe(0);
+
+    // Each 429 is in the provisioning log (written a batch at a time).
+    await waitFor(
+      async () => {
+        const log = await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/logs?status=failure`);
+        return (log.body.items ?? []).filter((item) => item.httpStatus === 429).length === 7;
+      },
+      5_000,
+      'the 429s in the log',
+    );
+  });
+
+  it("never slows another tenant: its writes pass while the first one's are refused", async () => {
+    const greedy = await ctx.stack.createTenant('greedy');
+    const modest = await ctx.stack.createTenant('modest');
+    await setBudget(greedy, { writesPerSecond: 1, writeBurst: 1 });
+    await greedy.scim.post('/Users', { userName: 'first@example.com' });
+    expect((await greedy.scim.post('/Users', { userName: 'second@example.com' })).status).toBe(429);
+    const others = await Promise.all(
+      Array.from({ length: 5 }, (_, n) => modest.scim.post('/Users', { userName: `fine-${n}@example.com` })),
+    );
+    expect(others.map((response) => response.status)).toEqual([201, 201, 201, 201, 201]);
+  });
+
+  it('limits the writes a tenant has in progress at once', async () => {
+    const tenant = await ctx.stack.createTenant('one-at-a-time');
+    await setBudget(tenant, { writesInFlight: 1, writesPerSecond: 1000, writeBurst: 1000 });
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => tenant.scim.post('/Users', { userName: `concurrent-${n}@example.com` })),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses).toContain(201);
+    expect(statuses).toContain(429);
+    const refused = responses.find((response) => response.status === 429);
+    expect(String(refused?.body.detail)).toContain('in progress');
+    // Once they are answered, the places are free again.
+    expect((await tenant.scim.post('/Users', { userName: 'afterwards@example.com' })).status).toBe(201);
+  });
+
+  it('has a read budget too, and a removed override falls back to the defaults', async () => {
+    const tenant = await ctx.stack.createTenant('reader');
+    await setBudget(tenant, { readsPerSecond: 1, readBurst: 2 });
+    const reads = [];
+    for (let n = 0; n < 4; n++) reads.push((await tenant.scim.get('/Users?count=1')).status);
+    expect(reads.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
+    await setBudget(tenant, null);
+    expect((await tenant.scim.get('/Users?count=1')).status).toBe(200);
+    const shown = await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}`);
+    expect((shown.body.settings as Record<string, unknown>).budget).toBeUndefined();
+  });
+
+  it('refuses a budget that makes no sense', async () => {
+    const tenant = await ctx.stack.createTenant('nonsense');
+    const response = await admin(ctx.stack.url, 'PATCH', `/tenants/${tenant.id}`, { budget: { writesPerSecond: -1 } });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ scimType: 'invalidValue' });
+  });
+});
