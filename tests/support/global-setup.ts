@@ -37,6 +37,8 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env.SCIMFLOW_TEST_SERVER_URL = services.databaseUrl;
   process.env.SCIMFLOW_TEST_REDIS_URL = services.redisUrl;
+  // With a Redis Cluster (npm run test:cluster), services and tests use it instead of REDIS_URL.
+  if (process.env.REDIS_CLUSTER_NODES) process.env.SCIMFLOW_TEST_REDIS_CLUSTER = process.env.REDIS_CLUSTER_NODES;
   process.env.SCIMFLOW_TEST_TEMPLATE = template;
   process.env.SCIMFLOW_TEST_RUN = runId;
 }

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { ADMIN_TOKEN, freePort } from './stack';
 import { startScript, stopProcess, waitForHttp, type ServiceProcess } from './processes';
 import { ScimClient } from './scim-client';
-import { createTestDatabase, testEnvironment, type TestDatabase } from './test-database';
+import { createTestDatabase, redisEnv, type TestDatabase } from './test-database';
 
 /** The built services as separate processes, as `npm start` and compose run them. */
 export class ProcessStack {
   readonly processes: { ingress?: ServiceProcess; worker?: ServiceProcess } = {};
+  /** Processes beyond the first ingress and worker (scale-out tests). */
+  private readonly more: ServiceProcess[] = [];
 
   private constructor(
     readonly database: TestDatabase,
@@ -20,7 +22,7 @@ export class ProcessStack {
     const port = await freePort();
     const env = {
       DATABASE_URL: database.url,
-      REDIS_URL: testEnvironment().redisUrl,
+      ...redisEnv(),
       ADMIN_TOKEN,
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -56,6 +58,25 @@ export class ProcessStack {
     return worker;
   }
 
+  /** Another ingress process on its own port, same database and queues; returns its base URL. */
+  async addIngress(): Promise<string> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const ingress = startScript('ingress', { ...this.env, PORT: String(port), OTEL_SERVICE_NAME: 'scimflow-ingress' });
+    this.more.push(ingress);
+    await waitForHttp(`${url}/healthz`).catch((error: unknown) => {
+      throw new Error(`ingress did not start: ${String(error)}\n${ingress.output()}`);
+    });
+    return url;
+  }
+
+  /** Another worker process. */
+  addWorker(): ServiceProcess {
+    const worker = startScript('worker', { ...this.env, OTEL_SERVICE_NAME: 'scimflow-worker' });
+    this.more.push(worker);
+    return worker;
+  }
+
   async createTenant(name: string): Promise<{ id: string; token: string; scimBaseUrl: string; scim: ScimClient }> {
     const response = await fetch(`${this.url}/admin/tenants`, {
       method: 'POST',
@@ -67,7 +88,7 @@ export class ProcessStack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(Object.values(this.processes).map((service) => stopProcess(service)));
+    await Promise.all([...Object.values(this.processes), ...this.more].map((service) => stopProcess(service)));
     await this.database.drop();
   }
 }

@@ -1,13 +1,14 @@
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { loadConfig, type Env } from '@scimflow/config';
 import { createLogger } from '@scimflow/telemetry';
 import { startIngress, type IngressHandle } from '../../services/ingress/src/start-ingress';
 import { startNotifier, type NotifierHandle } from '../../services/notifier/src/start-notifier';
 import { startWorker, type WorkerHandle } from '../../services/worker/src/start-worker';
 import { ScimClient } from './scim-client';
-import { createTestDatabase, testEnvironment, type TestDatabase } from './test-database';
+import { createTestDatabase, redisEnv, testRedis, type TestDatabase } from './test-database';
 
 export const ADMIN_TOKEN = 'integration-admin-token';
 
@@ -52,13 +53,12 @@ export class Stack {
   ) {}
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const { redisUrl } = testEnvironment();
     const database = await createTestDatabase();
     const port = await freePort();
     const queuePrefix = `t-${randomBytes(5).toString('hex')}`;
     const env: Env = {
       DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
+      ...redisEnv(),
       ADMIN_TOKEN,
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -113,21 +113,28 @@ export class Stack {
     await this.ingress.close();
     await this.stopWorkers();
     await this.database.drop();
-    await deleteKeys(testEnvironment().redisUrl, `{${this.queuePrefix}}*`);
+    await deleteKeys(`{${this.queuePrefix}}*`);
+    await deleteKeys(`${this.queuePrefix}:*`);
   }
 }
 
-async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = new Redis(redisUrl);
+/** Deletes the keys a stack left, on every master when Redis is a cluster. */
+async function deleteKeys(pattern: string): Promise<void> {
+  const client = testRedis();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // A cluster client knows its masters once it is ready.
+    if (client.status !== 'ready') await once(client, 'ready');
+    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        for (const key of keys) await node.del(key);
+        cursor = next;
+      } while (cursor !== '0');
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }
 

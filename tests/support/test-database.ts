@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createDatabase, type Db } from '../../libs/db/src/create-database';
+import { createRedis, type RedisClient } from '../../libs/jobs/src/redis-connection';
 
 export function databaseUrlFor(serverUrl: string, database: string): string {
   const url = new URL(serverUrl);
@@ -18,6 +19,26 @@ export function testEnvironment(): { serverUrl: string; redisUrl: string; templa
   if (!serverUrl || !redisUrl || !template || !runId)
     throw new Error('tests/support/global-setup.ts did not run for this jest project');
   return { serverUrl, redisUrl, template, runId };
+}
+
+/** The Redis the services under test use: a cluster's seed nodes when the run has one. */
+export function redisEnv(): { REDIS_URL: string; REDIS_CLUSTER_NODES?: string } {
+  const cluster = process.env.SCIMFLOW_TEST_REDIS_CLUSTER;
+  return { REDIS_URL: testEnvironment().redisUrl, ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : {}) };
+}
+
+/** A client of that Redis, for tests that look at or add to queues themselves. */
+export function testRedis(): RedisClient {
+  const cluster = process.env.SCIMFLOW_TEST_REDIS_CLUSTER;
+  const target = cluster
+    ? {
+        clusterNodes: cluster.split(',').map((node) => {
+          const [host = '', port = ''] = node.split(':');
+          return { host, port: Number(port) };
+        }),
+      }
+    : { url: testEnvironment().redisUrl };
+  return createRedis(target, 'worker', 'scimflow-test');
 }
 
 export interface TestDatabase {

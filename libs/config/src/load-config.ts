@@ -37,8 +37,16 @@ const baseEnv = {
 };
 type BaseEnv = z.output<z.ZodObject<typeof baseEnv>>;
 
+const hostPort = /^[^\s,:]+:\d{1,5}$/;
 const queueEnv = {
-  REDIS_URL: urlWithScheme(['redis:', 'rediss:']),
+  // One of the two is required (checked in parse, so it is reported with every other problem).
+  REDIS_URL: urlWithScheme(['redis:', 'rediss:']).optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine((value) => value.split(',').every((node) => hostPort.test(node.trim())), {
+      message: 'must be host:port[,host:port...]',
+    })
+    .optional(),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _')
@@ -62,11 +70,21 @@ function base(role: ServiceRole, v: BaseEnv) {
 function queued(role: ServiceRole, v: QueueEnv) {
   return {
     ...base(role, v),
-    redisUrl: v.REDIS_URL,
+    /** A Redis Cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL's server. */
+    redis: redisTarget(v),
     /** BullMQ key prefix, wrapped in `{}` so every key of a queue hashes to one Redis Cluster slot. */
     queuePrefix: `{${v.QUEUE_PREFIX}}`,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
+}
+
+function redisTarget(v: QueueEnv) {
+  if (!v.REDIS_CLUSTER_NODES) return { url: v.REDIS_URL ?? '' };
+  const clusterNodes = v.REDIS_CLUSTER_NODES.split(',').map((node) => {
+    const [host = '', port = ''] = node.trim().split(':');
+    return { host, port: Number(port) };
+  });
+  return { clusterNodes };
 }
 
 /** Base of every tenant's scimBaseUrl and meta.location, and `iss` of events. */
@@ -199,13 +217,16 @@ export function loadConfig(env: Env, role: 'notifier'): NotifierConfig;
 export function loadConfig(env: Env, role: 'admin'): AdminConfig;
 export function loadConfig(env: Env, role: 'migrate'): BaseConfig;
 export function loadConfig(env: Env, role: ServiceRole) {
+  const usesRedis = role === 'ingress' || role === 'worker' || role === 'notifier';
+  const redisMissing = usesRedis && !env.REDIS_URL && !env.REDIS_CLUSTER_NODES;
+  const extra = redisMissing ? ['REDIS_URL: required (or REDIS_CLUSTER_NODES for a Redis Cluster)'] : [];
   switch (role) {
     case 'ingress':
-      return parse(ingressSchema, env);
+      return parse(ingressSchema, env, extra);
     case 'worker':
-      return parse(workerSchema, env);
+      return parse(workerSchema, env, extra);
     case 'notifier':
-      return parse(notifierSchema, env);
+      return parse(notifierSchema, env, extra);
     case 'admin':
       return parse(adminSchema, env);
     case 'migrate':
@@ -213,13 +234,14 @@ export function loadConfig(env: Env, role: ServiceRole) {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, env: Env): DeepReadonly<T> {
+function parse<T>(schema: z.ZodType<T>, env: Env, problems: readonly string[] = []): DeepReadonly<T> {
   // Compose and shells often pass `VAR=` for "unset"; treat empty strings as absent.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
-  }
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...problems, ...issues]);
   return deepFreeze(parsed.data);
 }
 

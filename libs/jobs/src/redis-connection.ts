@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /**
  * - producer: fails fast when Redis is away (no offline queue), so the ingress answers 503
@@ -7,18 +7,31 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name: string): Redis {
-  const options: RedisOptions =
-    role === 'producer'
+/** Where Redis is: one server, or the seed nodes of a Redis Cluster (or Valkey cluster). */
+export type RedisTarget =
+  { readonly url: string } | { readonly clusterNodes: readonly { readonly host: string; readonly port: number }[] };
+
+/** A connection to either; BullMQ, pub/sub and scripts work the same on both. */
+export type RedisClient = Redis | Cluster;
+
+export function createRedis(target: RedisTarget, role: RedisRole, name: string): RedisClient {
+  const options: RedisOptions = {
+    ...(role === 'producer'
       ? // commandTimeout bounds a request even on a half-open connection that never answers.
         { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 }
-      : { maxRetriesPerRequest: null, enableReadyCheck: true };
-  const redis = new Redis(url, {
-    ...options,
+      : { maxRetriesPerRequest: null, enableReadyCheck: true }),
     connectionName: name,
     // Reconnect quickly at first, then every 2 s while Redis is down.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
-  });
+  };
+  const redis =
+    'url' in target
+      ? new Redis(target.url, options)
+      : new Cluster([...target.clusterNodes], {
+          redisOptions: options,
+          enableOfflineQueue: role !== 'producer',
+          clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+        });
   // ioredis reports connection errors as events; without a listener Node would crash on them.
   redis.on('error', () => undefined);
   return redis;

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { appliedOutcomeOf, type Db } from '@scimflow/db';
 import {
@@ -12,6 +11,7 @@ import {
   type ItemResult,
   type JobMap,
   type JobQueue,
+  type RedisClient,
 } from '@scimflow/jobs';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 
@@ -36,9 +36,9 @@ export interface CommandBusOptions {
   /** Where a command that may have committed is looked up before anyone is told it failed. */
   readonly db: Db;
   /** A dedicated connection: a subscribed ioredis client can't run other commands. */
-  readonly subscriber: Redis;
+  readonly subscriber: RedisClient;
   /** For reading stored job results when a reply was missed. */
-  readonly reader: Redis;
+  readonly reader: RedisClient;
   readonly prefix: string;
   readonly instanceId: string;
   readonly replyTimeoutMs: number;

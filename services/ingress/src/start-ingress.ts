@@ -25,8 +25,8 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     poolSize: config.db.poolSize,
     applicationName: 'scimflow-ingress',
   });
-  const producer = createRedis(config.redisUrl, 'producer', 'scimflow-ingress');
-  const subscriber = createRedis(config.redisUrl, 'subscriber', 'scimflow-ingress-replies');
+  const producer = createRedis(config.redis, 'producer', 'scimflow-ingress');
+  const subscriber = createRedis(config.redis, 'subscriber', 'scimflow-ingress-replies');
   const queue = new JobQueue(QueueName.commands, {
     connection: producer,
     prefix: config.queuePrefix,

@@ -18,8 +18,8 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
     poolSize: config.db.poolSize,
     applicationName: 'scimflow-notifier',
   });
-  const connection = createRedis(config.redisUrl, 'worker', 'scimflow-notifier');
-  const producer = createRedis(config.redisUrl, 'worker', 'scimflow-notifier-producer');
+  const connection = createRedis(config.redis, 'worker', 'scimflow-notifier');
+  const producer = createRedis(config.redis, 'worker', 'scimflow-notifier-producer');
   const queue = new JobQueue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
   const transport = createTransport(config.smtpUrl);
   const sender = new DigestSender({ db, queue, transport, config, logger });

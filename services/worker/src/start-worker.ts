@@ -21,8 +21,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     poolSize: config.db.poolSize,
     applicationName: 'scimflow-worker',
   });
-  const connection = createRedis(config.redisUrl, 'worker', 'scimflow-worker');
-  const publisher = createRedis(config.redisUrl, 'worker', 'scimflow-worker-replies');
+  const connection = createRedis(config.redis, 'worker', 'scimflow-worker');
+  const publisher = createRedis(config.redis, 'worker', 'scimflow-worker-replies');
   const events = startEventServices(config, db, logger);
   const profiles = new TenantProfiles(db, config.databaseUrl, logger);
   await profiles.start(logger);
@@ -37,7 +37,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     profiles,
   });
 
-  const maintenanceConnection = createRedis(config.redisUrl, 'worker', 'scimflow-maintenance');
+  const maintenanceConnection = createRedis(config.redis, 'worker', 'scimflow-maintenance');
   const maintenanceQueue = new JobQueue(QueueName.maintenance, {
     connection: maintenanceConnection,
     prefix: config.queuePrefix,

@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
-import { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { createJobWorker, JobQueue, QueueName, type Command, type CommandBatchResult } from '@scimflow/jobs';
 import { Stack, type Tenant } from '../../support/stack';
-import { testEnvironment } from '../../support/test-database';
+import { testRedis } from '../../support/test-database';
 import { waitFor } from '../../support/processes';
 import { applyCommandBatch } from '../../../services/worker/src/commands/apply-command-batch';
 
@@ -47,7 +46,7 @@ describe('a command that fails fails alone', () => {
   });
 
   it('answers each command of a job that mixes two tenants with Postgres errors by what the database holds', async () => {
-    const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
+    const connection = testRedis();
     const queue = new JobQueue(QueueName.commands, { connection, prefix: `{${stack.queuePrefix}}` });
     const create = (tenant: Tenant, userName: string): Command => ({
       id: uuidv7(),
@@ -107,8 +106,8 @@ describe('a write that committed is never answered as failed', () => {
   afterAll(() => stack.stop());
 
   it('answers 201 when the job committed but then failed for good and the reply said 503', async () => {
-    const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
-    const publisher = connection.duplicate();
+    const connection = testRedis();
+    const publisher = testRedis();
     // A worker whose job commits, then dies for good: the reply the ingress gets says 503.
     const worker = createJobWorker(
       QueueName.commands,
@@ -136,8 +135,8 @@ describe('a write that committed is never answered as failed', () => {
   });
 
   it('still answers 503 when nothing committed', async () => {
-    const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
-    const publisher = connection.duplicate();
+    const connection = testRedis();
+    const publisher = testRedis();
     const worker = createJobWorker(
       QueueName.commands,
       {

@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import { createJobWorker, QueueName, type CommandBatchResult } from '@scimflow/jobs';
 import { Stack, type Tenant } from '../../support/stack';
-import { testEnvironment } from '../../support/test-database';
+import { testRedis } from '../../support/test-database';
 import { applyCommandBatch } from '../../../services/worker/src/commands/apply-command-batch';
 
 describe('the reply path', () => {
@@ -16,7 +15,7 @@ describe('the reply path', () => {
 
   it('finds an outcome whose reply message was never published, from the stored job result', async () => {
     // A worker that commits and stores its result but never publishes: the ingress must still answer.
-    const connection = new Redis(testEnvironment().redisUrl, { maxRetriesPerRequest: null });
+    const connection = testRedis();
     const silent = createJobWorker<'commands', CommandBatchResult>(
       QueueName.commands,
       {

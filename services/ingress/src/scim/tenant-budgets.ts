@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import {
   budgetOverrides,
   findTenantSettings,
@@ -8,6 +7,7 @@ import {
   type Db,
   type TenantBudget,
 } from '@scimflow/db';
+import type { RedisClient } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
 
 /**
@@ -43,7 +43,7 @@ export type Admission =
   | { readonly admitted: false; readonly retryAfterSeconds: number; readonly reason: string };
 
 export interface TenantBudgetsOptions {
-  readonly redis: Redis | Cluster;
+  readonly redis: RedisClient;
   /** Key prefix (the queue prefix without braces: tenants' keys spread over a cluster's slots). */
   readonly prefix: string;
   readonly defaults: TenantBudget;

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { CommandOutcome, ReplyMessage } from '@scimflow/jobs';
+import type { CommandOutcome, RedisClient, ReplyMessage } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
 
 /**
@@ -7,7 +6,7 @@ import type { Logger } from '@scimflow/telemetry';
  * delays the answer: the ingress falls back to the job's stored return value.
  */
 export async function publishReply(
-  redis: Redis,
+  redis: RedisClient,
   channel: string,
   jobId: string,
   outcomes: readonly CommandOutcome[],

@@ -1,6 +1,5 @@
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
-import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
 import {
@@ -11,6 +10,7 @@ import {
   type CommandOutcome,
   type CommittedWrite,
   type JobMap,
+  type RedisClient,
 } from '@scimflow/jobs';
 import { endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
 import { applyCommandBatch } from './apply-command-batch';
@@ -22,9 +22,9 @@ export interface CommandWorkerDeps {
   readonly config: WorkerConfig;
   readonly db: Db;
   /** BullMQ's blocking connection. */
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   /** Publishes replies to the waiting ingress. */
-  readonly publisher: Redis;
+  readonly publisher: RedisClient;
   readonly logger: Logger;
   /** Told after each transaction commits: which tenants got events, and whether failures were recorded. */
   readonly afterCommit: (committed: CommittedWrite) => void;

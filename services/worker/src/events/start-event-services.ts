@@ -23,8 +23,8 @@ export interface EventServices {
  * reach the notifier a batch per job; failed deliveries are retried by delayed jobs.
  */
 export function startEventServices(config: WorkerConfig, db: Db, logger: Logger): EventServices {
-  const producer = createRedis(config.redisUrl, 'worker', 'scimflow-events-producer');
-  const connection = createRedis(config.redisUrl, 'worker', 'scimflow-events');
+  const producer = createRedis(config.redis, 'worker', 'scimflow-events-producer');
+  const connection = createRedis(config.redis, 'worker', 'scimflow-events');
   const queueOptions = { connection: producer, prefix: config.queuePrefix };
   const notifications = new JobQueue(QueueName.notifications, {
     ...queueOptions,
