@@ -99,3 +99,29 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.db)).toBe(true);
   });
 });
+
+describe('loadConfig and Redis Cluster', () => {
+  const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/scimflow', ADMIN_TOKEN: 'a-very-long-admin-token' };
+
+  it('uses the cluster nodes instead of REDIS_URL, with credentials and TLS from a URL entry', () => {
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001' }, 'ingress').redis).toEqual({
+      clusterNodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+    });
+    expect(
+      loadConfig({ ...base, REDIS_CLUSTER_NODES: 'rediss://default:s%40cret@cfg.example:6380' }, 'worker').redis,
+    ).toEqual({
+      clusterNodes: [{ host: 'cfg.example', port: 6380 }],
+      username: 'default',
+      password: 's@cret',
+      tls: true,
+    });
+  });
+
+  it('needs REDIS_URL or REDIS_CLUSTER_NODES, and says so with the other problems', () => {
+    expect(() => loadConfig({ ...base, PORT: 'x' }, 'ingress')).toThrow(/REDIS_URL[\s\S]*PORT/);
+    expect(() => loadConfig({ ...base, REDIS_CLUSTER_NODES: 'not a node' }, 'ingress')).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+});

@@ -37,14 +37,14 @@ const baseEnv = {
 };
 type BaseEnv = z.output<z.ZodObject<typeof baseEnv>>;
 
-const hostPort = /^[^\s,:]+:\d{1,5}$/;
+const hostPort = /^([^\s,:]+:\d{1,5}|rediss?:\/\/[^\s,]+)$/;
 const queueEnv = {
   // One of the two is required (checked in parse, so it is reported with every other problem).
   REDIS_URL: urlWithScheme(['redis:', 'rediss:']).optional(),
   REDIS_CLUSTER_NODES: z
     .string()
     .refine((value) => value.split(',').every((node) => hostPort.test(node.trim())), {
-      message: 'must be host:port[,host:port...]',
+      message: 'must be host:port[,host:port...] (or redis:// / rediss:// URLs, for a password or TLS)',
     })
     .optional(),
   QUEUE_PREFIX: z
@@ -80,11 +80,20 @@ function queued(role: ServiceRole, v: QueueEnv) {
 
 function redisTarget(v: QueueEnv) {
   if (!v.REDIS_CLUSTER_NODES) return { url: v.REDIS_URL ?? '' };
-  const clusterNodes = v.REDIS_CLUSTER_NODES.split(',').map((node) => {
-    const [host = '', port = ''] = node.trim().split(':');
-    return { host, port: Number(port) };
+  const entries = v.REDIS_CLUSTER_NODES.split(',').map((node) => node.trim());
+  const clusterNodes = entries.map((node) => {
+    const url = new URL(node.includes('://') ? node : `redis://${node}`);
+    return { host: url.hostname, port: Number(url.port || 6379) };
   });
-  return { clusterNodes };
+  // Credentials and TLS come from the first URL-form entry: a cluster has one of each.
+  const first = entries.find((node) => node.includes('://'));
+  const url = first ? new URL(first) : undefined;
+  return {
+    clusterNodes,
+    ...(url?.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url?.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url?.protocol === 'rediss:' ? { tls: true } : {}),
+  };
 }
 
 /** Base of every tenant's scimBaseUrl and meta.location, and `iss` of events. */

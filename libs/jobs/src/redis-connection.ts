@@ -8,8 +8,14 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
 /** Where Redis is: one server, or the seed nodes of a Redis Cluster (or Valkey cluster). */
-export type RedisTarget =
-  { readonly url: string } | { readonly clusterNodes: readonly { readonly host: string; readonly port: number }[] };
+export type RedisTarget = { readonly url: string } | ClusterTarget;
+
+export interface ClusterTarget {
+  readonly clusterNodes: readonly { readonly host: string; readonly port: number }[];
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls?: boolean;
+}
 
 /** A connection to either; BullMQ, pub/sub and scripts work the same on both. */
 export type RedisClient = Redis | Cluster;
@@ -28,11 +34,22 @@ export function createRedis(target: RedisTarget, role: RedisRole, name: string):
     'url' in target
       ? new Redis(target.url, options)
       : new Cluster([...target.clusterNodes], {
-          redisOptions: options,
+          redisOptions: {
+            ...options,
+            ...(target.username ? { username: target.username } : {}),
+            ...(target.password ? { password: target.password } : {}),
+            ...(target.tls ? { tls: {} } : {}),
+          },
+          // Managed clusters with TLS announce node names their certificates are issued for.
+          ...(target.tls ? { dnsLookup: keepHostName } : {}),
           enableOfflineQueue: role !== 'producer',
           clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
         });
   // ioredis reports connection errors as events; without a listener Node would crash on them.
   redis.on('error', () => undefined);
   return redis;
+}
+
+function keepHostName(address: string, done: (error: null, address: string) => void): void {
+  done(null, address);
 }
