@@ -37,15 +37,14 @@ export function createApp(deps: AppDeps): Express {
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'unavailable', ...report.checks });
   });
 
-  app.use(
-    express.json({
-      type: ['application/json', 'application/scim+json', 'application/*+json'],
-      limit: deps.config.maxBodyBytes,
-    }),
-  );
+  const parseJson = express.json({
+    type: ['application/json', 'application/scim+json', 'application/*+json'],
+    limit: deps.config.maxBodyBytes,
+  });
 
   app.use(
     '/admin',
+    parseJson,
     adminRouter({
       db: deps.db,
       adminToken: deps.config.adminToken,
@@ -62,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
       tokens: deps.tokens,
       budgets: deps.budgets,
       rejections: deps.rejections,
+      parseJson,
       logger: deps.logger,
     }),
   );

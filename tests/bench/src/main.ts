@@ -1,127 +1,110 @@
 // `npm run bench`: drives scimflow (ingress + worker processes) and a bare Express + pg baseline
-// with autocannon at 64 connections, in one run, and prints each one's figures and the ratios.
-import autocannon, { type Result } from 'autocannon';
+// in one run, and prints each one's figures and the ratios, ending with one `BENCH_JSON {...}` line.
+import { createServer } from 'node:http';
+import type autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
+import { closedLoop, type Figures } from './load';
+import { report, reportScenarios } from './report';
+import { cpuPerWrite, entraUser, fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 /** Runs alternate between the two servers, and medians are reported: this machine is noisy. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RATES = (process.env.BENCH_RATES ?? '150,300,600,1000,1500').split(',').map(Number);
 const GET_USERS = 10_000;
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runId = Date.now().toString(36);
+const adminToken = 'bench-admin-token-0123456789';
+/** The POST/GET tenant is a sync in progress: its budget is raised, as an operator would. */
+const UNLIMITED = {
+  writesPerSecond: 100_000,
+  writeBurst: 100_000,
+  writesInFlight: 100_000,
+  readsPerSecond: 100_000,
+  readBurst: 100_000,
+};
 
-interface Figures {
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  rssMb: number;
-  errors: number;
-}
+type Side = () => Promise<Figures & { ingressRssMb?: number; workerRssMb?: number }>;
 
-function entraUser(prefix: string, n: number) {
-  const userName = `${prefix}-${n}@contoso.com`;
-  return {
-    schemas: [
-      'urn:ietf:params:scim:schemas:core:2.0:User',
-      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
-    ],
-    externalId: `${prefix}-${n}`,
-    userName,
-    active: true,
-    displayName: `Bench User ${n}`,
-    preferredLanguage: 'en-US',
-    emails: [{ primary: true, type: 'work', value: userName }],
-    name: { formatted: `Bench User ${n}`, familyName: 'User', givenName: `Bench${n}` },
-    roles: [],
+/** ROUNDS runs of each side, alternating which goes first; the median of each figure. */
+async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>) {
+  const runs: { baseline: Figures[]; scimflow: (Figures & { ingressRssMb?: number; workerRssMb?: number })[] } = {
+    baseline: [],
+    scimflow: [],
   };
-}
-
-async function load(
-  url: string,
-  headers: Record<string, string>,
-  request: autocannon.Request,
-  pids: (number | undefined)[],
-  durationS = DURATION_S,
-): Promise<Figures> {
-  const stop = sampleRss(pids);
-  const result: Result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: durationS,
-    headers,
-    requests: [request],
-  });
-  const peak = stop();
-  return {
-    reqPerSec: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    rssMb: peak / 1024 / 1024,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
-}
-
-type Side = () => Promise<Figures>;
-
-/**
- * ROUNDS runs of each side, alternating which goes first; the median of each figure. Before each
- * run, `settle` waits until scimflow's after-write work (relay, event jobs) is done, so neither
- * side runs against the other's backlog; what it waited after a scimflow run is its lag.
- */
-async function compare(
-  baseline: Side,
-  scimflow: Side,
-  settle: () => Promise<number>,
-): Promise<{ baseline: Figures; scimflow: Figures; lagMs: number[] }> {
-  const runs: { baseline: Figures[]; scimflow: Figures[] } = { baseline: [], scimflow: [] };
   const lagMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['baseline', 'scimflow'] as const) : (['scimflow', 'baseline'] as const);
     for (const side of order) {
       await settle();
-      runs[side].push(await (side === 'baseline' ? baseline : scimflow)());
-      if (side === 'scimflow') lagMs.push(await settle());
+      if (side === 'baseline') runs.baseline.push(await baseline());
+      else {
+        runs.scimflow.push(await scimflow());
+        lagMs.push(await settle());
+      }
     }
   }
-  return { baseline: median(runs.baseline), scimflow: median(runs.scimflow), lagMs };
-}
-
-function median(runs: Figures[]): Figures {
-  const mid = (pick: (f: Figures) => number) => {
-    const sorted = runs.map(pick).toSorted((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] as number;
-  };
+  const mid = (list: Figures[], pick: (f: Figures) => number) =>
+    list.map(pick).toSorted((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
+  const median = (list: Figures[]): Figures => ({
+    reqPerSec: mid(list, (f) => f.reqPerSec),
+    p50: mid(list, (f) => f.p50),
+    p99: mid(list, (f) => f.p99),
+    rssMb: Math.max(...list.map((f) => f.rssMb)),
+    errors: list.reduce((sum, f) => sum + f.errors, 0),
+  });
+  const base = median(runs.baseline);
+  const scim = median(runs.scimflow);
   return {
-    reqPerSec: mid((f) => f.reqPerSec),
-    p50: mid((f) => f.p50),
-    p99: mid((f) => f.p99),
-    rssMb: Math.max(...runs.map((f) => f.rssMb)),
-    errors: runs.reduce((sum, f) => sum + f.errors, 0),
+    baseline: base,
+    scimflow: scim,
+    ratio: scim.reqPerSec / Math.max(1, base.reqPerSec),
+    lagMs,
+    rss: {
+      ingressMb: Math.max(...runs.scimflow.map((f) => f.ingressRssMb ?? 0)),
+      workerMb: Math.max(...runs.scimflow.map((f) => f.workerRssMb ?? 0)),
+    },
   };
 }
 
-function postRequest(basePath: string, prefix: string): autocannon.Request {
-  let n = 0;
+function postRequest(path: string, prefix: string): autocannon.Request {
   return {
     method: 'POST',
-    path: `${basePath}/Users`,
-    setupRequest: (req) => ({ ...req, body: JSON.stringify(entraUser(prefix, n++)) }),
+    path: `${path}/Users`,
+    setupRequest: (req) => ({ ...req, body: JSON.stringify(entraUser(prefix)) }),
   };
 }
 
-function getRequest(basePath: string, names: string[]): autocannon.Request {
+function getRequest(path: string, names: string[]): autocannon.Request {
   return {
     method: 'GET',
     setupRequest: (req) => {
-      const name = names[Math.floor(Math.random() * names.length)] as string;
-      return { ...req, path: `${basePath}/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}` };
+      const name = names[Math.floor(Math.random() * names.length)] ?? '';
+      return { ...req, path: `${path}/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}` };
     },
   };
+}
+
+/** The app's webhook endpoint for the POST tenant: accepts every event, so events are really delivered. */
+async function startReceiver(): Promise<{ url: string; received: () => number; close: () => void }> {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { url: `http://127.0.0.1:${address.port}/hooks`, received: () => received, close: () => server.close() };
 }
 
 async function main(): Promise<void> {
@@ -137,7 +120,6 @@ async function main(): Promise<void> {
   await raw.query('create table bench_users (id uuid primary key, user_name text not null, data jsonb not null)');
   await raw.query('create unique index bench_users_user_name on bench_users (lower(user_name))');
 
-  const adminToken = 'bench-admin-token-0123456789';
   const port = 18080 + Math.floor(Math.random() * 1000);
   const env = {
     // Room for a 10,000-member PATCH body.
@@ -157,27 +139,34 @@ async function main(): Promise<void> {
     PORT: String(port + 1),
     DB_POOL_SIZE: '20',
   });
+  const receiver = await startReceiver();
   const children = [ingress, worker, baseline];
   try {
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${port}/readyz`),
       waitForHttp(`http://127.0.0.1:${port + 1}/healthz`),
     ]);
-    const created = (await (
-      await fetch(`http://127.0.0.1:${port}/admin/tenants`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'bench' }),
-      })
-    ).json()) as { id: string; token: string };
     const scimUrl = `http://127.0.0.1:${port}`;
-    const scimPath = `/scim/v2/${created.id}`;
-    const scimHeaders = { authorization: `Bearer ${created.token}`, 'content-type': 'application/scim+json' };
     const baseUrl = `http://127.0.0.1:${port + 1}`;
-    const basePath = '';
-    const baseHeaders = { 'content-type': 'application/scim+json' };
-    const scimPids = [ingress.child.pid, worker.child.pid];
-    /** Waits until every committed event is relayed and consumed; returns how long that took. */
+    const adminCall = async (method: string, path: string, body: unknown) => {
+      const response = await fetch(`${scimUrl}/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}`);
+      return (await response.json()) as { id: string; token: string };
+    };
+    const createTenant = async (name: string, budget?: Record<string, number>): Promise<BenchTenant> => {
+      const created = await adminCall('POST', '/tenants', { name });
+      if (budget) await adminCall('PATCH', `/tenants/${created.id}`, { budget });
+      return {
+        id: created.id,
+        path: `/scim/v2/${created.id}`,
+        headers: { authorization: `Bearer ${created.token}`, 'content-type': 'application/scim+json' },
+      };
+    };
+    /** Waits until every committed event is delivered and every failure relayed; returns how long that took. */
     const settle = async () => {
       const started = performance.now();
       for (;;) {
@@ -190,94 +179,120 @@ async function main(): Promise<void> {
       }
     };
 
-    console.log(`warming up (${CONNECTIONS} connections)...`);
-    await load(baseUrl, baseHeaders, postRequest(basePath, 'warm-b'), [], 3);
-    await load(scimUrl, scimHeaders, postRequest(scimPath, 'warm-s'), [], 3);
+    const tenant = await createTenant('bench', UNLIMITED);
+    await adminCall('POST', `/tenants/${tenant.id}/webhooks`, { url: receiver.url });
+    const baseHeaders = { 'content-type': 'application/scim+json' };
+    const scimPids = [ingress.child.pid, worker.child.pid];
+    const scimSide = (requests: autocannon.Request[]) => async () => {
+      const [ingressRss, workerRss] = [sampleRss([ingress.child.pid]), sampleRss([worker.child.pid])];
+      const figures = await closedLoop(scimUrl, tenant.headers, requests, scimPids, {
+        connections: CONNECTIONS,
+        durationS: DURATION_S,
+      });
+      return { ...figures, ingressRssMb: ingressRss() / 1024 / 1024, workerRssMb: workerRss() / 1024 / 1024 };
+    };
+    const baseSide = (requests: autocannon.Request[]) => () =>
+      closedLoop(baseUrl, baseHeaders, requests, [baseline.child.pid], {
+        connections: CONNECTIONS,
+        durationS: DURATION_S,
+      });
 
-    console.log(`POST /Users: ${ROUNDS} rounds of ${DURATION_S}s per server...`);
-    let round = 0;
+    console.log(`warming up (${CONNECTIONS} connections)...`);
+    await closedLoop(baseUrl, baseHeaders, [postRequest('', 'warm-b')], [], { connections: CONNECTIONS, durationS: 3 });
+    await closedLoop(scimUrl, tenant.headers, [postRequest(tenant.path, 'warm-s')], [], {
+      connections: CONNECTIONS,
+      durationS: 3,
+    });
+
+    console.log(`POST /Users: ${ROUNDS} rounds of ${DURATION_S}s per server (a webhook receives every event)...`);
     const post = await compare(
-      () => load(baseUrl, baseHeaders, postRequest(basePath, `base${round++}`), [baseline.child.pid]),
-      () => load(scimUrl, scimHeaders, postRequest(scimPath, `scim${round++}`), scimPids),
+      baseSide([postRequest('', 'base')]),
+      scimSide([postRequest(tenant.path, 'scim')]),
       settle,
     );
 
     // Top both stores up to at least GET_USERS users, then look random ones up.
     for (const [url, path, headers, table] of [
-      [baseUrl, basePath, baseHeaders, 'bench_users'],
-      [scimUrl, scimPath, scimHeaders, 'users'],
+      [baseUrl, '', baseHeaders, 'bench_users'],
+      [scimUrl, tenant.path, tenant.headers, 'users'],
     ] as const) {
       const { rows } = await raw.query(`select count(*)::int as n from ${table}`);
       const missing = GET_USERS - (rows[0] as { n: number }).n;
       if (missing > 0)
-        await autocannon({
-          url,
+        await closedLoop(url, headers, [postRequest(path, `fill-${table}`)], [], {
           connections: CONNECTIONS,
           amount: missing,
-          headers,
-          requests: [postRequest(path, `fill-${table}`)],
         });
     }
-    // Both tables just grew by thousands of rows; give the planner statistics, as autovacuum would.
     await raw.query('analyze bench_users');
     await raw.query('analyze users');
-    const baseNames = (await raw.query(`select user_name from bench_users limit ${GET_USERS}`)).rows.map(
-      (row: { user_name: string }) => row.user_name,
-    );
-    const scimNames = (await raw.query(`select user_name from users limit ${GET_USERS}`)).rows.map(
-      (row: { user_name: string }) => row.user_name,
-    );
-
+    const names = async (sql: string) => (await raw.query(sql)).rows.map((row: { user_name: string }) => row.user_name);
+    const baseNames = await names(`select user_name from bench_users limit ${GET_USERS}`);
+    const scimNames = await names(`select user_name from users where tenant_id = '${tenant.id}' limit ${GET_USERS}`);
     console.log(
       `GET /Users?filter=userName eq over ${GET_USERS}+ users: ${ROUNDS} rounds of ${DURATION_S}s per server...`,
     );
     const get = await compare(
-      () => load(baseUrl, baseHeaders, getRequest(basePath, baseNames), [baseline.child.pid]),
-      () => load(scimUrl, scimHeaders, getRequest(scimPath, scimNames), scimPids),
+      baseSide([getRequest('', baseNames)]),
+      scimSide([getRequest(tenant.path, scimNames)]),
       settle,
     );
 
+    const ctx: ScenarioContext = {
+      scimUrl,
+      baseUrl,
+      pids: { ingress: ingress.child.pid, worker: worker.child.pid, baseline: baseline.child.pid },
+      createTenant,
+      settle,
+    };
+    console.log('CPU per POST at 100/s...');
+    const cpu = await cpuPerWrite(ctx);
+    console.log(`40 tenants, open loop at ${RATES.join(', ')}/s...`);
+    const multi = await multiTenant(ctx, RATES, Number(process.env.BENCH_MT_DURATION ?? 6));
+    console.log('fairness: five small tenants alone, then beside a 20,000-user sync...');
+    const fair = await fairness(ctx, Number(process.env.BENCH_FAIR_DURATION ?? 8));
     console.log('large groups: 10,000-member PATCH x3, reads of a 100,000-member group...');
     await settle();
     const large = await benchLargeGroups(
-      { url: scimUrl, path: scimPath, headers: scimHeaders, tenantId: created.id, ingressPid: ingress.child.pid },
+      { url: scimUrl, path: tenant.path, headers: tenant.headers, tenantId: tenant.id, ingressPid: ingress.child.pid },
       raw,
     );
 
     const idleRss = (rssBytes(ingress.child.pid) + rssBytes(worker.child.pid)) / 1024 / 1024;
     console.log(`\n${CONNECTIONS} connections, median of ${ROUNDS} runs of ${DURATION_S}s per figure (RSS: peak)`);
-    report('POST /Users', post.baseline, post.scimflow);
+    report('POST /Users', post);
     console.log(
-      `  events relayed and consumed ${post.lagMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' / ')} after each scimflow round ended`,
+      `  webhook deliveries: ${receiver.received()}; delivery caught up ${post.lagMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' / ')} after each scimflow round`,
     );
-    report('GET  /Users?filter', get.baseline, get.scimflow);
+    report('GET  /Users?filter', get);
+    reportScenarios(cpu, multi, fair, post.rss);
     reportLargeGroups(large);
     console.log(`\nscimflow RSS after the run (ingress + worker): ${idleRss.toFixed(0)} MB`);
-    console.log(
-      `BENCH_JSON ${JSON.stringify({ connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, post, get, large })}`,
-    );
+    const json = {
+      connections: CONNECTIONS,
+      durationS: DURATION_S,
+      rounds: ROUNDS,
+      post,
+      get,
+      cpu,
+      multiTenant: multi,
+      fairness: fair,
+      rss: post.rss,
+      large,
+    };
+    console.log(`BENCH_JSON ${JSON.stringify(json)}`);
   } catch (error) {
     // The services' own logs say why a run failed.
     console.error(`ingress output:\n${ingress.output().slice(-4000)}\nworker output:\n${worker.output().slice(-2000)}`);
     throw error;
   } finally {
+    receiver.close();
     await Promise.all(children.map((child) => stopProcess(child)));
     await raw.end();
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
   }
-}
-
-function report(name: string, base: Figures, scim: Figures): void {
-  const row = (who: string, f: Figures) =>
-    `  ${who.padEnd(9)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   RSS ${f.rssMb.toFixed(0).padStart(4)} MB   errors ${f.errors}`;
-  console.log(`\n${name}`);
-  console.log(row('baseline', base));
-  console.log(row('scimflow', scim));
-  console.log(
-    `  ratio scimflow/baseline: throughput ${(scim.reqPerSec / base.reqPerSec).toFixed(2)}, p99 ${(scim.p99 / Math.max(1, base.p99)).toFixed(2)}, RSS ${(scim.rssMb / base.rssMb).toFixed(2)}`,
-  );
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import { v7 as uuidv7 } from 'uuid';
 import { tenantIdOf } from '../http/response-locals';
 import { sendScimError } from '../http/scim-response';
+import { OPERATION, RESOURCE_PATH, type RejectionLog } from './rejection-log';
 import type { TenantBudgets } from './tenant-budgets';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Refused writes are counted per tenant, operation and resource type, and logged this often. */
+const THROTTLE_LOG_MS = 1_000;
 
 /** Creates, replaces, patches and deletes are writes; GETs and `.search` POSTs are reads. */
 export function isWrite(req: Request): boolean {
@@ -15,9 +19,31 @@ export function isWrite(req: Request): boolean {
  * Charges each SCIM request to its tenant's budget and answers 429 with an integer Retry-After
  * when it is spent. Writes and reads have separate budgets, so a tenant throttled mid-sync can
  * still pass the identity provider's "Test Connection" (a read). A write keeps its in-flight place
- * until its response is done.
+ * until its response is done. It runs before the body is parsed: a refusal costs almost nothing,
+ * and the refused writes go to the provisioning log as one counted line per second, not a line
+ * (and an insert) each.
  */
-export function budgetGate(budgets: TenantBudgets): RequestHandler {
+export function budgetGate(budgets: TenantBudgets, log: RejectionLog): RequestHandler {
+  const refused = new Map<
+    string,
+    { tenantId: string; operation: string; resourceType: string; count: number; reason: string }
+  >();
+  const timer = setInterval(() => {
+    for (const line of refused.values()) {
+      log.record({
+        tenantId: line.tenantId,
+        id: uuidv7(),
+        operation: line.operation,
+        resourceType: line.resourceType,
+        outcome: 'failure',
+        httpStatus: 429,
+        detail: `${line.count} ${line.count === 1 ? 'write' : 'writes'} answered 429 in ${THROTTLE_LOG_MS / 1000} s: ${line.reason}`,
+      });
+    }
+    refused.clear();
+  }, THROTTLE_LOG_MS);
+  timer.unref();
+
   return async (req, res, next) => {
     const tenantId = tenantIdOf(res);
     const write = isWrite(req);
@@ -28,6 +54,21 @@ export function budgetGate(budgets: TenantBudgets): RequestHandler {
         status: 429,
         detail: `Too many ${write ? 'writes' : 'reads'} for this tenant: ${admission.reason}. Retry after ${admission.retryAfterSeconds} s`,
       });
+      const resource = RESOURCE_PATH.exec(req.path)?.[1];
+      const operation = OPERATION[req.method];
+      if (write && resource && operation) {
+        const key = `${tenantId} ${operation} ${resource}`;
+        const line = refused.get(key);
+        if (line) line.count++;
+        else
+          refused.set(key, {
+            tenantId,
+            operation,
+            resourceType: resource === 'Users' ? 'User' : 'Group',
+            count: 1,
+            reason: admission.reason,
+          });
+      }
       return;
     }
     if (write) res.once('close', () => admission.release());

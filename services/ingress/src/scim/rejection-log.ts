@@ -5,13 +5,13 @@ import { isJsonObject } from '@scimflow/scim';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 import { isAnsweredByWorker, scimErrorOf, tenantIdOf } from '../http/response-locals';
 
-const OPERATION: Readonly<Record<string, string>> = {
+export const OPERATION: Readonly<Record<string, string>> = {
   POST: 'create',
   PUT: 'replace',
   PATCH: 'patch',
   DELETE: 'delete',
 };
-const RESOURCE_PATH = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/;
+export const RESOURCE_PATH = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/;
 
 /** Lines waiting for the next flush at most; a refusal storm (429s) can't grow memory past this. */
 const MAX_BUFFERED = 5_000;
@@ -94,6 +94,11 @@ export class RejectionLog {
   async stop(): Promise<void> {
     await this.flush();
     if (this.dropped > 0) this.logger.warn({ dropped: this.dropped }, 'rejected writes not logged (buffer full)');
+  }
+
+  /** Adds a line the ingress decided itself (the budget gate's 429 counts). */
+  record(entry: LogEntry): void {
+    this.add(entry);
   }
 
   private add(entry: LogEntry): void {

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '@scimflow/db';
 import { ScimError, searchFromQuery, type SearchRequest } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
@@ -17,6 +17,8 @@ export interface ScimDeps {
   readonly tokens: TenantTokenCache;
   readonly budgets: TenantBudgets;
   readonly rejections: RejectionLog;
+  /** The JSON body parser: run after authentication and the budget, so a refused request costs no parse. */
+  readonly parseJson: RequestHandler;
   readonly logger: Logger;
 }
 

@@ -13,7 +13,13 @@ export const SCIM_PREFIX = '/scim/v2/:tenantId';
 /** Every SCIM endpoint of a tenant. One flat router with full paths: nested routers with mergeParams cost measurably per request. */
 export function scimRouter(deps: ScimDeps): Router {
   const router = Router();
-  router.use(SCIM_PREFIX, tenantAuth(deps.tokens), deps.rejections.middleware(), budgetGate(deps.budgets));
+  router.use(
+    SCIM_PREFIX,
+    tenantAuth(deps.tokens),
+    budgetGate(deps.budgets, deps.rejections),
+    deps.rejections.middleware(),
+    deps.parseJson,
+  );
   registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
   registerUserRoutes(router, SCIM_PREFIX, deps);
   registerGroupRoutes(router, SCIM_PREFIX, deps);

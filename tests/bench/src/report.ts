@@ -1,0 +1,46 @@
+// What `npm run bench` prints, figure by figure, before its BENCH_JSON line.
+import type { Figures } from './load';
+import type { CpuFigures, FairnessFigures, MultiTenantFigures } from './scenarios';
+
+export function report(name: string, run: { baseline: Figures; scimflow: Figures; ratio: number }): void {
+  const row = (who: string, f: Figures) =>
+    `  ${who.padEnd(9)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   RSS ${f.rssMb.toFixed(0).padStart(4)} MB   errors ${f.errors}`;
+  console.log(`\n${name}`);
+  console.log(row('baseline', run.baseline));
+  console.log(row('scimflow', run.scimflow));
+  console.log(
+    `  ratio scimflow/baseline: throughput ${run.ratio.toFixed(2)} (target >= 1.0), p99 ${(run.scimflow.p99 / Math.max(1, run.baseline.p99)).toFixed(2)}`,
+  );
+}
+
+export function reportScenarios(
+  cpu: CpuFigures,
+  multi: MultiTenantFigures,
+  fair: FairnessFigures,
+  rss: { ingressMb: number; workerMb: number },
+): void {
+  const ms = (n: number) => n.toFixed(2);
+  console.log(`\nCPU per POST at ${cpu.ratePerSecond}/s (ms)`);
+  console.log(
+    `  scimflow  ${ms(cpu.scimflow.total)} = ingress ${ms(cpu.scimflow.ingress)} + worker ${ms(cpu.scimflow.worker)} + Postgres ${ms(cpu.scimflow.postgres)}   (Redis ${ms(cpu.scimflow.redis)}, not counted)`,
+  );
+  console.log(
+    `  baseline  ${ms(cpu.baseline.total)} = server ${ms(cpu.baseline.server)} + Postgres ${ms(cpu.baseline.postgres)}`,
+  );
+  console.log(`  ratio ${cpu.ratio.toFixed(2)} (target <= 3)`);
+  console.log(`\n${multi.tenants} tenants, 70% POST / 30% PATCH group add, open loop`);
+  for (const r of multi.rates)
+    console.log(
+      `  ${String(r.rate).padStart(5)}/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms   errors ${r.errors} ${JSON.stringify(r.statuses)}`,
+    );
+  console.log(`  highest rate with p99 <= 50 ms and no errors: ${multi.maxRateP99Under50ms}/s (target 1000)`);
+  console.log('\nFairness: five small tenants at 10 writes/s each');
+  console.log(`  alone          p50 ${fair.alone.p50} ms   p99 ${fair.alone.p99} ms   errors ${fair.alone.errors}`);
+  console.log(`  beside a sync  p50 ${fair.during.p50} ms   p99 ${fair.during.p99} ms   errors ${fair.during.errors}`);
+  console.log(
+    `  p99 ratio ${fair.p99Ratio.toFixed(2)} (target <= 1.5); the big tenant: ${fair.big.created} created, ${fair.big.throttled} answered 429, ${fair.big.other} other, of ${fair.big.requests}`,
+  );
+  console.log(
+    `\nPeak RSS under the POST load: ingress ${rss.ingressMb.toFixed(0)} MB (target <= 150), worker ${rss.workerMb.toFixed(0)} MB (target <= 200)`,
+  );
+}

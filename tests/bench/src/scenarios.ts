@@ -1,0 +1,220 @@
+// The many-tenant scenarios of `npm run bench`: CPU per write at a fixed rate, 40 tenants at rising
+// open-loop rates, and five small tenants' latency while a big one syncs.
+import autocannon from 'autocannon';
+import { cpuSince, pidsNamed } from './cpu';
+import { closedLoop, openLoop, type OpenLoopFigures, type OpenRequest } from './load';
+
+export interface BenchTenant {
+  readonly id: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface ScenarioContext {
+  readonly scimUrl: string;
+  readonly baseUrl: string;
+  readonly pids: { readonly ingress?: number; readonly worker?: number; readonly baseline?: number };
+  createTenant(name: string, budget?: Record<string, number>): Promise<BenchTenant>;
+  /** Waits until the after-write work (event delivery, failure relay) has caught up. */
+  settle(): Promise<number>;
+}
+
+let unique = 0;
+export function entraUser(prefix: string) {
+  const n = unique++;
+  const userName = `${prefix}-${n}@contoso.com`;
+  return {
+    schemas: [
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    ],
+    externalId: `${prefix}-${n}`,
+    userName,
+    active: true,
+    displayName: `Bench User ${n}`,
+    preferredLanguage: 'en-US',
+    emails: [{ primary: true, type: 'work', value: userName }],
+    name: { formatted: `Bench User ${n}`, familyName: 'User', givenName: `Bench${n}` },
+    roles: [],
+  };
+}
+
+function postUser(tenant: BenchTenant, prefix: string): OpenRequest {
+  return {
+    method: 'POST',
+    path: `${tenant.path}/Users`,
+    headers: tenant.headers,
+    body: JSON.stringify(entraUser(prefix)),
+  };
+}
+
+export interface CpuFigures {
+  readonly ratePerSecond: number;
+  readonly scimflow: {
+    readonly ingress: number;
+    readonly worker: number;
+    readonly postgres: number;
+    readonly redis: number;
+    readonly total: number;
+  };
+  readonly baseline: { readonly server: number; readonly postgres: number; readonly total: number };
+  /** scimflow (ingress + worker + Postgres) ÷ baseline (server + Postgres), CPU ms per POST. */
+  readonly ratio: number;
+}
+
+/** CPU ms per POST at a fixed, low rate (no batching forms): what one write costs. */
+export async function cpuPerWrite(ctx: ScenarioContext, rate = 100, durationS = 10): Promise<CpuFigures> {
+  const tenant = await ctx.createTenant('cpu', { writesPerSecond: 10_000, writeBurst: 10_000 });
+  await ctx.settle();
+  const postgres = () => pidsNamed('postgres');
+  const scim = cpuSince({
+    ingress: () => [ctx.pids.ingress],
+    worker: () => [ctx.pids.worker],
+    postgres,
+    redis: () => pidsNamed('redis-server'),
+  });
+  const sent = (await openLoop(ctx.scimUrl, rate, durationS, () => postUser(tenant, 'cpu'))).sent;
+  await ctx.settle();
+  const used = scim();
+  const perScim = (ms: number | undefined) => (ms ?? 0) / sent;
+  const scimflow = {
+    ingress: perScim(used.ingress),
+    worker: perScim(used.worker),
+    postgres: perScim(used.postgres),
+    redis: perScim(used.redis),
+    total: perScim((used.ingress ?? 0) + (used.worker ?? 0) + (used.postgres ?? 0)),
+  };
+  const base = cpuSince({ server: () => [ctx.pids.baseline], postgres });
+  const baseHeaders = { 'content-type': 'application/scim+json' };
+  const baseSent = (
+    await openLoop(ctx.baseUrl, rate, durationS, () => ({
+      method: 'POST',
+      path: '/Users',
+      headers: baseHeaders,
+      body: JSON.stringify(entraUser('cpu-base')),
+    }))
+  ).sent;
+  const baseUsed = base();
+  const perBase = (ms: number | undefined) => (ms ?? 0) / baseSent;
+  const baseline = {
+    server: perBase(baseUsed.server),
+    postgres: perBase(baseUsed.postgres),
+    total: perBase((baseUsed.server ?? 0) + (baseUsed.postgres ?? 0)),
+  };
+  return { ratePerSecond: rate, scimflow, baseline, ratio: scimflow.total / Math.max(0.001, baseline.total) };
+}
+
+export interface MultiTenantFigures {
+  readonly tenants: number;
+  readonly rates: readonly OpenLoopFigures[];
+  readonly maxRateP99Under50ms: number;
+}
+
+/** 40 tenants, 70% POST / 30% PATCH adding a member to the tenant's group, open loop at rising rates. */
+export async function multiTenant(
+  ctx: ScenarioContext,
+  rates: readonly number[],
+  durationS: number,
+): Promise<MultiTenantFigures> {
+  const tenants = await Promise.all(Array.from({ length: 40 }, (_, n) => ctx.createTenant(`mt-${n}`)));
+  const patchesNeeded = Math.ceil((rates.reduce((sum, rate) => sum + rate, 0) * durationS * 0.3) / tenants.length) + 10;
+  // Each tenant: one group, and users for the PATCHes to add (each added once: a real change).
+  const prepared = await Promise.all(
+    tenants.map(async (tenant, n) => {
+      const group = await create(ctx.scimUrl, tenant, '/Groups', { displayName: `Group ${n}` });
+      const users: string[] = [];
+      for (let k = 0; k < patchesNeeded; k += 25) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(25, patchesNeeded - k) }, () =>
+            create(ctx.scimUrl, tenant, '/Users', entraUser(`mt${n}`)),
+          ),
+        );
+        users.push(...batch);
+      }
+      return { tenant, group, users };
+    }),
+  );
+  await ctx.settle();
+  const results: OpenLoopFigures[] = [];
+  for (const rate of rates) {
+    const figures = await openLoop(ctx.scimUrl, rate, durationS, (n) => {
+      const target = prepared[n % prepared.length];
+      if (!target) throw new Error('no tenant');
+      // Which kind of write follows the round over the tenants, so every tenant gets both kinds.
+      if (Math.floor(n / prepared.length) % 10 < 7) return postUser(target.tenant, `mt-${rate}`);
+      const value = target.users.pop() ?? target.users[0] ?? '';
+      return {
+        method: 'PATCH',
+        path: `${target.tenant.path}/Groups/${target.group}`,
+        headers: target.tenant.headers,
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'Add', path: 'members', value: [{ value }] }],
+        }),
+      };
+    });
+    results.push(figures);
+    await ctx.settle();
+  }
+  const underTarget = results.filter((r) => r.p99 <= 50 && r.errors === 0).map((r) => r.rate);
+  return { tenants: tenants.length, rates: results, maxRateP99Under50ms: Math.max(0, ...underTarget) };
+}
+
+async function create(url: string, tenant: BenchTenant, path: string, body: unknown): Promise<string> {
+  const response = await fetch(`${url}${tenant.path}${path}`, {
+    method: 'POST',
+    headers: tenant.headers,
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+export interface FairnessFigures {
+  readonly alone: OpenLoopFigures;
+  readonly during: OpenLoopFigures;
+  readonly p99Ratio: number;
+  readonly big: {
+    readonly requests: number;
+    readonly created: number;
+    readonly throttled: number;
+    readonly other: number;
+  };
+}
+
+/** Five small tenants at 10 writes/s each, alone and while a big tenant syncs 20,000 users at 64 connections. */
+export async function fairness(ctx: ScenarioContext, durationS: number, bigUsers = 20_000): Promise<FairnessFigures> {
+  const small = await Promise.all(Array.from({ length: 5 }, (_, n) => ctx.createTenant(`small-${n}`)));
+  const big = await ctx.createTenant('big');
+  const smallLoad = () =>
+    openLoop(ctx.scimUrl, 50, durationS, (n) => postUser(small[n % small.length] ?? big, 'small'));
+  await ctx.settle();
+  const alone = await smallLoad();
+  await ctx.settle();
+  const sync = closedLoop(
+    ctx.scimUrl,
+    big.headers,
+    [
+      {
+        method: 'POST',
+        path: `${big.path}/Users`,
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(entraUser('big')) }),
+      },
+    ],
+    [],
+    { connections: 64, amount: bigUsers },
+  );
+  // Let the sync get going, then measure the small tenants while it runs.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const during = await smallLoad();
+  const bigRun = await sync;
+  await ctx.settle();
+  const created = bigRun.statuses['201'] ?? 0;
+  const throttled = bigRun.statuses['429'] ?? 0;
+  return {
+    alone,
+    during,
+    p99Ratio: during.p99 / Math.max(1, alone.p99),
+    big: { requests: bigUsers, created, throttled, other: bigUsers - created - throttled },
+  };
+}
