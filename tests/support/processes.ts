@@ -27,9 +27,10 @@ export interface ServiceProcess {
 export function startScript(
   name: string,
   env: Record<string, string | undefined>,
-  options: { preload?: boolean; args?: string[] } = {},
+  options: { preload?: boolean; args?: string[]; nodeArgs?: string[] } = {},
 ): ServiceProcess {
   const args = [
+    ...(options.nodeArgs ?? []),
     ...(options.preload ? ['--require', path.join(distDir, 'instrument.js')] : []),
     path.join(distDir, `${name}.js`),
     ...(options.args ?? []),

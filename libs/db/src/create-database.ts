@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool } from 'pg';
 import type { Database } from './database';
-import { prepareSelects } from './prepared-selects';
+import { prepareStatements } from './prepared-statements';
 
 export type Db = Kysely<Database>;
 
@@ -17,7 +17,7 @@ export function createDatabase(options: DatabaseOptions): Db {
     connectionString: options.url,
     max: options.poolSize,
     application_name: options.applicationName,
-    // Prepared statements (see prepared-selects.ts) are planned once. Left to choose, Postgres kept
+    // Prepared statements (see prepared-statements.ts) are planned once. Left to choose, Postgres kept
     // re-planning the user lookup with its groups subquery on every execution (LIMIT/OFFSET are
     // parameters): 213 µs of Postgres CPU per lookup instead of 74 µs. Our SELECTs are key lookups
     // and tenant-scoped scans whose best plan doesn't depend on the values.
@@ -27,7 +27,7 @@ export function createDatabase(options: DatabaseOptions): Db {
   });
   // An idle client losing its connection emits on the pool; without a listener that kills the process.
   pool.on('error', () => undefined);
-  prepareSelects(pool);
+  prepareStatements(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -21,3 +21,4 @@ export * from './pg-listener';
 export * from './notified-cache';
 export * from './query/resource-search';
 export * from './repositories/write-effects-repository';
+export * from './repositories/user-creation-repository';

@@ -28,3 +28,11 @@ export function endSpan(span: Span, error?: string): void {
   if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
   span.end();
 }
+
+/**
+ * BullMQ's OpenTelemetry integration, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): without an
+ * exporter it would still propagate context and make no-op spans for every job.
+ */
+export function queueTelemetry<T>(endpoint: string | undefined, make: () => T): { telemetry?: T } {
+  return endpoint ? { telemetry: make() } : {};
+}

@@ -5,7 +5,7 @@ import { BullMQOtel } from 'bullmq-otel';
 import type { IngressConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
 import { createRedis, JobQueue, QueueName } from '@scimflow/jobs';
-import { checkReadiness, portOf, type Logger } from '@scimflow/telemetry';
+import { checkReadiness, portOf, type Logger, queueTelemetry } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
 import { RejectionLog } from './scim/rejection-log';
@@ -30,7 +30,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const queue = new JobQueue(QueueName.commands, {
     connection: producer,
     prefix: config.queuePrefix,
-    telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
+    ...queueTelemetry(config.otel.endpoint, () => new BullMQOtel({ tracerName: 'scimflow' })),
     // Fail fast while Redis is down instead of waiting for it (BullMQ: producers in HTTP handlers).
     // The version check is a command too, and would fail for good if Redis were down at start-up;
     // the worker, whose connection waits for Redis, performs it instead.

@@ -3,7 +3,14 @@ import { createTransport } from 'nodemailer';
 import type { NotifierConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
 import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
-import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
+import {
+  checkReadiness,
+  closeConsumers,
+  portOf,
+  startHealthServer,
+  type Logger,
+  queueTelemetry,
+} from '@scimflow/telemetry';
 import { DigestSender } from './digest-sender';
 
 export interface NotifierHandle {
@@ -38,7 +45,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
       connection,
       prefix: config.queuePrefix,
       concurrency: 4,
-      telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
+      ...queueTelemetry(config.otel.endpoint, () => new BullMQOtel({ tracerName: 'scimflow' })),
       removeOnComplete: { age: 24 * 3600 },
       removeOnFail: { age: 7 * 24 * 3600 },
     },

@@ -7,6 +7,7 @@ import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
 import { closedLoop, type Figures } from './load';
+import { profileArgs, summarizeProfiles } from './profile';
 import { report, reportScenarios } from './report';
 import { cpuPerWrite, entraUser, fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
 
@@ -132,8 +133,9 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     WORKER_HEALTH_PORT: '0',
   };
-  const ingress = startScript('ingress', env);
-  const worker = startScript('worker', env);
+  const profileDir = process.env.BENCH_PROFILE;
+  const ingress = startScript('ingress', env, { nodeArgs: profileArgs(profileDir, 'ingress') });
+  const worker = startScript('worker', env, { nodeArgs: profileArgs(profileDir, 'worker') });
   const baseline = startScript('bench-baseline', {
     DATABASE_URL: databaseUrl.href,
     PORT: String(port + 1),
@@ -197,6 +199,19 @@ async function main(): Promise<void> {
         durationS: DURATION_S,
       });
 
+    const ctx: ScenarioContext = {
+      scimUrl,
+      baseUrl,
+      pids: { ingress: ingress.child.pid, worker: worker.child.pid, baseline: baseline.child.pid },
+      createTenant,
+      settle,
+    };
+    // BENCH_ONLY=cpu: just the CPU-per-write figure (e.g. with BENCH_PROFILE, to profile one write).
+    if (process.env.BENCH_ONLY === 'cpu') {
+      const only = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10));
+      console.log(`BENCH_JSON ${JSON.stringify({ cpu: only })}`);
+      return;
+    }
     console.log(`warming up (${CONNECTIONS} connections)...`);
     await closedLoop(baseUrl, baseHeaders, [postRequest('', 'warm-b')], [], { connections: CONNECTIONS, durationS: 3 });
     await closedLoop(scimUrl, tenant.headers, [postRequest(tenant.path, 'warm-s')], [], {
@@ -238,15 +253,8 @@ async function main(): Promise<void> {
       settle,
     );
 
-    const ctx: ScenarioContext = {
-      scimUrl,
-      baseUrl,
-      pids: { ingress: ingress.child.pid, worker: worker.child.pid, baseline: baseline.child.pid },
-      createTenant,
-      settle,
-    };
     console.log('CPU per POST at 100/s...');
-    const cpu = await cpuPerWrite(ctx);
+    const cpu = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10));
     console.log(`40 tenants, open loop at ${RATES.join(', ')}/s...`);
     const multi = await multiTenant(ctx, RATES, Number(process.env.BENCH_MT_DURATION ?? 6));
     console.log('fairness: five small tenants alone, then beside a 20,000-user sync...');
@@ -288,6 +296,8 @@ async function main(): Promise<void> {
   } finally {
     receiver.close();
     await Promise.all(children.map((child) => stopProcess(child)));
+    // Profiles are written when the processes exit.
+    if (profileDir) for (const line of summarizeProfiles(profileDir)) console.log(line);
     await raw.end();
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);

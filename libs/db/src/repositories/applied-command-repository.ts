@@ -8,7 +8,7 @@ export async function findAppliedOutcomes(
   commandIds: readonly string[],
 ): Promise<Map<string, OutcomeSummary>> {
   if (commandIds.length === 0) return new Map();
-  // `= any($1)` keeps one statement text whatever the batch size (see prepared-selects.ts).
+  // `= any($1)` keeps one statement text whatever the batch size (see prepared-statements.ts).
   const rows = await db
     .selectFrom('applied_commands')
     .select(['command_id', 'outcome'])

@@ -80,11 +80,13 @@ export async function insertResources(
   rows: readonly NewResource[],
 ): Promise<Map<string, StoredResource>> {
   if (rows.length === 0) return new Map();
-  const values = sql.join(
-    rows.map((row) => sql`(${row.tenantId}::uuid, ${row.id}::uuid, ${JSON.stringify(row.data)}::jsonb)`),
-  );
+  // Arrays, not a VALUES list: one statement text whatever the batch size (prepared once, see
+  // prepared-statements.ts); rows go in the order given (the caller's lock order).
   const result = await sql<ResourceRow & { tenant_id: string }>`
-    insert into ${sql.raw(table)} (tenant_id, id, data) values ${values}
+    insert into ${sql.raw(table)} (tenant_id, id, data)
+    select tenant_id, id, data from unnest(${rows.map((row) => row.tenantId)}::uuid[], ${rows.map((row) => row.id)}::uuid[],
+      ${rows.map((row) => JSON.stringify(row.data))}::jsonb[]) with ordinality as r(tenant_id, id, data, n)
+    order by n
     on conflict do nothing returning tenant_id, ${resourceColumns(table)}`.execute(trx);
   return new Map(result.rows.map((row) => [keyOf(row.tenant_id, row.id), toStored(row)]));
 }

@@ -15,7 +15,8 @@ import type { Logger } from '@scimflow/telemetry';
  * next request, in ms of Redis's own clock, so every ingress agrees) and, for writes, a set of
  * requests in progress whose members expire on their own if an ingress dies holding them.
  * KEYS: bucket, in-flight set (or the bucket again for reads). ARGV: interval ms, burst,
- * in-flight limit (0: none), request id, in-flight lease ms. Returns {admitted, retry-after ms, 1: over the rate | 2: too many in flight}.
+ * in-flight limit (0: none), request id, in-flight lease ms, then ids of this tenant's writes
+ * that have finished since (released here, saving a round trip each). Returns {admitted, retry-after ms, 1: over the rate | 2: too many in flight}.
  */
 const ADMIT = `
 local t = redis.call('TIME')
@@ -28,6 +29,7 @@ local next_tat = tat + interval
 local allowed_at = next_tat - interval * burst
 if allowed_at > now then return {0, math.ceil(allowed_at - now), 1} end
 local limit = tonumber(ARGV[3])
+if #ARGV > 5 then redis.call('ZREM', KEYS[2], unpack(ARGV, 6)) end
 if limit > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   if redis.call('ZCARD', KEYS[2]) >= limit then return {0, 1000, 2} end
@@ -55,6 +57,8 @@ export interface TenantBudgetsOptions {
 }
 
 const ADMITTED_READ: Admission = { admitted: true, release: () => undefined };
+/** Finished writes not yet released by a later admission are released this often, in one go. */
+const RELEASE_MS = 50;
 
 /**
  * Each tenant's fair share, shared by every ingress through Redis: a write budget (rate, burst,
@@ -64,6 +68,9 @@ const ADMITTED_READ: Admission = { admitted: true, release: () => undefined };
  */
 export class TenantBudgets {
   private readonly overrides: NotifiedCache<Partial<TenantBudget>>;
+  /** Finished writes whose in-flight places are still to be given back, by tenant. */
+  private readonly finished = new Map<string, string[]>();
+  private readonly releaser: NodeJS.Timeout;
   private lastWarning = 0;
 
   constructor(private readonly options: TenantBudgetsOptions) {
@@ -77,6 +84,8 @@ export class TenantBudgets {
         return new Map([...settings].map(([id, value]) => [id, budgetOverrides(value)]));
       },
     });
+    this.releaser = setInterval(() => this.releaseFinished(), RELEASE_MS);
+    this.releaser.unref();
   }
 
   start(): Promise<void> {
@@ -86,6 +95,8 @@ export class TenantBudgets {
   }
 
   stop(): Promise<void> {
+    clearInterval(this.releaser);
+    this.releaseFinished();
     return this.overrides.stop();
   }
 
@@ -97,16 +108,29 @@ export class TenantBudgets {
   async admitWrite(tenantId: string, requestId: string): Promise<Admission> {
     const budget = await this.budgetOf(tenantId);
     const [bucket, inFlight] = [this.key(tenantId, 'writes'), this.key(tenantId, 'in-flight')];
+    // At most a few hundred carried along (a script's arguments go on Lua's stack); the rest wait for the timer.
+    const waiting = this.finished.get(tenantId) ?? [];
+    const done = waiting.splice(0, 256);
+    if (waiting.length === 0) this.finished.delete(tenantId);
     const decided = await this.ask(
       [bucket, inFlight],
-      [1000 / budget.writesPerSecond, budget.writeBurst, budget.writesInFlight, requestId, this.options.leaseMs],
+      [
+        1000 / budget.writesPerSecond,
+        budget.writeBurst,
+        budget.writesInFlight,
+        requestId,
+        this.options.leaseMs,
+        ...done,
+      ],
     );
     if (decided === undefined) return ADMITTED_READ;
     if (!decided.admitted) return decided;
     return {
       admitted: true,
       release: () => {
-        this.options.redis.zrem(inFlight, requestId).catch(() => undefined);
+        const list = this.finished.get(tenantId);
+        if (list) list.push(requestId);
+        else this.finished.set(tenantId, [requestId]);
       },
     };
   }
@@ -117,6 +141,14 @@ export class TenantBudgets {
     return (
       (await this.ask([bucket, bucket], [1000 / budget.readsPerSecond, budget.readBurst, 0, '', 0])) ?? ADMITTED_READ
     );
+  }
+
+  /** Gives back the places of finished writes no later admission has carried along. */
+  private releaseFinished(): void {
+    for (const [tenantId, ids] of this.finished) {
+      this.options.redis.zrem(this.key(tenantId, 'in-flight'), ...ids).catch(() => undefined);
+    }
+    this.finished.clear();
   }
 
   private key(tenantId: string, name: string): string {

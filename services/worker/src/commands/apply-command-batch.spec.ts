@@ -449,6 +449,63 @@ describe('what a batch leaves behind', () => {
     });
   });
 
+  it('creates a batch of nothing but users in one statement, with every effect the transaction would record', async () => {
+    const other = randomUUID();
+    await insertTenant(t.db, { id: other, name: 'one-statement', tokenHash: Buffer.alloc(32) });
+    await updateTenant(t.db, other, { settings: { requiredAttributes: { User: ['externalId'] } } });
+    const create = (tenant: string, userName: string, extra: Record<string, unknown> = {}): Command => ({
+      id: uuidv7(),
+      name: 'user.create',
+      tenantId: tenant,
+      data: { userId: uuidv7(), data: { userName, ...extra } },
+    });
+    await createUser('already@example.com');
+    const batch = [
+      create(tenantId, 'first-of-batch@example.com'),
+      create(other, 'refused@example.com'),
+      create(tenantId, 'ALREADY@example.com'),
+      create(other, 'kept@example.com', { externalId: 'k-1', active: false }),
+      create(tenantId, 'second-of-batch@example.com'),
+    ];
+    const before = await sql<{
+      n: string;
+    }>`select count(*) as n from outbox where kind = 'event' and tenant_id = ${tenantId}`.execute(t.db);
+    const results = outcomes(await applyCommandBatch(t.db, batch, later()));
+    expect(results.map((o) => (o.ok ? o.status : o.error.status))).toEqual([201, 400, 409, 201, 201]);
+    expect(results[2]).toMatchObject({ ok: false, error: { scimType: 'uniqueness' } });
+    expect(results[0]).toMatchObject({
+      ok: true,
+      resource: { version: 1, data: { userName: 'first-of-batch@example.com' } },
+    });
+
+    const ids = batch.map((c) => c.id);
+    const { rows: applied } = await sql<{ command_id: string; outcome: { ok: boolean; status?: number } }>`
+      select command_id, outcome from applied_commands where command_id = any(${ids}::uuid[])`.execute(t.db);
+    expect(new Map(applied.map((row) => [row.command_id, row.outcome.ok]))).toEqual(
+      new Map(ids.map((id, n) => [id, results[n]?.ok ?? false])),
+    );
+    const { rows: log } = await sql<{ command_id: string; http_status: number }>`
+      select command_id, http_status from provisioning_log where command_id = any(${ids}::uuid[])`.execute(t.db);
+    expect(new Map(log.map((row) => [row.command_id, row.http_status]))).toEqual(
+      new Map([201, 400, 409, 201, 201].map((status, n) => [ids[n], status])),
+    );
+    const { rows: failures } = await sql<{ status: number }>`
+      select (payload->>'status')::int as status from outbox where kind = 'failure' and payload->>'id' in (
+        select id::text from provisioning_log where command_id = any(${ids}::uuid[]) and outcome = 'failure')`.execute(
+      t.db,
+    );
+    expect(failures.map((row) => row.status).toSorted((a, b) => a - b)).toEqual([400, 409]);
+    // Events for the three users created, numbered on from where each tenant was.
+    const { rows: events } = await sql<{ tenant_id: string; sequence: string; uri: string }>`
+      select tenant_id, sequence, payload->'sub_id'->>'uri' as uri from outbox
+      where kind = 'event' and payload->>'txn' = any(${ids}::text[]) order by position`.execute(t.db);
+    const uri = (n: number) => `/Users/${(batch[n]?.data as { userId: string }).userId}`;
+    expect(events.map((row) => row.uri).toSorted()).toEqual([uri(0), uri(4), uri(3), uri(3)].toSorted());
+    const mine = events.filter((row) => row.tenant_id === tenantId).map((row) => Number(row.sequence));
+    expect(mine).toEqual([Number(before.rows[0]?.n) + 1, Number(before.rows[0]?.n) + 2]);
+    expect(events.filter((row) => row.tenant_id === other).map((row) => Number(row.sequence))).toEqual([1, 2]);
+  });
+
   it('emits nothing for a replayed command', async () => {
     const create = command('user.create', { userId: uuidv7(), data: { userName: 'replayed-event@example.com' } });
     await applyCommandBatch(t.db, [create], later());

@@ -15,7 +15,16 @@ import {
   type ResourceTable,
   type TenantProfile,
 } from '@scimflow/db';
-import type { Command, CommandName, CommandOutcome, CommittedWrite, ItemResult, OutcomeSummary } from '@scimflow/jobs';
+import type {
+  Command,
+  CommandName,
+  CommandOf,
+  CommandOutcome,
+  CommittedWrite,
+  ItemResult,
+  OutcomeSummary,
+} from '@scimflow/jobs';
+import { canCreateAtOnce, createAtOnce } from './create-users-at-once';
 import { recordEffects, recordRefusals } from './record-effects';
 import { failed, isSlotOf, nameTaken, textOf, type CommandContext, type CommandSlot } from './command-context';
 import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
@@ -71,6 +80,8 @@ export async function applyCommandBatch(
     checkReplays: options.rerun ?? false,
     ...(options.profiles ? { profiles: options.profiles } : {}),
   };
+  const creations = await createdAtOnce(db, commands, run, options);
+  if (creations) return creations.map((value) => ({ value }));
   if (commands.length > 1) {
     try {
       const { outcomes, committed } = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
@@ -84,6 +95,34 @@ export async function applyCommandBatch(
   const results: ItemResult<CommandOutcome>[] = [];
   for (const command of commands) results.push(await applyAlone(db, command, run, options));
   return results;
+}
+
+/**
+ * The common case of an initial sync — a batch of nothing but user creations, on its first run —
+ * in one statement (see createAtOnce); undefined when the batch doesn't qualify or the statement
+ * failed (then the batch transaction, or one transaction per command, decides).
+ */
+async function createdAtOnce(
+  db: Db,
+  commands: readonly Command[],
+  run: Run,
+  options: ApplyOptions,
+): Promise<CommandOutcome[] | undefined> {
+  const creates = commands.filter((command): command is CommandOf<'user.create'> => command.name === 'user.create');
+  if (run.checkReplays || creates.length !== commands.length || creates.length === 0) return undefined;
+  // A single statement commits when it ends: it may only start while that is safely before the deadline.
+  if (Date.now() > run.deadline - commitMargin(commands, run.deadline)) return undefined;
+  const tenantIds = [...new Set(creates.map((command) => command.tenantId))];
+  const profiles = run.profiles ? await run.profiles(tenantIds) : await profilesOf(db, tenantIds, run);
+  const creationRun = { now: run.now, issuer: run.issuer, profiles };
+  if (!canCreateAtOnce(creates, creationRun)) return undefined;
+  try {
+    const { outcomes, committed } = await createAtOnce(db, creates, creationRun);
+    options.onCommitted?.(committed);
+    return outcomes;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Run {
@@ -295,7 +334,7 @@ async function applyInTransaction(
 }
 
 async function profilesOf(
-  trx: Trx,
+  trx: Executor,
   tenantIds: readonly string[],
   run: Run,
 ): Promise<ReadonlyMap<string, TenantProfile>> {

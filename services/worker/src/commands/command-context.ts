@@ -81,7 +81,7 @@ export function lockedRow(
 
 /** The tenant profile's required attributes (Tailscale: userName and externalId...). */
 export function requireProfileAttributes(
-  ctx: CommandContext,
+  ctx: Pick<CommandContext, 'profiles'>,
   tenantId: string,
   resource: ResourceType,
   doc: ScimDocument,

@@ -12,7 +12,7 @@ import {
   type JobMap,
   type RedisClient,
 } from '@scimflow/jobs';
-import { endSpan, startSpanFromTraceparent, type Logger } from '@scimflow/telemetry';
+import { endSpan, startSpanFromTraceparent, type Logger, queueTelemetry } from '@scimflow/telemetry';
 import { applyCommandBatch } from './apply-command-batch';
 import { recordUnapplied } from './record-effects';
 import { publishReply } from './reply-publisher';
@@ -41,7 +41,7 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
       connection: deps.connection,
       prefix: config.queuePrefix,
       concurrency: config.concurrency,
-      telemetry: new BullMQOtel({ tracerName: 'scimflow' }),
+      ...queueTelemetry(config.otel.endpoint, () => new BullMQOtel({ tracerName: 'scimflow' })),
       // The ingress reads a result from here only if it missed the reply; minutes are plenty.
       removeOnComplete: { age: 600 },
       removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
