@@ -207,6 +207,16 @@ async function main(): Promise<void> {
       settle,
     };
     // BENCH_ONLY=cpu: just the CPU-per-write figure (e.g. with BENCH_PROFILE, to profile one write).
+    if (process.env.BENCH_ONLY === 'multi') {
+      const only = await multiTenant(ctx, RATES, Number(process.env.BENCH_MT_DURATION ?? 6));
+      reportScenarios(undefined, only, undefined, undefined);
+      return;
+    }
+    if (process.env.BENCH_ONLY === 'fair') {
+      const only = await fairness(ctx, Number(process.env.BENCH_FAIR_DURATION ?? 8));
+      reportScenarios(undefined, undefined, only, undefined);
+      return;
+    }
     if (process.env.BENCH_ONLY === 'cpu') {
       const only = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10));
       console.log(`BENCH_JSON ${JSON.stringify({ cpu: only })}`);

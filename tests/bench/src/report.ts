@@ -13,12 +13,23 @@ export function report(name: string, run: { baseline: Figures; scimflow: Figures
   );
 }
 
+/** Prints the figures given (BENCH_ONLY runs leave some out). */
 export function reportScenarios(
-  cpu: CpuFigures,
-  multi: MultiTenantFigures,
-  fair: FairnessFigures,
-  rss: { ingressMb: number; workerMb: number },
+  cpu: CpuFigures | undefined,
+  multi: MultiTenantFigures | undefined,
+  fair: FairnessFigures | undefined,
+  rss: { ingressMb: number; workerMb: number } | undefined,
 ): void {
+  if (cpu) reportCpu(cpu);
+  if (multi) reportMultiTenant(multi);
+  if (fair) reportFairness(fair);
+  if (rss)
+    console.log(
+      `\nPeak RSS under the POST load: ingress ${rss.ingressMb.toFixed(0)} MB (target <= 150), worker ${rss.workerMb.toFixed(0)} MB (target <= 200)`,
+    );
+}
+
+function reportCpu(cpu: CpuFigures): void {
   const ms = (n: number) => n.toFixed(2);
   console.log(`\nCPU per POST at ${cpu.ratePerSecond}/s (ms)`);
   console.log(
@@ -28,19 +39,22 @@ export function reportScenarios(
     `  baseline  ${ms(cpu.baseline.total)} = server ${ms(cpu.baseline.server)} + Postgres ${ms(cpu.baseline.postgres)}`,
   );
   console.log(`  ratio ${cpu.ratio.toFixed(2)} (target <= 3)`);
+}
+
+function reportMultiTenant(multi: MultiTenantFigures): void {
   console.log(`\n${multi.tenants} tenants, 70% POST / 30% PATCH group add, open loop`);
   for (const r of multi.rates)
     console.log(
       `  ${String(r.rate).padStart(5)}/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms   errors ${r.errors} ${JSON.stringify(r.statuses)}`,
     );
   console.log(`  highest rate with p99 <= 50 ms and no errors: ${multi.maxRateP99Under50ms}/s (target 1000)`);
+}
+
+function reportFairness(fair: FairnessFigures): void {
   console.log('\nFairness: five small tenants at 10 writes/s each');
   console.log(`  alone          p50 ${fair.alone.p50} ms   p99 ${fair.alone.p99} ms   errors ${fair.alone.errors}`);
   console.log(`  beside a sync  p50 ${fair.during.p50} ms   p99 ${fair.during.p99} ms   errors ${fair.during.errors}`);
   console.log(
     `  p99 ratio ${fair.p99Ratio.toFixed(2)} (target <= 1.5); the big tenant: ${fair.big.created} created, ${fair.big.throttled} answered 429, ${fair.big.other} other, of ${fair.big.requests}`,
-  );
-  console.log(
-    `\nPeak RSS under the POST load: ingress ${rss.ingressMb.toFixed(0)} MB (target <= 150), worker ${rss.workerMb.toFixed(0)} MB (target <= 200)`,
   );
 }
