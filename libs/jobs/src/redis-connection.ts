@@ -27,6 +27,10 @@ export function createRedis(target: RedisTarget, role: RedisRole, name: string):
         { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 }
       : { maxRetriesPerRequest: null, enableReadyCheck: true }),
     connectionName: name,
+    // Commands issued in the same tick share one socket write: under load, concurrent requests'
+    // budget checks and queue adds cost a syscall per tick instead of one each (measured: socket
+    // writes were a third of the ingress's CPU). Not for blocking connections (BullMQ workers').
+    ...(role === 'producer' ? { enableAutoPipelining: true } : {}),
     // Reconnect quickly at first, then every 2 s while Redis is down.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
   };

@@ -5,6 +5,8 @@ import autocannon, { type Result } from 'autocannon';
 import { sampleRss } from '../../support/processes';
 
 export interface Figures {
+  /** CPU ms per request by process group (ingress, worker, Postgres, Redis, the load generator). */
+  cpuMsPerRequest?: Record<string, number>;
   reqPerSec: number;
   p50: number;
   p99: number;

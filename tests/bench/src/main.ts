@@ -6,6 +6,7 @@ import { Client, Pool } from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
 import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
+import { cpuSince, pidsNamed } from './cpu';
 import { closedLoop, type Figures } from './load';
 import { profileArgs, summarizeProfiles } from './profile';
 import { report, reportScenarios } from './report';
@@ -31,6 +32,13 @@ const UNLIMITED = {
 };
 
 type Side = () => Promise<Figures & { ingressRssMb?: number; workerRssMb?: number }>;
+
+/** CPU ms per request of each process group over a run: where the machine's two cores went. */
+function perRequest(used: Record<string, number>, requests: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(used).map(([group, ms]) => [group, Number((ms / Math.max(1, requests)).toFixed(3))]),
+  );
+}
 
 /** ROUNDS runs of each side, alternating which goes first; the median of each figure. */
 async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>) {
@@ -58,6 +66,13 @@ async function compare(baseline: Side, scimflow: Side, settle: () => Promise<num
     p99: mid(list, (f) => f.p99),
     rssMb: Math.max(...list.map((f) => f.rssMb)),
     errors: list.reduce((sum, f) => sum + f.errors, 0),
+    // CPU per request: of the median-throughput run.
+    ...(list.toSorted((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(list.length / 2)]?.cpuMsPerRequest
+      ? {
+          cpuMsPerRequest: list.toSorted((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(list.length / 2)]
+            ?.cpuMsPerRequest,
+        }
+      : {}),
   });
   const base = median(runs.baseline);
   const scim = median(runs.scimflow);
@@ -132,6 +147,13 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: `bench-${runId}`,
     LOG_LEVEL: 'warn',
     WORKER_HEALTH_PORT: '0',
+    // BENCH_SERVICE_ENV="INGRESS_BATCHES_IN_FLIGHT=4,WORKER_CONCURRENCY=4": try settings without editing this.
+    ...Object.fromEntries(
+      (process.env.BENCH_SERVICE_ENV ?? '')
+        .split(',')
+        .filter((pair) => pair.includes('='))
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
   };
   const profileDir = process.env.BENCH_PROFILE;
   const ingress = startScript('ingress', env, { nodeArgs: profileArgs(profileDir, 'ingress') });
@@ -185,19 +207,36 @@ async function main(): Promise<void> {
     await adminCall('POST', `/tenants/${tenant.id}/webhooks`, { url: receiver.url });
     const baseHeaders = { 'content-type': 'application/scim+json' };
     const scimPids = [ingress.child.pid, worker.child.pid];
+    const postgres = () => pidsNamed('postgres');
+    const redis = () => pidsNamed('redis-server');
     const scimSide = (requests: autocannon.Request[]) => async () => {
       const [ingressRss, workerRss] = [sampleRss([ingress.child.pid]), sampleRss([worker.child.pid])];
+      const cpu = cpuSince({
+        ingress: () => [ingress.child.pid],
+        worker: () => [worker.child.pid],
+        postgres,
+        redis,
+        loadGenerator: () => [process.pid],
+      });
       const figures = await closedLoop(scimUrl, tenant.headers, requests, scimPids, {
         connections: CONNECTIONS,
         durationS: DURATION_S,
       });
-      return { ...figures, ingressRssMb: ingressRss() / 1024 / 1024, workerRssMb: workerRss() / 1024 / 1024 };
+      return {
+        ...figures,
+        cpuMsPerRequest: perRequest(cpu(), figures.reqPerSec * DURATION_S),
+        ingressRssMb: ingressRss() / 1024 / 1024,
+        workerRssMb: workerRss() / 1024 / 1024,
+      };
     };
-    const baseSide = (requests: autocannon.Request[]) => () =>
-      closedLoop(baseUrl, baseHeaders, requests, [baseline.child.pid], {
+    const baseSide = (requests: autocannon.Request[]) => async () => {
+      const cpu = cpuSince({ server: () => [baseline.child.pid], postgres, redis, loadGenerator: () => [process.pid] });
+      const figures = await closedLoop(baseUrl, baseHeaders, requests, [baseline.child.pid], {
         connections: CONNECTIONS,
         durationS: DURATION_S,
       });
+      return { ...figures, cpuMsPerRequest: perRequest(cpu(), figures.reqPerSec * DURATION_S) };
+    };
 
     const ctx: ScenarioContext = {
       scimUrl,
@@ -213,7 +252,7 @@ async function main(): Promise<void> {
       return;
     }
     if (process.env.BENCH_ONLY === 'fair') {
-      const only = await fairness(ctx, Number(process.env.BENCH_FAIR_DURATION ?? 8));
+      const only = await fairness(ctx, Number(process.env.BENCH_FAIR_DURATION ?? 20));
       reportScenarios(undefined, undefined, only, undefined);
       return;
     }
@@ -235,6 +274,11 @@ async function main(): Promise<void> {
       scimSide([postRequest(tenant.path, 'scim')]),
       settle,
     );
+    if (process.env.BENCH_ONLY === 'post') {
+      report('POST /Users', post);
+      console.log(`  peak RSS: ingress ${post.rss.ingressMb.toFixed(0)} MB, worker ${post.rss.workerMb.toFixed(0)} MB`);
+      return;
+    }
 
     // Top both stores up to at least GET_USERS users, then look random ones up.
     for (const [url, path, headers, table] of [
@@ -268,7 +312,7 @@ async function main(): Promise<void> {
     console.log(`40 tenants, open loop at ${RATES.join(', ')}/s...`);
     const multi = await multiTenant(ctx, RATES, Number(process.env.BENCH_MT_DURATION ?? 6));
     console.log('fairness: five small tenants alone, then beside a 20,000-user sync...');
-    const fair = await fairness(ctx, Number(process.env.BENCH_FAIR_DURATION ?? 8));
+    const fair = await fairness(ctx, Number(process.env.BENCH_FAIR_DURATION ?? 20));
     console.log('large groups: 10,000-member PATCH x3, reads of a 100,000-member group...');
     await settle();
     const large = await benchLargeGroups(

@@ -8,6 +8,12 @@ export function report(name: string, run: { baseline: Figures; scimflow: Figures
   console.log(`\n${name}`);
   console.log(row('baseline', run.baseline));
   console.log(row('scimflow', run.scimflow));
+  const cpu = (f: Figures) =>
+    Object.entries(f.cpuMsPerRequest ?? {})
+      .map(([group, ms]) => `${group} ${ms.toFixed(2)}`)
+      .join(', ');
+  console.log(`  CPU ms per request: baseline ${cpu(run.baseline)}`);
+  console.log(`                      scimflow ${cpu(run.scimflow)}`);
   console.log(
     `  ratio scimflow/baseline: throughput ${run.ratio.toFixed(2)} (target >= 1.0), p99 ${(run.scimflow.p99 / Math.max(1, run.baseline.p99)).toFixed(2)}`,
   );
@@ -55,6 +61,6 @@ function reportFairness(fair: FairnessFigures): void {
   console.log(`  alone          p50 ${fair.alone.p50} ms   p99 ${fair.alone.p99} ms   errors ${fair.alone.errors}`);
   console.log(`  beside a sync  p50 ${fair.during.p50} ms   p99 ${fair.during.p99} ms   errors ${fair.during.errors}`);
   console.log(
-    `  p99 ratio ${fair.p99Ratio.toFixed(2)} (target <= 1.5); the big tenant: ${fair.big.created} created, ${fair.big.throttled} answered 429, ${fair.big.other} other, of ${fair.big.requests}`,
+    `  p99 ratio ${fair.p99Ratio.toFixed(2)} (target <= 1.5); the big tenant (64 connections, for the window): ${fair.big.created} created, ${fair.big.throttled} answered 429, ${fair.big.other} other, of ${fair.big.requests}`,
   );
 }

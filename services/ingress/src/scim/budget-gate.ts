@@ -9,6 +9,14 @@ import type { TenantBudgets } from './tenant-budgets';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Refused writes are counted per tenant, operation and resource type, and logged this often. */
 const THROTTLE_LOG_MS = 1_000;
+/**
+ * A refusal is answered after a pause (at most this long, never past its Retry-After): a client
+ * that ignores Retry-After and retries at once can't turn its refusals into a flood that slows
+ * other tenants' requests on this ingress. Entra and Okta wait anyway.
+ */
+const MAX_HOLD_MS = 1_000;
+/** Refusals held at once, at most; past that they are answered at once (sockets are the cost). */
+const MAX_HELD = 2_000;
 
 /** Creates, replaces, patches and deletes are writes; GETs and `.search` POSTs are reads. */
 export function isWrite(req: Request): boolean {
@@ -44,16 +52,29 @@ export function budgetGate(budgets: TenantBudgets, log: RejectionLog): RequestHa
   }, THROTTLE_LOG_MS);
   timer.unref();
 
+  let held = 0;
   return async (req, res, next) => {
     const tenantId = tenantIdOf(res);
     const write = isWrite(req);
     const admission = write ? await budgets.admitWrite(tenantId, randomUUID()) : await budgets.admitRead(tenantId);
     if (!admission.admitted) {
-      res.set('Retry-After', String(admission.retryAfterSeconds));
-      sendScimError(res, {
-        status: 429,
-        detail: `Too many ${write ? 'writes' : 'reads'} for this tenant: ${admission.reason}. Retry after ${admission.retryAfterSeconds} s`,
-      });
+      const answer = () => {
+        res.set('Retry-After', String(admission.retryAfterSeconds));
+        sendScimError(res, {
+          status: 429,
+          detail: `Too many ${write ? 'writes' : 'reads'} for this tenant: ${admission.reason}. Retry after ${admission.retryAfterSeconds} s`,
+        });
+      };
+      if (held < MAX_HELD) {
+        held++;
+        setTimeout(
+          () => {
+            held--;
+            if (!res.writableEnded && !res.destroyed) answer();
+          },
+          Math.min(MAX_HOLD_MS, admission.retryAfterSeconds * 1000),
+        );
+      } else answer();
       const resource = RESOURCE_PATH.exec(req.path)?.[1];
       const operation = OPERATION[req.method];
       if (write && resource && operation) {

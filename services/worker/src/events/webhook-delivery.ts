@@ -14,6 +14,7 @@ import {
 import type { JobQueue } from '@scimflow/jobs';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
+import { postJson } from './webhook-post';
 
 const PAGE = 100;
 /** Events delivered between two saves of an endpoint's cursor. */
@@ -134,12 +135,10 @@ export class WebhookDelivery {
   private async post(url: string, secret: string, event: StoredEvent): Promise<string | undefined> {
     const body = eventBody(event);
     try {
-      const response = await fetch(url, {
-        method: 'POST',
+      const status = await postJson(
+        new URL(url),
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.deps.config.timeoutMs),
-        headers: {
+        {
           'content-type': 'application/json',
           'user-agent': 'scimflow-webhooks',
           'x-scimflow-signature': signature(secret, body),
@@ -147,9 +146,9 @@ export class WebhookDelivery {
           'x-scimflow-sequence': String(event.sequence),
           'x-scimflow-tenant': event.payload.tenant,
         },
-      });
-      await response.body?.cancel().catch(() => undefined);
-      return response.ok ? undefined : `HTTP ${response.status}`;
+        this.deps.config.timeoutMs,
+      );
+      return status >= 200 && status < 300 ? undefined : `HTTP ${status}`;
     } catch (error) {
       return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
