@@ -23,6 +23,9 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
+/** V8's heap sizes for the services, as infra/Dockerfile and `npm start` set them. */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=160'];
+
 /** Starts a built entry point (dist/<name>.js) as its own process, optionally with OpenTelemetry preloaded. */
 export function startScript(
   name: string,
@@ -30,7 +33,7 @@ export function startScript(
   options: { preload?: boolean; args?: string[]; nodeArgs?: string[] } = {},
 ): ServiceProcess {
   const args = [
-    ...(options.nodeArgs ?? []),
+    ...(options.nodeArgs ?? SERVICE_NODE_FLAGS),
     ...(options.preload ? ['--require', path.join(distDir, 'instrument.js')] : []),
     path.join(distDir, `${name}.js`),
     ...(options.args ?? []),

@@ -4,7 +4,14 @@ import { createServer } from 'node:http';
 import type autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
-import { rssBytes, sampleRss, startScript, stopProcess, waitForHttp } from '../../support/processes';
+import {
+  rssBytes,
+  sampleRss,
+  SERVICE_NODE_FLAGS,
+  startScript,
+  stopProcess,
+  waitForHttp,
+} from '../../support/processes';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
 import { cpuSince, pidsNamed } from './cpu';
 import { closedLoop, type Figures } from './load';
@@ -156,13 +163,16 @@ async function main(): Promise<void> {
     ),
   };
   const profileDir = process.env.BENCH_PROFILE;
-  const ingress = startScript('ingress', env, { nodeArgs: profileArgs(profileDir, 'ingress') });
-  const worker = startScript('worker', env, { nodeArgs: profileArgs(profileDir, 'worker') });
-  const baseline = startScript('bench-baseline', {
-    DATABASE_URL: databaseUrl.href,
-    PORT: String(port + 1),
-    DB_POOL_SIZE: '20',
-  });
+  // BENCH_NODE_ARGS="--max-semi-space-size=16 ...": other V8 flags for the services than the defaults.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? SERVICE_NODE_FLAGS;
+  const ingress = startScript('ingress', env, { nodeArgs: [...nodeArgs, ...profileArgs(profileDir, 'ingress')] });
+  const worker = startScript('worker', env, { nodeArgs: [...nodeArgs, ...profileArgs(profileDir, 'worker')] });
+  // The baseline runs as a bare Node would (no heap flags).
+  const baseline = startScript(
+    'bench-baseline',
+    { DATABASE_URL: databaseUrl.href, PORT: String(port + 1), DB_POOL_SIZE: '20' },
+    { nodeArgs: [] },
+  );
   const receiver = await startReceiver();
   const children = [ingress, worker, baseline];
   try {
