@@ -279,12 +279,11 @@ async function main(): Promise<void> {
     });
 
     console.log(`POST /Users: ${ROUNDS} rounds of ${DURATION_S}s per server (a webhook receives every event)...`);
-    const post = await compare(
-      baseSide([postRequest('', 'base')]),
-      scimSide([postRequest(tenant.path, 'scim')]),
-      settle,
-    );
-    if (process.env.BENCH_ONLY === 'post') {
+    const skipPost = process.env.BENCH_ONLY === 'get';
+    const post = await (skipPost
+      ? Promise.resolve(undefined)
+      : compare(baseSide([postRequest('', 'base')]), scimSide([postRequest(tenant.path, 'scim')]), settle));
+    if (process.env.BENCH_ONLY === 'post' && post) {
       report('POST /Users', post);
       console.log(`  peak RSS: ingress ${post.rss.ingressMb.toFixed(0)} MB, worker ${post.rss.workerMb.toFixed(0)} MB`);
       return;
@@ -316,6 +315,10 @@ async function main(): Promise<void> {
       scimSide([getRequest(tenant.path, scimNames)]),
       settle,
     );
+    if (process.env.BENCH_ONLY === 'get' || !post) {
+      report('GET  /Users?filter', get);
+      return;
+    }
 
     console.log('CPU per POST at 100/s...');
     const cpu = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10));
