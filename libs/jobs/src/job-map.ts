@@ -50,7 +50,12 @@ export interface CommandMap {
     readonly data: ScimDocument;
     readonly members: readonly MemberInput[];
   };
-  'group.patch': Precondition & { readonly groupId: string; readonly operations: readonly PatchOperation[] };
+  'group.patch': Precondition & {
+    readonly groupId: string;
+    readonly operations: readonly PatchOperation[];
+    /** The client asked for attributes: answer 200 with the group (RFC 7644 §3.5.2), else 204. */
+    readonly returnResource?: boolean;
+  };
   'group.delete': Precondition & { readonly groupId: string };
 }
 export type CommandName = keyof CommandMap;

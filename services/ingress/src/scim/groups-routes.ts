@@ -10,6 +10,7 @@ import {
   ScimError,
   searchFromBody,
   searchFromQuery,
+  type Projection,
   type ScimDocument,
 } from '@scimflow/scim';
 import { setVersionHeaders, startScimStream } from '../http/scim-response';
@@ -25,29 +26,30 @@ function splitMembers(doc: ScimDocument) {
   return { data, members: memberInputs(members) };
 }
 
+/** Checked before the write is sent: once it is applied, nothing may turn the answer into an error. */
+function projectionOf(req: Request): Projection {
+  const request = projectionRequest(req);
+  return parseProjection(GroupResource, request.attributes, request.excludedAttributes);
+}
+
 export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDeps): void {
   /**
    * The committed group, its members streamed from the database (a 10,000-member PUT is never
-   * echoed through the queue). PATCH answers 204 unless the client asked for attributes
-   * (RFC 7644 §3.5.2: 200 with the resource, or 204).
+   * echoed through the queue). A PATCH answers 204 unless the client asked for attributes
+   * (RFC 7644 §3.5.2: 200 with the resource, or 204); the worker decided which, and logged it.
    */
-  async function reply(req: Request, res: Response, outcome: CommandOutcome, patch = false): Promise<void> {
+  async function reply(res: Response, outcome: CommandOutcome, projection: Projection): Promise<void> {
     if (!outcome.ok) {
       answeredByWorker(res);
       throw ScimError.fromData(outcome.error);
     }
     const group = outcome.resource;
+    if (group) setVersionHeaders(res, group);
     if (outcome.status === 204 || !group) return void res.status(204).end();
-    const deps0 = readDeps(deps, res);
-    setVersionHeaders(res, group);
-    if (patch && !wantsBody(req)) return void res.status(204).end();
-    if (outcome.status === 201) res.setHeader('Location', `${deps0.base}/Groups/${group.id}`);
-    const request = projectionRequest(req);
+    const { base, tenantId } = readDeps(deps, res);
+    if (outcome.status === 201) res.setHeader('Location', `${base}/Groups/${group.id}`);
     startScimStream(res, outcome.status);
-    await writeGroup(new StreamingBody(res), deps.db, deps0.tenantId, group, {
-      base: deps0.base,
-      projection: parseProjection(GroupResource, request.attributes, request.excludedAttributes),
-    });
+    await writeGroup(new StreamingBody(res), deps.db, tenantId, group, { base, projection });
     res.end();
   }
 
@@ -62,49 +64,46 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
   );
 
   router.post(`${prefix}/Groups`, async (req, res) => {
+    const projection = projectionOf(req);
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    await reply(
-      req,
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'group.create', data: { groupId: uuidv7(), data, members } }),
-    );
+    const outcome = await deps.bus.send(tenantIdOf(res), {
+      name: 'group.create',
+      data: { groupId: uuidv7(), data, members },
+    });
+    await reply(res, outcome, projection);
   });
 
   router.put(`${prefix}/Groups/:id`, async (req, res) => {
     const groupId = existingId(req.params.id, 'Group');
+    const projection = projectionOf(req);
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    await reply(
-      req,
-      res,
-      await deps.bus.send(tenantIdOf(res), {
-        name: 'group.replace',
-        data: { groupId, data, members, ...ifMatch(req) },
-      }),
-    );
+    const outcome = await deps.bus.send(tenantIdOf(res), {
+      name: 'group.replace',
+      data: { groupId, data, members, ...ifMatch(req) },
+    });
+    await reply(res, outcome, projection);
   });
 
   router.patch(`${prefix}/Groups/:id`, async (req, res) => {
     const groupId = existingId(req.params.id, 'Group');
+    const projection = projectionOf(req);
     const operations = parsePatchRequest(requireBody(req));
     // Rejects bad paths, values and member entries with a 400 before anything is queued.
     for (const operation of compilePatch(GroupResource, operations)) {
       if (operation.target.attr.name !== 'members') continue;
       memberInputs(operation.kind === 'set' ? operation.value : operation.values);
     }
-    await reply(
-      req,
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'group.patch', data: { groupId, operations, ...ifMatch(req) } }),
-      true,
-    );
+    const outcome = await deps.bus.send(tenantIdOf(res), {
+      name: 'group.patch',
+      data: { groupId, operations, ...ifMatch(req), ...(wantsBody(req) ? { returnResource: true } : {}) },
+    });
+    await reply(res, outcome, projection);
   });
 
   router.delete(`${prefix}/Groups/:id`, async (req, res) => {
     const groupId = existingId(req.params.id, 'Group');
-    await reply(
-      req,
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'group.delete', data: { groupId, ...ifMatch(req) } }),
-    );
+    const projection = projectionOf(req);
+    const outcome = await deps.bus.send(tenantIdOf(res), { name: 'group.delete', data: { groupId, ...ifMatch(req) } });
+    await reply(res, outcome, projection);
   });
 }

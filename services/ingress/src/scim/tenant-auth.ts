@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { isUuid } from '@scimflow/db';
+import { isCanonicalUuid } from '@scimflow/db';
 import { bearerToken, tokenMatches } from '../admin/tokens';
 import { setTenantId } from '../http/response-locals';
 import { sendScimError } from '../http/scim-response';
@@ -11,9 +11,15 @@ const NO_TENANT = Buffer.alloc(32);
 /** Authenticates `Authorization: Bearer <tenant token>` for the tenant named in the URL. */
 export function tenantAuth(tokens: TenantTokenCache): RequestHandler<{ tenantId: string }> {
   return async (req, res, next) => {
-    const token = bearerToken(req.get('authorization'));
     const tenantId = req.params.tenantId;
-    const hash = token && isUuid(tenantId) ? await tokens.tokenHash(tenantId) : undefined;
+    // One tenant URL: the id as issued (lowercase). Another spelling is no tenant's URL, so a
+    // token can't be checked (or cached) under a second key that a rotation wouldn't evict.
+    if (!isCanonicalUuid(tenantId)) {
+      sendScimError(res, { status: 404, detail: 'No tenant at this URL; use the SCIM base URL exactly as issued' });
+      return;
+    }
+    const token = bearerToken(req.get('authorization'));
+    const hash = token ? await tokens.tokenHash(tenantId) : undefined;
     const valid = token !== undefined && tokenMatches(token, hash ?? NO_TENANT) && hash !== undefined;
     if (!valid) {
       res.set('WWW-Authenticate', 'Bearer realm="scimflow"');

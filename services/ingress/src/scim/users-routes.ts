@@ -1,4 +1,4 @@
-import type { Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { isUuid } from '@scimflow/db';
 import type { CommandOutcome } from '@scimflow/jobs';
@@ -11,7 +11,7 @@ import {
   searchFromBody,
   searchFromQuery,
   UserResource,
-  type SearchRequest,
+  type Projection,
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders } from '../http/scim-response';
 import { answeredByWorker, tenantIdOf } from '../http/response-locals';
@@ -22,12 +22,22 @@ import { ifMatch, projectionRequest, readDeps, requireBody, type ScimDeps } from
 /** Non-uuid ids can't exist: 404 without a round trip (Okta's suite probes with `010101...`). */
 export function existingId(id: string, kind: string): string {
   if (!isUuid(id)) throw ScimError.notFound(`${kind} ${id} not found`);
-  return id;
+  // Uuids compare case-insensitively (RFC 4122); the worker's keys are lowercase, as Postgres's.
+  return id.toLowerCase();
+}
+
+/**
+ * Everything about a write is checked before it is sent (path, query, body): once the worker
+ * has applied it, nothing may turn the answer into an error.
+ */
+function projectionOf(req: Request): Projection {
+  const request = projectionRequest(req);
+  return parseProjection(UserResource, request.attributes, request.excludedAttributes);
 }
 
 export function registerUserRoutes(router: Router, prefix: string, deps: ScimDeps): void {
   /** Answers with what the worker did: the resource and its version, or its SCIM error. */
-  function reply(res: Response, outcome: CommandOutcome, request: SearchRequest): void {
+  function reply(res: Response, outcome: CommandOutcome, projection: Projection): void {
     if (!outcome.ok) {
       answeredByWorker(res);
       throw ScimError.fromData(outcome.error);
@@ -36,14 +46,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const { base } = readDeps(deps, res);
     setVersionHeaders(res, outcome.resource);
     if (outcome.status === 201) res.setHeader('Location', `${base}/Users/${outcome.resource.id}`);
-    sendScim(
-      res,
-      outcome.status,
-      renderOne(UserResource, outcome.resource, {
-        base,
-        projection: parseProjection(UserResource, request.attributes, request.excludedAttributes),
-      }),
-    );
+    sendScim(res, outcome.status, renderOne(UserResource, outcome.resource, { base, projection }));
   }
 
   router.get(`${prefix}/Users`, (req, res) =>
@@ -57,42 +60,40 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
   );
 
   router.post(`${prefix}/Users`, async (req, res) => {
+    const projection = projectionOf(req);
     const data = normalizeResource(UserResource, requireBody(req));
-    reply(
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'user.create', data: { userId: uuidv7(), data } }),
-      projectionRequest(req),
-    );
+    const outcome = await deps.bus.send(tenantIdOf(res), { name: 'user.create', data: { userId: uuidv7(), data } });
+    reply(res, outcome, projection);
   });
 
   router.put(`${prefix}/Users/:id`, async (req, res) => {
     const userId = existingId(req.params.id, 'User');
+    const projection = projectionOf(req);
     const data = normalizeResource(UserResource, requireBody(req));
-    reply(
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'user.replace', data: { userId, data, ...ifMatch(req) } }),
-      projectionRequest(req),
-    );
+    const outcome = await deps.bus.send(tenantIdOf(res), {
+      name: 'user.replace',
+      data: { userId, data, ...ifMatch(req) },
+    });
+    reply(res, outcome, projection);
   });
 
   router.patch(`${prefix}/Users/:id`, async (req, res) => {
     const userId = existingId(req.params.id, 'User');
+    const projection = projectionOf(req);
     const operations = parsePatchRequest(requireBody(req));
     // Compiled here only to reject bad paths and values with a 400 before anything is queued.
     compilePatch(UserResource, operations);
-    reply(
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'user.patch', data: { userId, operations, ...ifMatch(req) } }),
-      projectionRequest(req),
-    );
+    const outcome = await deps.bus.send(tenantIdOf(res), {
+      name: 'user.patch',
+      data: { userId, operations, ...ifMatch(req) },
+    });
+    reply(res, outcome, projection);
   });
 
   router.delete(`${prefix}/Users/:id`, async (req, res) => {
     const userId = existingId(req.params.id, 'User');
-    reply(
-      res,
-      await deps.bus.send(tenantIdOf(res), { name: 'user.delete', data: { userId, ...ifMatch(req) } }),
-      projectionRequest(req),
-    );
+    const projection = projectionOf(req);
+    const outcome = await deps.bus.send(tenantIdOf(res), { name: 'user.delete', data: { userId, ...ifMatch(req) } });
+    reply(res, outcome, projection);
   });
 }

@@ -127,7 +127,9 @@ async function updated(
 ): Promise<CommandOutcome> {
   const resource = written === before && changes.size > 0 ? await touch(ctx, command.tenantId, before.id) : written;
   new ChangeEvents(ctx, command).groupUpdated(before, resource, changes);
-  return { ok: true, status: 200, resource };
+  // The status the client gets is the one logged: a PATCH is 204 unless it asked for the group.
+  const status = command.name === 'group.patch' && command.data.returnResource !== true ? 204 : 200;
+  return { ok: true, status, resource };
 }
 
 /** Deleting a group drops its memberships both ways (cascade) and gives groups that contained it a new version. */
