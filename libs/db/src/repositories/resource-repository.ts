@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { JsonValue, ScimDocument, StoredResource } from '@scimflow/scim';
-import type { Database, Executor } from '../database';
+import type { Database, Executor, Trx } from '../database';
 
 /** The two resource tables; they share every row operation, only the unique name column differs. */
 export type ResourceTable = 'users' | 'groups';
@@ -157,4 +157,20 @@ export async function isNameTaken(
     trx,
   );
   return rows.length > 0;
+}
+
+/**
+ * A savepoint inside the batch transaction: a command refused halfway (a PATCH whose document was
+ * written before one of its members turned out not to exist) is rolled back to it, whole.
+ */
+export async function savepoint(trx: Trx, name: string): Promise<void> {
+  await sql`savepoint ${sql.id(name)}`.execute(trx);
+}
+
+export async function rollbackToSavepoint(trx: Trx, name: string): Promise<void> {
+  await sql`rollback to savepoint ${sql.id(name)}`.execute(trx);
+}
+
+export async function releaseSavepoint(trx: Trx, name: string): Promise<void> {
+  await sql`release savepoint ${sql.id(name)}`.execute(trx);
 }

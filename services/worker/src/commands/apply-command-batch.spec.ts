@@ -506,6 +506,48 @@ describe('what a batch leaves behind', () => {
     expect(events.filter((row) => row.tenant_id === other).map((row) => Number(row.sequence))).toEqual([1, 2]);
   });
 
+  it.each([
+    ['alone', 1],
+    ['in a batch', 3],
+  ])('leaves a group PATCH refused halfway entirely unapplied, %s', async (_how, batchSize) => {
+    const groupId = await createGroup(`Atomic ${batchSize}`);
+    const member = await createUser(`atomic-member-${batchSize}@example.com`);
+    const bystander = await createUser(`atomic-bystander-${batchSize}@example.com`);
+    const events = async () =>
+      Number(
+        (
+          await sql<{
+            n: string;
+          }>`select count(*) as n from outbox where kind = 'event' and payload->'sub_id'->>'uri' = ${`/Groups/${groupId}`}`.execute(
+            t.db,
+          )
+        ).rows[0]?.n,
+      );
+    const eventsBefore = await events();
+    const refused = command('group.patch', {
+      groupId,
+      operations: [
+        patchOp('replace', 'displayName', 'Renamed halfway'),
+        patchOp('add', 'members', [{ value: member }]),
+        patchOp('add', 'members', [{ value: uuidv7() }]),
+      ] as CommandMap['group.patch']['operations'],
+    });
+    const others = Array.from({ length: batchSize - 1 }, (_, n) =>
+      command('user.patch', { userId: bystander, operations: [patchOp('replace', 'nickName', `n${n}`)] }),
+    );
+    const results = outcomes(await applyCommandBatch(t.db, [refused, ...others], later()));
+    expect(results[0]).toMatchObject({ ok: false, error: { status: 400, scimType: 'invalidValue' } });
+    expect(results.slice(1).every((o) => o.ok)).toBe(true);
+    expect(await findResource(t.db, 'groups', { tenantId, id: groupId })).toMatchObject({
+      version: 1,
+      data: { displayName: `Atomic ${batchSize}` },
+    });
+    expect(await memberIds(groupId)).toEqual([]);
+    expect(await events()).toBe(eventsBefore);
+    if (batchSize > 1)
+      expect((await findResource(t.db, 'users', { tenantId, id: bystander }))?.data.nickName).toBe('n1');
+  });
+
   it('emits nothing for a replayed command', async () => {
     const create = command('user.create', { userId: uuidv7(), data: { userName: 'replayed-event@example.com' } });
     await applyCommandBatch(t.db, [create], later());

@@ -6,6 +6,9 @@ import {
   groupsOfUsers,
   keyOf,
   lockResources,
+  releaseSavepoint,
+  rollbackToSavepoint,
+  savepoint,
   replayOutcome,
   summarize,
   tenantProfile,
@@ -179,6 +182,7 @@ async function applyAlone(
       return { value };
     } catch (error) {
       if (error instanceof DeadlinePassed) return refused(expired());
+      if (error instanceof CommandRefused) return refused(failed(error.refusal));
       const failure = classifyWriteError(error);
       switch (failure.kind) {
         case 'retry':
@@ -296,14 +300,8 @@ async function applyInTransaction(
     ctx,
     live.filter((entry) => isSlotOf(entry, 'user.create')),
   );
-  for (const entry of updates) {
-    try {
-      entry.outcome = await applyUpdate(ctx, entry);
-    } catch (error) {
-      // Domain errors are detected before anything is written, so they fail just this command.
-      if (!(error instanceof ScimError)) throw error;
-      entry.outcome = failed(error);
-    }
+  for (const [index, entry] of updates.entries()) {
+    entry.outcome = await applyAtomically(ctx, entry, commands.length === 1 ? undefined : `scimflow_${index}`);
   }
   await attachUserGroups(trx, updates);
 
@@ -341,6 +339,42 @@ async function profilesOf(
   if (run.profiles) return run.profiles(tenantIds);
   const settings = await findTenantSettings(trx, tenantIds);
   return new Map([...settings].map(([id, value]) => [id, tenantProfile(value)]));
+}
+
+/** A refused command in a transaction of its own: the transaction rolls back, and its refusal is recorded apart. */
+class CommandRefused extends Error {
+  constructor(readonly refusal: ScimError) {
+    super(refusal.message);
+  }
+}
+
+/**
+ * One update, all or nothing (RFC 7644 §3.5.2: a PATCH is atomic). A command refused after it
+ * wrote something is undone: in a batch, back to a savepoint taken before it (its rows and events
+ * in the batch's view restored too); alone, by rolling its transaction back.
+ */
+async function applyAtomically(
+  ctx: CommandContext,
+  entry: CommandSlot<UpdateName>,
+  savepointName: string | undefined,
+): Promise<CommandOutcome> {
+  const before = { users: new Map(ctx.rows.users), groups: new Map(ctx.rows.groups), events: ctx.events.length };
+  if (savepointName) await savepoint(ctx.trx, savepointName);
+  try {
+    const outcome = await applyUpdate(ctx, entry);
+    if (savepointName) await releaseSavepoint(ctx.trx, savepointName);
+    return outcome;
+  } catch (error) {
+    if (!(error instanceof ScimError)) throw error;
+    if (!savepointName) throw new CommandRefused(error);
+    await rollbackToSavepoint(ctx.trx, savepointName);
+    for (const table of ['users', 'groups'] as const) {
+      ctx.rows[table].clear();
+      for (const [key, row] of before[table]) ctx.rows[table].set(key, row);
+    }
+    ctx.events.length = before.events;
+    return failed(error);
+  }
 }
 
 function applyUpdate(ctx: CommandContext, { command }: CommandSlot<UpdateName>): Promise<CommandOutcome> {
