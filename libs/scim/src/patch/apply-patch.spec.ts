@@ -52,6 +52,18 @@ describe('applyPatch: Entra ID shapes', () => {
     expect(doc.emails).toEqual([{ type: 'work', value: 'bob@contoso.com' }]);
   });
 
+  it("gives an element made from a filter the sub-attributes' types (Entra's app-role mapping)", () => {
+    const { doc } = patch({ userName: 'bob', roles: [] }, [
+      { op: 'add', path: 'roles[primary eq "True"].value', value: 'Contributor' },
+    ]);
+    expect(doc.roles).toEqual([{ primary: true, value: 'Contributor' }]);
+    expect(
+      scimErrorOf(() =>
+        patch({ userName: 'bob' }, [{ op: 'add', path: 'roles[primary eq "maybe"].value', value: 'x' }]),
+      ).scimType,
+    ).toBe('invalidValue');
+  });
+
   it('applies a no-path replace with dotted keys', () => {
     const { doc } = patch(alice, [
       { op: 'replace', value: { displayName: 'Al', 'name.givenName': 'Al', active: false } },

@@ -3,6 +3,7 @@ import { ScimError } from '../errors';
 import { jsonEqual } from '../json-equal';
 import type { FilterNode } from '../filter/ast';
 import { matchesElement } from '../filter/evaluate-element';
+import { coerceSingle } from '../resource/coerce-value';
 import { validateDocument } from '../resource/normalize-resource';
 import type { AttributeDefinition } from '../schema/attribute';
 import { findSubAttribute, type ResourceType } from '../schema/resource-type';
@@ -155,12 +156,17 @@ function sameValue(attr: AttributeDefinition, element: JsonValue, value: JsonVal
   return jsonEqual(element, value);
 }
 
-/** The element a filter describes, when it is a conjunction of `eq` tests: `type eq "work"` -> {type: "work"}. */
+/**
+ * The element a filter describes, when it is a conjunction of `eq` tests: `type eq "work"` ->
+ * {type: "work"}. Values take the sub-attribute's type: Entra's `roles[primary eq "True"]` makes
+ * a role whose `primary` is the boolean true, not the text "True".
+ */
 function seedFromFilter(filter: FilterNode, attr: AttributeDefinition): JsonObject {
   if (filter.type === 'and') return { ...seedFromFilter(filter.left, attr), ...seedFromFilter(filter.right, attr) };
   if (filter.type === 'compare' && filter.op === 'eq' && filter.value !== null) {
     const sub = findSubAttribute(attr, filter.path.attr);
-    if (sub) return { [sub.name]: filter.value };
+    const value = sub ? coerceSingle(sub, filter.value, `${attr.name}.${sub.name}`) : undefined;
+    if (sub && value !== undefined) return { [sub.name]: value };
   }
   throw ScimError.badRequest(
     'noTarget',
