@@ -8,6 +8,7 @@ import { startIngress, type IngressHandle } from '../../services/ingress/src/sta
 import { startNotifier, type NotifierHandle } from '../../services/notifier/src/start-notifier';
 import { startWorker, type WorkerHandle } from '../../services/worker/src/start-worker';
 import { ScimClient } from './scim-client';
+import { TcpProxy } from './tcp-proxy';
 import { createTestDatabase, redisEnv, testRedis, type TestDatabase } from './test-database';
 
 export const ADMIN_TOKEN = 'integration-admin-token';
@@ -25,6 +26,8 @@ export interface StackOptions {
   readonly env?: Env;
   /** Start without a worker (tests that need commands to go unanswered). */
   readonly worker?: boolean;
+  /** Reach Postgres through a TcpProxy the test can cut (chaos tests). */
+  readonly postgresProxy?: boolean;
 }
 
 /** A free TCP port (there is a tiny race until the ingress binds it, acceptable in tests). */
@@ -52,12 +55,20 @@ export class Stack {
     private ingress: IngressHandle,
   ) {}
 
+  /** Set when started with `postgresProxy`: cut it to take Postgres away from the services. */
+  postgresProxy: TcpProxy | undefined;
+
   static async start(options: StackOptions = {}): Promise<Stack> {
     const database = await createTestDatabase();
+    const direct = new URL(database.url);
+    const proxy = options.postgresProxy
+      ? await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) })
+      : undefined;
+    const databaseUrl = proxy ? Object.assign(new URL(database.url), { port: String(proxy.port) }).href : database.url;
     const port = await freePort();
     const queuePrefix = `t-${randomBytes(5).toString('hex')}`;
     const env: Env = {
-      DATABASE_URL: database.url,
+      DATABASE_URL: databaseUrl,
       ...redisEnv(),
       ADMIN_TOKEN,
       PORT: String(port),
@@ -72,6 +83,7 @@ export class Stack {
     const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });
     const ingress = await startIngress(loadConfig(env, 'ingress'), logger);
     const stack = new Stack(database, `http://127.0.0.1:${port}`, queuePrefix, env, ingress);
+    stack.postgresProxy = proxy;
     if (options.worker !== false) await stack.startWorker();
     return stack;
   }
@@ -110,8 +122,10 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
+    await this.postgresProxy?.connect();
     await this.ingress.close();
     await this.stopWorkers();
+    await this.postgresProxy?.stop();
     await this.database.drop();
     await deleteKeys(`{${this.queuePrefix}}*`);
     await deleteKeys(`${this.queuePrefix}:*`);

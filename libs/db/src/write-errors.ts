@@ -79,3 +79,13 @@ function stringField(error: unknown, name: 'code' | 'constraint'): string | unde
   const value: unknown = Reflect.get(error, name);
   return typeof value === 'string' ? value : undefined;
 }
+
+/** Postgres didn't answer (down, restarting, out of connections): the client should retry later (503). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const kind = classifyWriteError(error).kind;
+  return kind === 'unavailable' || (kind === 'bug' && isPoolTimeout(error));
+}
+
+function isPoolTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message);
+}

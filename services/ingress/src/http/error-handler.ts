@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isDataException } from '@scimflow/db';
+import { isDatabaseUnavailable, isDataException } from '@scimflow/db';
 import { ScimError } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
 import { CommandUnavailableError, TenantBackloggedError } from '../command-bus';
@@ -57,6 +57,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (error instanceof TenantBackloggedError) {
       scim = new ScimError(429, error.message);
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    }
+    if (!scim && isDatabaseUnavailable(error)) {
+      // Postgres is down or out of connections: reads, writes and authentication alike say so.
+      scim = new ScimError(503, 'The database is unavailable; try again shortly');
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     }
     if (!scim && isDataException(error)) {
