@@ -52,12 +52,15 @@ export function payloadOf<N extends JobName>(job: { readonly name: string; reado
 /** A BullMQ queue that accepts only its own job names, each with its own payload type. */
 export class JobQueue<Q extends QueueName> {
   private readonly queue: Queue;
+  private errorListener: (error: Error) => void = () => undefined;
 
   constructor(
     readonly name: Q,
     options: QueueOptions,
   ) {
     this.queue = new Queue(name, options);
+    // Always listened to: a BullMQ queue nobody listens to prints every connection error to stderr.
+    this.queue.on('error', (error) => this.errorListener(error));
   }
 
   add<N extends JobsOf<Q>>(name: N, data: JobMap[N], opts?: JobsOptions): Promise<Job> {
@@ -89,7 +92,7 @@ export class JobQueue<Q extends QueueName> {
   }
 
   onError(listener: (error: Error) => void): void {
-    this.queue.on('error', listener);
+    this.errorListener = listener;
   }
 
   close(): Promise<void> {

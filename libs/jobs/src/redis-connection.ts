@@ -57,3 +57,19 @@ export function createRedis(target: RedisTarget, role: RedisRole, name: string):
 function keepHostName(address: string, done: (error: null, address: string) => void): void {
   done(null, address);
 }
+
+/** Whether an error is Redis (or the way to it) being away, rather than a command that failed. */
+export function isRedisConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  return (
+    /^E[A-Z]+$/.test(code) ||
+    /connection is closed|stream isn't writeable|max retries|CLUSTERDOWN|ready check/i.test(error.message)
+  );
+}
+
+/** Reports a connection's outages to `outage` (once per state change): `down` on errors, `up` when ready. */
+export function watchRedis(client: RedisClient, outage: { failed(error: unknown): void; recovered(): void }): void {
+  client.on('error', (error: unknown) => outage.failed(error));
+  client.on('ready', () => outage.recovered());
+}

@@ -4,3 +4,4 @@ export * from './drain-on-signal';
 export * from './trace-context';
 export * from './readiness';
 export * from './health-server';
+export * from './outage-log';

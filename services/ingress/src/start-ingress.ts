@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { BullMQOtel } from 'bullmq-otel';
 import type { IngressConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
-import { createRedis, JobQueue, QueueName } from '@scimflow/jobs';
-import { checkReadiness, portOf, type Logger, queueTelemetry } from '@scimflow/telemetry';
+import { createRedis, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
+import { checkReadiness, outageLog, portOf, queueTelemetry, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
 import { RejectionLog } from './scim/rejection-log';
@@ -37,7 +37,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     skipWaitingForReady: true,
     skipVersionCheck: true,
   });
-  queue.onError((error) => logger.warn({ err: error }, 'command queue error'));
+  // An outage is logged when it starts, summarised, and when it ends: not once per reconnect attempt.
+  const redisOutage = outageLog(logger, 'Redis');
+  watchRedis(producer, redisOutage);
+  watchRedis(subscriber, redisOutage);
+  queue.onError((error) => redisOutage.failed(error));
   const bus = new CommandBus({
     queue,
     db,

@@ -2,7 +2,7 @@ import { BullMQOtel } from 'bullmq-otel';
 import { createTransport } from 'nodemailer';
 import type { NotifierConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
-import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
+import { createJobWorker, createRedis, isRedisConnectionError, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
 import {
   checkReadiness,
   closeConsumers,
@@ -10,6 +10,7 @@ import {
   startHealthServer,
   type Logger,
   queueTelemetry,
+  outageLog,
 } from '@scimflow/telemetry';
 import { DigestSender } from './digest-sender';
 
@@ -50,7 +51,13 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   );
-  worker.on('error', (error) => logger.error({ err: error }, 'notifier worker error'));
+  const redisOutage = outageLog(logger, 'Redis');
+  watchRedis(connection, redisOutage);
+  queue.onError((error) => redisOutage.failed(error));
+  worker.on('error', (error) => {
+    if (isRedisConnectionError(error)) redisOutage.failed(error);
+    else logger.error({ err: error }, 'notifier worker error');
+  });
   worker.on('failed', (job, error) =>
     logger.warn({ jobId: job?.id, name: job?.name, attempt: job?.attemptsMade, err: error }, 'notification job failed'),
   );

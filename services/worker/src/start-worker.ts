@@ -1,11 +1,12 @@
 import type { WorkerConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
-import { createJobWorker, createRedis, JobQueue, QueueName } from '@scimflow/jobs';
+import { createJobWorker, createRedis, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
 import { startCommandWorker } from './commands/start-command-worker';
 import { TenantProfiles } from './commands/tenant-profiles';
 import { startEventServices } from './events/start-event-services';
 import { maintenanceHandlers, scheduleMaintenance } from './maintenance';
+import { workerOutages } from './outages';
 
 export interface WorkerHandle {
   /** Port of the /healthz and /readyz server. */
@@ -21,9 +22,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     poolSize: config.db.poolSize,
     applicationName: 'scimflow-worker',
   });
+  const outages = workerOutages(logger);
   const connection = createRedis(config.redis, 'worker', 'scimflow-worker');
+  watchRedis(connection, outages.redis);
   const publisher = createRedis(config.redis, 'worker', 'scimflow-worker-replies');
-  const events = startEventServices(config, db, logger);
+  const events = startEventServices(config, db, logger, outages);
   const profiles = new TenantProfiles(db, config.databaseUrl, logger);
   await profiles.start(logger);
   // The two sides meet only through the database: the command worker says what it committed.
@@ -35,6 +38,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     logger,
     afterCommit: (committed) => events.afterCommit(committed),
     profiles,
+    outages,
   });
 
   const maintenanceConnection = createRedis(config.redis, 'worker', 'scimflow-maintenance');
@@ -54,7 +58,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       removeOnFail: { count: 100 },
     },
   );
-  maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
+  maintenance.on('error', (error) => outages.report(error, 'maintenance worker error'));
 
   const health = await startHealthServer(
     config.healthPort,

@@ -46,6 +46,9 @@ describe('Postgres down', () => {
       `/Users?filter=${encodeURIComponent('userName sw "before" or userName sw "during" or userName sw "after"')}`,
     );
     const names = (list.body.Resources ?? []).map((user) => user.userName);
-    expect(names.toSorted()).toEqual(['after-outage@example.com', 'before-outage@example.com']);
+    expect(names.toSorted((a, b) => String(a).localeCompare(String(b)))).toEqual([
+      'after-outage@example.com',
+      'before-outage@example.com',
+    ]);
   }, 60_000);
 });

@@ -144,11 +144,12 @@ async function refuseAll(
   outcome: CommandOutcome,
   run: Run,
   onCommitted: ApplyOptions['onCommitted'],
+  before?: StoredResource,
 ): Promise<ItemResult<CommandOutcome>[]> {
   try {
     await recordRefusals(
       db,
-      commands.map((command) => ({ command, outcome })),
+      commands.map((command) => ({ command, outcome, ...(before ? { before } : {}) })),
       run.now,
     );
     onCommitted?.({ eventTenants: [], failures: true });
@@ -171,8 +172,8 @@ async function applyAlone(
 ): Promise<ItemResult<CommandOutcome>> {
   // The batch transaction may have failed in COMMIT: look up what committed.
   const run = { ...batchRun, checkReplays: true };
-  const refused = async (outcome: CommandOutcome) =>
-    (await refuseAll(db, [command], outcome, run, onCommitted))[0] ?? { value: outcome };
+  const refused = async (outcome: CommandOutcome, before?: StoredResource) =>
+    (await refuseAll(db, [command], outcome, run, onCommitted, before))[0] ?? { value: outcome };
   for (let attempt = 1; ; attempt++) {
     try {
       const { outcomes, committed } = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
@@ -182,7 +183,7 @@ async function applyAlone(
       return { value };
     } catch (error) {
       if (error instanceof DeadlinePassed) return refused(expired());
-      if (error instanceof CommandRefused) return refused(failed(error.refusal));
+      if (error instanceof CommandRefused) return refused(failed(error.refusal), error.before);
       const failure = classifyWriteError(error);
       switch (failure.kind) {
         case 'retry':
@@ -343,7 +344,11 @@ async function profilesOf(
 
 /** A refused command in a transaction of its own: the transaction rolls back, and its refusal is recorded apart. */
 class CommandRefused extends Error {
-  constructor(readonly refusal: ScimError) {
+  constructor(
+    readonly refusal: ScimError,
+    /** The row as it was locked: its names go into the log line. */
+    readonly before: StoredResource | undefined,
+  ) {
     super(refusal.message);
   }
 }
@@ -355,7 +360,7 @@ class CommandRefused extends Error {
  */
 async function applyAtomically(
   ctx: CommandContext,
-  entry: CommandSlot<UpdateName>,
+  entry: CommandSlot<UpdateName> & { readonly before?: StoredResource },
   savepointName: string | undefined,
 ): Promise<CommandOutcome> {
   const before = { users: new Map(ctx.rows.users), groups: new Map(ctx.rows.groups), events: ctx.events.length };
@@ -366,7 +371,7 @@ async function applyAtomically(
     return outcome;
   } catch (error) {
     if (!(error instanceof ScimError)) throw error;
-    if (!savepointName) throw new CommandRefused(error);
+    if (!savepointName) throw new CommandRefused(error, entry.before);
     await rollbackToSavepoint(ctx.trx, savepointName);
     for (const table of ['users', 'groups'] as const) {
       ctx.rows[table].clear();

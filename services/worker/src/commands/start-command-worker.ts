@@ -16,6 +16,7 @@ import { endSpan, startSpanFromTraceparent, type Logger, queueTelemetry } from '
 import { applyCommandBatch } from './apply-command-batch';
 import { recordUnapplied } from './record-effects';
 import { publishReply } from './reply-publisher';
+import type { Outages } from '../outages';
 import type { TenantProfiles } from './tenant-profiles';
 
 export interface CommandWorkerDeps {
@@ -29,6 +30,7 @@ export interface CommandWorkerDeps {
   /** Told after each transaction commits: which tenants got events, and whether failures were recorded. */
   readonly afterCommit: (committed: CommittedWrite) => void;
   readonly profiles: TenantProfiles;
+  readonly outages: Outages;
 }
 
 /** Consumes `commands.apply`: applies each batch in Postgres, then tells the waiting ingress. */
@@ -47,15 +49,17 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
       removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
     },
   );
-  worker.on('error', (error) => logger.error({ err: error }, 'command worker error'));
+  worker.on('error', (error) => deps.outages.report(error, 'command worker error'));
   worker.on('failed', (job, error) => {
     const data = job ? payloadOf(job, 'commands.apply') : undefined;
     if (!job?.id || !data) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
-    logger.warn(
-      { jobId: job.id, commands: data.commands.length, attempt: job.attemptsMade, final, err: error },
-      'command batch failed',
-    );
+    deps.outages.report(error, 'command batch failed', {
+      jobId: job.id,
+      commands: data.commands.length,
+      attempt: job.attemptsMade,
+      final,
+    });
     if (!final) return;
     // Tell the waiting ingress now instead of letting it time out, and log what never applied.
     void publishReply(publisher, data.replyTo, job.id, data.commands.map(unavailable), logger);
@@ -67,7 +71,7 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
 }
 
 async function applyJob(
-  { config, db, publisher, logger, afterCommit, profiles }: CommandWorkerDeps,
+  { config, db, publisher, logger, afterCommit, profiles, outages }: CommandWorkerDeps,
   { commands, replyTo, deadline }: JobMap['commands.apply'],
   job: Job,
 ): Promise<CommandBatchResult> {
@@ -94,6 +98,7 @@ async function applyJob(
       endSpan(span, 'error' in result ? 'not applied' : result.value.ok ? undefined : result.value.error.detail);
   });
   const notApplied = results.find((result) => 'error' in result);
+  if (!notApplied) outages.postgres.recovered();
   // Retry the job; commands that did commit are answered from applied_commands next time.
   if (notApplied && 'error' in notApplied) throw notApplied.error;
   const outcomes = results.map((result) => ('value' in result ? result.value : unavailable()));

@@ -1,5 +1,5 @@
 import { tenantsWithWebhooks, type Db } from '@scimflow/db';
-import type { Logger } from '@scimflow/telemetry';
+import type { Outages } from '../outages';
 import type { WebhookDelivery } from './webhook-delivery';
 
 /** How long the set of tenants with webhooks is trusted; a sweep covers the gap for a new endpoint. */
@@ -20,13 +20,13 @@ export class DeliveryScheduler {
   private stopped = false;
 
   constructor(
-    private readonly deps: { readonly db: Db; readonly delivery: WebhookDelivery; readonly logger: Logger },
+    private readonly deps: { readonly db: Db; readonly delivery: WebhookDelivery; readonly outages: Outages },
   ) {}
 
   kick(tenantIds: readonly string[]): void {
     if (this.stopped || tenantIds.length === 0) return;
     this.startFor(tenantIds).catch((error: unknown) =>
-      this.deps.logger.warn({ err: error }, 'could not start webhook delivery; the sweep will'),
+      this.deps.outages.report(error, 'could not start webhook delivery; the sweep will'),
     );
   }
 
@@ -70,7 +70,7 @@ export class DeliveryScheduler {
     }
     const run = this.deps.delivery
       .deliverTenant(tenantId)
-      .catch((error: unknown) => this.deps.logger.warn({ err: error, tenantId }, 'webhook delivery run failed'))
+      .catch((error: unknown) => this.deps.outages.report(error, 'webhook delivery run failed', { tenantId }))
       .finally(() => {
         this.running.delete(tenantId);
         if (this.again.delete(tenantId) && !this.stopped) this.run(tenantId);

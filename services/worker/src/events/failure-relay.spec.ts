@@ -7,6 +7,7 @@ import { insertTenant, recordLogEntries } from '@scimflow/db';
 import { JobQueue, QueueName, type JobMap } from '@scimflow/jobs';
 import { createLogger } from '@scimflow/telemetry';
 import { createTestDatabase, testEnvironment, type TestDatabase } from '../../../../tests/support/test-database';
+import { workerOutages } from '../outages';
 import { FailureRelay } from './failure-relay';
 
 let t: TestDatabase;
@@ -66,7 +67,7 @@ describe('FailureRelay', () => {
         select payload from outbox where id = any(${ids.slice(0, 3)}::uuid[])`.execute(t.db)
     ).rows.map((row) => row.payload);
     await notifications.add('failures.recorded', { failures: records });
-    const relay = new FailureRelay({ db: t.db, notifications, pollMs: 50, logger });
+    const relay = new FailureRelay({ db: t.db, notifications, pollMs: 50, outages: workerOutages(logger) });
     relay.start();
     for (let i = 0; i < 100 && (await pending()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     await relay.stop();

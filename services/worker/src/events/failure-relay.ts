@@ -1,6 +1,6 @@
 import { markRelayed, pendingFailures, type Db } from '@scimflow/db';
 import type { JobQueue } from '@scimflow/jobs';
-import type { Logger } from '@scimflow/telemetry';
+import type { Outages } from '../outages';
 
 const BATCH = 500;
 
@@ -8,7 +8,7 @@ export interface FailureRelayDeps {
   readonly db: Db;
   readonly notifications: JobQueue<'notifications'>;
   readonly pollMs: number;
-  readonly logger: Logger;
+  readonly outages: Outages;
 }
 
 /**
@@ -46,8 +46,9 @@ export class FailureRelay {
       return;
     }
     this.running = this.drain()
+      .then(() => this.deps.outages.postgres.recovered())
       .catch((error: unknown) =>
-        this.deps.logger.warn({ err: error }, 'failure relay round failed; retrying on the next poll'),
+        this.deps.outages.report(error, 'failure relay round failed; retrying on the next poll'),
       )
       .finally(() => {
         this.running = undefined;

@@ -3,6 +3,7 @@ import type { WorkerConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
 import { createJobWorker, createRedis, JobQueue, QueueName, type CommittedWrite } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
+import type { Outages } from '../outages';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { FailureRelay } from './failure-relay';
 import { WebhookDelivery } from './webhook-delivery';
@@ -22,7 +23,7 @@ export interface EventServices {
  * commit), started in-process after each commit and by the maintenance sweep; failure records
  * reach the notifier a batch per job; failed deliveries are retried by delayed jobs.
  */
-export function startEventServices(config: WorkerConfig, db: Db, logger: Logger): EventServices {
+export function startEventServices(config: WorkerConfig, db: Db, logger: Logger, outages: Outages): EventServices {
   const producer = createRedis(config.redis, 'worker', 'scimflow-events-producer');
   const connection = createRedis(config.redis, 'worker', 'scimflow-events');
   const queueOptions = { connection: producer, prefix: config.queuePrefix };
@@ -42,14 +43,14 @@ export function startEventServices(config: WorkerConfig, db: Db, logger: Logger)
   });
 
   const delivery = new WebhookDelivery({ db, retries, config: config.webhooks, owner: uuidv7(), logger });
-  const scheduler = new DeliveryScheduler({ db, delivery, logger });
-  const relay = new FailureRelay({ db, notifications, pollMs: config.outboxPollMs, logger });
+  const scheduler = new DeliveryScheduler({ db, delivery, outages });
+  const relay = new FailureRelay({ db, notifications, pollMs: config.outboxPollMs, outages });
   const retryWorker = createJobWorker(
     QueueName.webhooks,
     { 'webhook.retry': ({ tenantId, webhookId }) => delivery.drain({ tenantId, id: webhookId }, true) },
     { connection, prefix: config.queuePrefix, concurrency: 4 },
   );
-  retryWorker.on('error', (error) => logger.error({ err: error }, 'webhook retry worker error'));
+  retryWorker.on('error', (error) => outages.report(error, 'webhook retry worker error'));
   relay.start();
 
   return {
