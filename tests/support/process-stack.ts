@@ -30,6 +30,8 @@ export class ProcessStack {
       LOG_LEVEL: 'info',
       DB_POOL_SIZE: '4',
       WORKER_HEALTH_PORT: '0',
+      // The tests' webhook receivers listen on 127.0.0.1; webhook-ssrf.test.ts turns this off.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
       ...options.env,
     };
     return new ProcessStack(database, `http://127.0.0.1:${port}`, env, options.preload ?? false);

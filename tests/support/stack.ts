@@ -78,6 +78,8 @@ export class Stack {
       SHUTDOWN_TIMEOUT_MS: '5000',
       DB_POOL_SIZE: '4',
       WORKER_HEALTH_PORT: '0',
+      // The tests' webhook receivers listen on 127.0.0.1; webhook-ssrf.test.ts turns this off.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
       ...options.env,
     };
     const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });

@@ -62,10 +62,26 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       publicUrl: 'https://scim.example.com',
       outboxPollMs: 1_000,
-      webhooks: { timeoutMs: 10_000, maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 3_600_000 },
+      webhooks: {
+        timeoutMs: 10_000,
+        maxAttempts: 3,
+        retryBaseMs: 1_000,
+        retryMaxMs: 3_600_000,
+        policy: { allowPrivate: false },
+      },
     });
     expect(loadConfig({ DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL }, 'worker').publicUrl).toBe(
       'http://localhost:8080',
+    );
+  });
+
+  it('reads WEBHOOK_ALLOW_PRIVATE as true or false only', () => {
+    expect(loadConfig({ ...valid, WEBHOOK_ALLOW_PRIVATE: 'true' }, 'ingress').webhookPolicy).toEqual({
+      allowPrivate: true,
+    });
+    expect(loadConfig(valid, 'ingress').webhookPolicy).toEqual({ allowPrivate: false });
+    expect(() => loadConfig({ ...valid, WEBHOOK_ALLOW_PRIVATE: 'yes' }, 'worker')).toThrow(
+      /WEBHOOK_ALLOW_PRIVATE: must be true or false/,
     );
   });
 

@@ -26,6 +26,10 @@ const urlWithScheme = (schemes: readonly string[]) =>
   );
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .default('false')
+  .transform((value) => value === 'true');
 const httpUrl = urlWithScheme(['http:', 'https:']);
 
 const baseEnv = {
@@ -125,6 +129,7 @@ const ingressSchema = z
     TENANT_READS_PER_SECOND: z.coerce.number().min(0.1).max(100_000).default(100),
     TENANT_READ_BURST: int(1, 1_000_000).default(400),
     QUEUE_WAIT_LIMIT_MS: int(100, 60_000).default(2_000),
+    WEBHOOK_ALLOW_PRIVATE: flag,
   })
   .transform((v) => ({
     ...queued('ingress', v),
@@ -150,6 +155,7 @@ const ingressSchema = z
     queueWaitLimitMs: v.QUEUE_WAIT_LIMIT_MS,
     /** The queue prefix as given (without braces): keys outside BullMQ's slot. */
     keyPrefix: v.QUEUE_PREFIX,
+    webhookPolicy: { allowPrivate: v.WEBHOOK_ALLOW_PRIVATE },
   }));
 
 const workerSchema = z
@@ -164,6 +170,7 @@ const workerSchema = z
     WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(12),
     WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(1_000),
     WEBHOOK_RETRY_MAX_MS: int(10, 86_400_000).default(3_600_000),
+    WEBHOOK_ALLOW_PRIVATE: flag,
   })
   .transform((v) => ({
     ...queued('worker', v),
@@ -180,6 +187,8 @@ const workerSchema = z
       maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: v.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: v.WEBHOOK_RETRY_MAX_MS,
+      /** Development only: webhooks may point at private and loopback addresses. */
+      policy: { allowPrivate: v.WEBHOOK_ALLOW_PRIVATE },
     },
   }));
 

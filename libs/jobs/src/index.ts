@@ -5,3 +5,4 @@ export * from './replies';
 export * from './member-input';
 export * from './scim-events';
 export * from './queues';
+export * from './webhook-target';

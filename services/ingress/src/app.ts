@@ -50,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
       adminToken: deps.config.adminToken,
       publicUrl: deps.config.publicUrl,
       tokens: deps.tokens,
+      webhookPolicy: deps.config.webhookPolicy,
     }),
   );
 

@@ -154,6 +154,8 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: `bench-${runId}`,
     LOG_LEVEL: 'warn',
     WORKER_HEALTH_PORT: '0',
+    // The bench's webhook receiver listens on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
     // BENCH_SERVICE_ENV="INGRESS_BATCHES_IN_FLIGHT=4,WORKER_CONCURRENCY=4": try settings without editing this.
     ...Object.fromEntries(
       (process.env.BENCH_SERVICE_ENV ?? '')

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { isUuid, type Db } from '@scimflow/db';
+import type { WebhookPolicy } from '@scimflow/jobs';
 import { isStorableText, ScimError } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
@@ -51,7 +52,13 @@ function routeId(req: Request, name: string, notFound: (id: string) => ScimError
 const tenantId = (req: Request) => routeId(req, 'id', tenantNotFound);
 const webhookId = (req: Request) => routeId(req, 'webhookId', (id) => ScimError.notFound(`Webhook ${id} not found`));
 
-export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: string; tokens: TenantTokenCache }): Router {
+export function adminRouter(deps: {
+  db: Db;
+  adminToken: string;
+  publicUrl: string;
+  tokens: TenantTokenCache;
+  webhookPolicy: WebhookPolicy;
+}): Router {
   const router = Router();
   router.use(adminAuth(deps.adminToken));
 
@@ -82,7 +89,7 @@ export function adminRouter(deps: { db: Db; adminToken: string; publicUrl: strin
   });
 
   router.post('/tenants/:id/webhooks', async (req, res) => {
-    const webhook = await createWebhook(deps.db, tenantId(req), req.body);
+    const webhook = await createWebhook(deps.db, tenantId(req), req.body, deps.webhookPolicy);
     res.status(201).location(`/admin/tenants/${req.params.id}/webhooks/${webhook.id}`).json(webhook);
   });
   router.get('/tenants/:id/webhooks', async (req, res) => {

@@ -12,7 +12,7 @@ import {
   type WebhookRow,
   type WebhookStatus,
 } from '@scimflow/db';
-import type { PublishedEvent } from '@scimflow/jobs';
+import { resolveWebhookTarget, webhookUrlProblem, type PublishedEvent, type WebhookPolicy } from '@scimflow/jobs';
 import { ScimError } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
@@ -20,13 +20,25 @@ const webhookBody = z
   .object({ url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048) })
   .strict();
 
-export async function createWebhook(db: Db, tenantId: string, body: unknown) {
+export async function createWebhook(db: Db, tenantId: string, body: unknown, policy: WebhookPolicy) {
   const { url } = parseOrBadRequest(webhookBody, body);
   await requireTenant(db, tenantId);
+  // SSRF: the worker posts from inside the service's network (see webhook-target.ts).
+  const problem = webhookUrlProblem(url, policy) ?? (await resolutionProblem(url, policy));
+  if (problem) throw ScimError.badRequest('invalidValue', `url: ${problem}`);
   // 32 random bytes: the HMAC key. Shown once, like the SCIM token.
   const secret = randomBytes(32).toString('base64url');
   const row = await insertWebhook(db, { tenantId, id: uuidv7(), url, secret });
   return { ...webhookView(row), secret };
+}
+
+async function resolutionProblem(url: string, policy: WebhookPolicy): Promise<string | undefined> {
+  try {
+    await resolveWebhookTarget(new URL(url), policy);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : 'cannot be resolved';
+  }
 }
 
 function webhookView(row: WebhookRow | WebhookStatus) {

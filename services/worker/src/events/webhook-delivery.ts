@@ -11,7 +11,7 @@ import {
   type StoredEvent,
   type WebhookKey,
 } from '@scimflow/db';
-import type { JobQueue } from '@scimflow/jobs';
+import { resolveWebhookTarget, webhookUrlProblem, type JobQueue } from '@scimflow/jobs';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
 import { postJson } from './webhook-post';
@@ -19,6 +19,9 @@ import { postJson } from './webhook-post';
 const PAGE = 100;
 /** Events delivered between two saves of an endpoint's cursor. */
 const FLUSH_EVERY = 50;
+
+/** Where a run posts: the checked address, or why it may not post at all. */
+type WebhookTarget = { readonly address: string; readonly family: 4 | 6 } | { readonly refused: string };
 
 /** How a delivery run ended: `delivered` is the endpoint's sequence when it did. */
 type RunOutcome = { readonly stopped: boolean; readonly delivered: number };
@@ -95,11 +98,14 @@ export class WebhookDelivery {
       Object.assign(cursor, { saved: delivered, savedAt: Date.now() });
       return kept;
     };
+    // Checked again for every run, and the run connects only to the address checked (SSRF, rebinding).
+    let target: WebhookTarget | undefined;
     for (;;) {
       const events = await eventsAfter(db, key.tenantId, delivered, PAGE);
       if (events.length === 0) return { stopped: !(await save(true)), delivered };
+      target ??= await this.targetOf(url);
       for (const event of events) {
-        const error = await this.post(url, secret, event);
+        const error = await this.post(url, target, secret, event);
         if (error === undefined) {
           attempts = 0;
           delivered = event.sequence;
@@ -131,12 +137,30 @@ export class WebhookDelivery {
     }
   }
 
+  /** The address to post to, or why the endpoint may not be posted to (it then fails like a refusal). */
+  private async targetOf(url: string): Promise<WebhookTarget> {
+    const problem = webhookUrlProblem(url, this.deps.config.policy);
+    if (problem) return { refused: `not delivered: the URL ${problem}` };
+    try {
+      return await resolveWebhookTarget(new URL(url), this.deps.config.policy);
+    } catch (error) {
+      return { refused: `not delivered: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
   /** Undefined when the endpoint accepted the event (2xx); otherwise why not. */
-  private async post(url: string, secret: string, event: StoredEvent): Promise<string | undefined> {
+  private async post(
+    url: string,
+    target: WebhookTarget,
+    secret: string,
+    event: StoredEvent,
+  ): Promise<string | undefined> {
     const body = eventBody(event);
     try {
+      if ('refused' in target) return target.refused;
       const status = await postJson(
         new URL(url),
+        target,
         body,
         {
           'content-type': 'application/json',
