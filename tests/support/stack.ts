@@ -30,6 +30,26 @@ export interface StackOptions {
   readonly postgresProxy?: boolean;
 }
 
+/** A parsed pino line: `level` 40 is warn, 50 error. */
+export type LogLine = Record<string, unknown> & { level: number; msg?: string; service?: string };
+
+/**
+ * The services' logger in tests: lines at warn and above (or TEST_LOG_LEVEL) are kept for tests to
+ * assert on ("a client hang-up logs nothing"), and printed too when TEST_LOG_LEVEL is set.
+ */
+function capturingLogger(service: string, lines: LogLine[]) {
+  const shown = process.env.TEST_LOG_LEVEL;
+  return createLogger(
+    { level: shown ?? 'warn', service },
+    {
+      write(line: string) {
+        lines.push(JSON.parse(line) as LogLine);
+        if (shown) process.stdout.write(line);
+      },
+    },
+  );
+}
+
 /** A free TCP port (there is a tiny race until the ingress binds it, acceptable in tests). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -53,6 +73,8 @@ export class Stack {
     readonly queuePrefix: string,
     private readonly env: Env,
     private ingress: IngressHandle,
+    /** Every warning and error the services logged (and more with TEST_LOG_LEVEL), parsed. */
+    readonly logLines: LogLine[],
   ) {}
 
   /** Set when started with `postgresProxy`: cut it to take Postgres away from the services. */
@@ -82,16 +104,16 @@ export class Stack {
       WEBHOOK_ALLOW_PRIVATE: 'true',
       ...options.env,
     };
-    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test' });
-    const ingress = await startIngress(loadConfig(env, 'ingress'), logger);
-    const stack = new Stack(database, `http://127.0.0.1:${port}`, queuePrefix, env, ingress);
+    const logLines: LogLine[] = [];
+    const ingress = await startIngress(loadConfig(env, 'ingress'), capturingLogger('test', logLines));
+    const stack = new Stack(database, `http://127.0.0.1:${port}`, queuePrefix, env, ingress, logLines);
     stack.postgresProxy = proxy;
     if (options.worker !== false) await stack.startWorker();
     return stack;
   }
 
   async startWorker(env: Env = {}): Promise<WorkerHandle> {
-    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test-worker' });
+    const logger = capturingLogger('test-worker', this.logLines);
     const worker = await startWorker(loadConfig({ ...this.env, ...env }, 'worker'), logger);
     this.workers.push(worker);
     return worker;
@@ -99,7 +121,7 @@ export class Stack {
 
   /** The notifier, sending to `SMTP_URL` (an SmtpSink's url). */
   async startNotifier(env: Env): Promise<NotifierHandle> {
-    const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', service: 'test-notifier' });
+    const logger = capturingLogger('test-notifier', this.logLines);
     const notifier = await startNotifier(
       loadConfig({ ...this.env, NOTIFIER_HEALTH_PORT: '0', ...env }, 'notifier'),
       logger,

@@ -85,6 +85,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads TRUST_PROXY as Express does, and refuses what Express would not understand', () => {
+    expect(loadConfig(valid, 'ingress')).toMatchObject({ trustProxy: false, authFailuresPerMinute: 20 });
+    expect(loadConfig({ ...valid, TRUST_PROXY: '1' }, 'ingress').trustProxy).toBe(1);
+    expect(loadConfig({ ...valid, TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' }, 'ingress').trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '::1',
+    ]);
+    expect(() => loadConfig({ ...valid, TRUST_PROXY: 'the-load-balancer' }, 'ingress')).toThrow(/TRUST_PROXY/);
+  });
+
   it('needs an SMTP URL for the notifier and reports its bad variables together', () => {
     const config = loadConfig(
       { DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, SMTP_URL: 'smtp://mailpit:1025' },

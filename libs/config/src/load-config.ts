@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -31,6 +32,31 @@ const flag = z
   .default('false')
   .transform((value) => value === 'true');
 const httpUrl = urlWithScheme(['http:', 'https:']);
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyEntry = (entry: string) => {
+  const [address, prefix, ...rest] = entry.split('/');
+  return (
+    PROXY_NAMES.has(entry) ||
+    (rest.length === 0 &&
+      address !== undefined &&
+      isIP(address) !== 0 &&
+      (prefix === undefined || /^\d{1,3}$/.test(prefix)))
+  );
+};
+/** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of the proxies in front. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .refine(
+    (value) => /^(true|false|\d{1,2})$/.test(value) || value.split(',').every((entry) => isProxyEntry(entry.trim())),
+    'must be true, false, a hop count, or a comma-separated list of proxy addresses, subnets or loopback/linklocal/uniquelocal',
+  )
+  .transform((value): boolean | number | string[] => {
+    if (value === 'true' || value === 'false') return value === 'true';
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((entry) => entry.trim());
+  });
 
 const baseEnv = {
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']),
@@ -130,6 +156,8 @@ const ingressSchema = z
     TENANT_READ_BURST: int(1, 1_000_000).default(400),
     QUEUE_WAIT_LIMIT_MS: int(100, 60_000).default(2_000),
     WEBHOOK_ALLOW_PRIVATE: flag,
+    AUTH_FAILURES_PER_MINUTE: int(1, 1_000_000).default(20),
+    TRUST_PROXY: trustProxy,
   })
   .transform((v) => ({
     ...queued('ingress', v),
@@ -156,6 +184,10 @@ const ingressSchema = z
     /** The queue prefix as given (without braces): keys outside BullMQ's slot. */
     keyPrefix: v.QUEUE_PREFIX,
     webhookPolicy: { allowPrivate: v.WEBHOOK_ALLOW_PRIVATE },
+    /** Bad credentials answered 401 per client address and minute; past that, 429 (good tokens pass). */
+    authFailuresPerMinute: v.AUTH_FAILURES_PER_MINUTE,
+    /** Which proxies' X-Forwarded-For to believe for the client address (Express `trust proxy`). */
+    trustProxy: v.TRUST_PROXY,
   }));
 
 const workerSchema = z

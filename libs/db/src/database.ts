@@ -75,6 +75,7 @@ export interface ProvisioningLogTable {
   duration_ms: number | null;
   trace_id: string | null;
   command_id: string | null;
+  request_id: string | null;
 }
 
 export type OutboxKind = 'event' | 'failure';

@@ -5,6 +5,7 @@ import * as groups from './migrations/0002-groups';
 import * as afterTheWrite from './migrations/0003-after-the-write';
 import * as memberIndex from './migrations/0004-member-index';
 import * as sequencedAtCommit from './migrations/0005-sequenced-at-commit';
+import * as requestIds from './migrations/0006-request-ids';
 
 // Listed statically (not read from a folder) so the migrations travel inside the bundled build.
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-after-the-write': afterTheWrite,
   '0004-member-index': memberIndex,
   '0005-sequenced-at-commit': sequencedAtCommit,
+  '0006-request-ids': requestIds,
 };
 
 export class MigrationError extends Error {

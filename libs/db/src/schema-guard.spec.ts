@@ -82,6 +82,7 @@ const EXPECTED: {
     detail: 'null',
     duration_ms: 'null',
     trace_id: 'null',
+    request_id: 'null',
     command_id: 'null',
   },
   tenant_event_counters: {

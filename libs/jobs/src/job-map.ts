@@ -84,6 +84,8 @@ export type Command = {
     readonly data: CommandMap[N];
     /** W3C traceparent of the SCIM request that issued it. */
     readonly traceparent?: string;
+    /** The SCIM request's X-Request-Id, for the provisioning log. */
+    readonly requestId?: string;
     /** Epoch ms the ingress received the request: the provisioning log's duration starts here. */
     readonly receivedAt?: number;
   };

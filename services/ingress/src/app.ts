@@ -6,7 +6,9 @@ import { adminRouter } from './admin/admin-router';
 import type { CommandBus } from './command-bus';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/error-handler';
+import { requestId } from './http/request-id';
 import { scimRouter } from './scim/scim-router';
+import type { CredentialThrottle } from './scim/credential-throttle';
 import type { RejectionLog } from './scim/rejection-log';
 import type { TenantBudgets } from './scim/tenant-budgets';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
@@ -18,6 +20,7 @@ export interface AppDeps {
   readonly tokens: TenantTokenCache;
   readonly budgets: TenantBudgets;
   readonly rejections: RejectionLog;
+  readonly credentials: CredentialThrottle;
   readonly readiness: () => Promise<ReadinessReport>;
   readonly logger: Logger;
 }
@@ -27,7 +30,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   // SCIM ETags are resource versions (RFC 7644 §3.14), not hashes of the response body.
   app.set('etag', false);
-  app.use(accessLog(deps.logger));
+  // The client address the credential throttle counts by: the socket's, unless TRUST_PROXY names the proxies in front.
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(requestId, accessLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -62,6 +67,8 @@ export function createApp(deps: AppDeps): Express {
       tokens: deps.tokens,
       budgets: deps.budgets,
       rejections: deps.rejections,
+      credentials: deps.credentials,
+      authFailuresPerMinute: deps.config.authFailuresPerMinute,
       parseJson,
       logger: deps.logger,
     }),

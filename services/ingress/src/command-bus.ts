@@ -101,7 +101,8 @@ export class CommandBus {
     this.ticker.unref();
   }
 
-  async send(tenantId: string, request: CommandRequest): Promise<CommandOutcome> {
+  async send(sender: { tenantId: string; requestId?: string }, request: CommandRequest): Promise<CommandOutcome> {
+    const { tenantId, requestId } = sender;
     // Overload is answered early, not by a slow timeout: the tenant whose backlog it is gets 429,
     // everyone else 503 while the service as a whole is behind.
     const limit = this.options.queueWaitLimitMs;
@@ -116,6 +117,7 @@ export class CommandBus {
       tenantId,
       receivedAt: Date.now(),
       ...(traceparent ? { traceparent } : {}),
+      ...(requestId ? { requestId } : {}),
     };
     const deadline = Date.now() + this.options.replyTimeoutMs;
     this.deadlines.set(command.id, deadline);

@@ -8,6 +8,7 @@ import { createRedis, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, outageLog, portOf, queueTelemetry, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
+import { CredentialThrottle } from './scim/credential-throttle';
 import { RejectionLog } from './scim/rejection-log';
 import { TenantBudgets } from './scim/tenant-budgets';
 import { TenantTokenCache } from './scim/tenant-token-cache';
@@ -70,6 +71,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   });
   await budgets.start();
   const rejections = new RejectionLog(db, logger);
+  const credentials = new CredentialThrottle({
+    redis: producer,
+    prefix: config.keyPrefix,
+    perMinute: config.authFailuresPerMinute,
+  });
 
   const app = createApp({
     config,
@@ -78,6 +84,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     tokens,
     budgets,
     rejections,
+    credentials,
     readiness: () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => producer.ping() }),
     logger,
   });

@@ -25,13 +25,19 @@ async function logs(
 describe('provisioning log', () => {
   let alice: string;
   let group: string;
+  const requestIds: (string | null)[] = [];
 
   beforeAll(async () => {
     const { scim } = ctx.tenant;
-    alice = (await scim.post('/Users', { userName: 'alice@example.com', externalId: 'a-1', password: 'Sup3r-secret!' }))
-      .body.id as string;
+    const created = await scim.post('/Users', {
+      userName: 'alice@example.com',
+      externalId: 'a-1',
+      password: 'Sup3r-secret!',
+    });
+    alice = created.body.id as string;
+    requestIds.push(created.headers.get('x-request-id'));
     await scim.post('/Users', { userName: 'alice@example.com' });
-    await scim.post('/Users', { name: { givenName: 'No user name' } });
+    requestIds.push((await scim.post('/Users', { name: { givenName: 'No user name' } })).headers.get('x-request-id'));
     group = (await scim.post('/Groups', { displayName: 'Staff', externalId: 'staff' })).body.id as string;
     await scim.patch(`/Groups/${group}`, [
       { op: 'add', path: 'members', value: [{ value: alice }, { value: '0190a0b0-0000-7000-8000-000000000000' }] },
@@ -65,9 +71,16 @@ describe('provisioning log', () => {
       scimType: null,
       detail: null,
       durationMs: expect.any(Number),
+      requestId: requestIds[0],
       traceId: null,
       commandId: expect.any(String),
     });
+    // Every line names its request (X-Request-Id), whoever wrote it: the worker or the ingress.
+    expect(requestIds[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(items.every((item) => typeof item.requestId === 'string' && /^[0-9a-f]{32}$/.test(item.requestId))).toBe(
+      true,
+    );
+    expect(new Set(items.map((item) => item.requestId)).size).toBe(items.length);
     expect(items[5]).toMatchObject({
       outcome: 'failure',
       scimType: 'uniqueness',
@@ -75,7 +88,13 @@ describe('provisioning log', () => {
       resourceName: 'alice@example.com',
     });
     // Refused by the ingress before it reached the queue: logged all the same.
-    expect(items[4]).toMatchObject({ outcome: 'failure', scimType: 'invalidValue', resourceId: null, commandId: null });
+    expect(items[4]).toMatchObject({
+      outcome: 'failure',
+      scimType: 'invalidValue',
+      resourceId: null,
+      commandId: null,
+      requestId: requestIds[1],
+    });
     expect(items[2]).toMatchObject({
       resourceId: group,
       resourceName: 'Staff',
@@ -139,7 +158,7 @@ describe('provisioning log', () => {
     const lines = once.output().trim().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
-      /^\S+Z failure 409 create User alice@example\.com \(uniqueness: userName 'alice@example\.com' is already in use in this tenant\) \d+ms$/,
+      /^\S+Z failure 409 create User alice@example\.com \(uniqueness: userName 'alice@example\.com' is already in use in this tenant\) \d+ms request=[0-9a-f]{32}$/,
     );
 
     const follow = startScript('admin', env, { args: ['logs', 'tail', ctx.tenant.id, '-n', '0', '--follow'] });

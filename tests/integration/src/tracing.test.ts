@@ -141,6 +141,8 @@ describe('tracing', () => {
     expect(JSON.stringify(receiver.spans)).not.toContain(tenant.token);
     // The provisioning log line names the same trace, so an admin can jump from the log to Jaeger.
     const log = await admin(stack.url, 'GET', `/tenants/${tenant.id}/logs`);
-    expect(log.body.items?.[0]).toMatchObject({ resourceName: 'traced@example.com', traceId });
+    expect(log.body.items?.[0]).toMatchObject({ resourceName: 'traced@example.com', traceId, requestId: traceId });
+    // With tracing on, the request id the client sees is the trace id.
+    expect(created.headers.get('x-request-id')).toBe(traceId);
   });
 });

@@ -21,6 +21,8 @@ export interface LogEntry {
   readonly durationMs?: number;
   readonly traceId?: string;
   readonly commandId?: string;
+  /** The HTTP request's id (X-Request-Id): the trace id when tracing is on. */
+  readonly requestId?: string;
 }
 
 export type LogRow = Selectable<ProvisioningLogTable>;
@@ -52,6 +54,7 @@ export function logValues(entries: readonly LogEntry[]) {
     duration_ms: e.durationMs === undefined ? null : Math.max(0, Math.round(e.durationMs)),
     trace_id: e.traceId ?? null,
     command_id: e.commandId ?? null,
+    request_id: e.requestId ?? null,
   }));
 }
 

@@ -59,9 +59,11 @@ export async function createUsersAtOnce(
       select command_id, tenant_id, case when inserted then created_outcome else taken_outcome end from result
     ), logged as (
       insert into provisioning_log (tenant_id, id, operation, resource_type, resource_id, resource_name, external_id,
-        outcome, http_status, scim_type, detail, duration_ms, trace_id, command_id)
+        outcome, http_status, scim_type, detail, duration_ms, trace_id, command_id,
+        request_id)
       select l.tenant_id, l.id, l.operation, l.resource_type, l.resource_id, l.resource_name, l.external_id, l.outcome,
-        l.http_status, l.scim_type, l.detail, l.duration_ms, l.trace_id, l.command_id
+        l.http_status, l.scim_type, l.detail, l.duration_ms, l.trace_id, l.command_id,
+        l.request_id
       from result, jsonb_populate_record(null::provisioning_log, case when inserted then created_log else taken_log end) l
     ), failed as (
       insert into outbox (id, tenant_id, kind, payload)

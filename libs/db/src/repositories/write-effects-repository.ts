@@ -44,12 +44,13 @@ export async function recordWriteEffects(trx: Trx, effects: WriteEffects): Promi
         ${applied.map((a) => JSON.stringify(a.outcome))}::jsonb[])
     ), logged as (
       insert into provisioning_log (tenant_id, id, operation, resource_type, resource_id, resource_name, external_id,
-        outcome, http_status, scim_type, detail, duration_ms, trace_id, command_id)
+        outcome, http_status, scim_type, detail, duration_ms, trace_id, command_id,
+        request_id)
       select * from unnest(${column('tenant_id')}::uuid[], ${column('id')}::uuid[], ${column('operation')}::text[],
         ${column('resource_type')}::text[], ${column('resource_id')}::uuid[], ${column('resource_name')}::text[],
         ${column('external_id')}::text[], ${column('outcome')}::text[], ${column('http_status')}::smallint[],
         ${column('scim_type')}::text[], ${column('detail')}::text[], ${column('duration_ms')}::int[],
-        ${column('trace_id')}::text[], ${column('command_id')}::uuid[])
+        ${column('trace_id')}::text[], ${column('command_id')}::uuid[], ${column('request_id')}::text[])
     ), counted as (
       insert into tenant_event_counters as c (tenant_id, last_sequence)
       select * from unnest(${numbered.tenants.map((t) => t.tenantId)}::uuid[], ${numbered.tenants.map((t) => t.count)}::bigint[])

@@ -34,6 +34,7 @@ function logItem(row: LogRow) {
     scimType: row.scim_type,
     detail: row.detail,
     durationMs: row.duration_ms,
+    requestId: row.request_id,
     traceId: row.trace_id,
     commandId: row.command_id,
   };

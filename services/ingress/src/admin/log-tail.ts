@@ -6,7 +6,8 @@ export function formatLogLine(row: LogRow): string {
   const why = row.outcome === 'failure' ? ` (${[row.scim_type, row.detail].filter(Boolean).join(': ')})` : '';
   const extra = [
     row.duration_ms === null ? undefined : `${row.duration_ms}ms`,
-    row.trace_id ? `trace=${row.trace_id}` : undefined,
+    row.request_id ? `request=${row.request_id}` : undefined,
+    row.trace_id && row.trace_id !== row.request_id ? `trace=${row.trace_id}` : undefined,
   ]
     .filter(Boolean)
     .join(' ');

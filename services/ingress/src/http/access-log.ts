@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '@scimflow/telemetry';
+import { requestIdOf } from './response-locals';
 
 /**
  * One line per request: method, path, status, duration. Never headers (tokens) or bodies
@@ -14,7 +15,8 @@ export function accessLog(logger: Logger): RequestHandler {
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'debug';
       if (!logger.isLevelEnabled(level)) return;
       const path = req.originalUrl.split('?')[0];
-      logger[level]({ method: req.method, path, status, ms: Math.round(performance.now() - started) }, 'request');
+      const ms = Math.round(performance.now() - started);
+      logger[level]({ method: req.method, path, status, ms, requestId: requestIdOf(res) }, 'request');
     });
     next();
   };

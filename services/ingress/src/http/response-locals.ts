@@ -6,6 +6,7 @@ import type { ScimErrorData } from '@scimflow/scim';
  * authenticated tenant, the SCIM error the response carries, and whether the worker answered.
  */
 interface ScimLocals {
+  requestId?: string;
   tenantId?: string;
   scimError?: ScimErrorData;
   /** The worker decided this answer and logged it in its own transaction. */
@@ -16,6 +17,21 @@ function localsOf(res: Response): ScimLocals {
   // Express types `res.locals` as an open record; these are the only keys scimflow puts there.
   const locals: ScimLocals = res.locals;
   return locals;
+}
+
+export function setRequestId(res: Response, requestId: string): void {
+  localsOf(res).requestId = requestId;
+}
+
+/** The id `requestId` gave this request (undefined only for a response it never saw). */
+export function requestIdOf(res: Response): string | undefined {
+  return localsOf(res).requestId;
+}
+
+/** Who a command comes from: the authenticated tenant and the request that carries it. */
+export function senderOf(res: Response): { tenantId: string; requestId?: string } {
+  const { requestId: id } = localsOf(res);
+  return { tenantId: tenantIdOf(res), ...(id === undefined ? {} : { requestId: id }) };
 }
 
 export function setTenantId(res: Response, tenantId: string): void {

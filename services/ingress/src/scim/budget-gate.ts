@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { v7 as uuidv7 } from 'uuid';
 import { tenantIdOf } from '../http/response-locals';
 import { sendScimError } from '../http/scim-response';
-import { OPERATION, RESOURCE_PATH, type RejectionLog } from './rejection-log';
+import { OPERATION, RefusalTally, RESOURCE_PATH, type RejectionLog } from './rejection-log';
 import type { TenantBudgets } from './tenant-budgets';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** Refused writes are counted per tenant, operation and resource type, and logged this often. */
-const THROTTLE_LOG_MS = 1_000;
 /**
  * A refusal is answered after a pause (at most this long, never past its Retry-After): a client
  * that ignores Retry-After and retries at once can't turn its refusals into a flood that slows
@@ -32,26 +29,7 @@ export function isWrite(req: Request): boolean {
  * (and an insert) each.
  */
 export function budgetGate(budgets: TenantBudgets, log: RejectionLog): RequestHandler {
-  const refused = new Map<
-    string,
-    { tenantId: string; operation: string; resourceType: string; count: number; reason: string }
-  >();
-  const timer = setInterval(() => {
-    for (const line of refused.values()) {
-      log.record({
-        tenantId: line.tenantId,
-        id: uuidv7(),
-        operation: line.operation,
-        resourceType: line.resourceType,
-        outcome: 'failure',
-        httpStatus: 429,
-        detail: `${line.count} ${line.count === 1 ? 'write' : 'writes'} answered 429 in ${THROTTLE_LOG_MS / 1000} s: ${line.reason}`,
-      });
-    }
-    refused.clear();
-  }, THROTTLE_LOG_MS);
-  timer.unref();
-
+  const tally = new RefusalTally(log);
   let held = 0;
   return async (req, res, next) => {
     const tenantId = tenantIdOf(res);
@@ -77,19 +55,15 @@ export function budgetGate(budgets: TenantBudgets, log: RejectionLog): RequestHa
       } else answer();
       const resource = RESOURCE_PATH.exec(req.path)?.[1];
       const operation = OPERATION[req.method];
-      if (write && resource && operation) {
-        const key = `${tenantId} ${operation} ${resource}`;
-        const line = refused.get(key);
-        if (line) line.count++;
-        else
-          refused.set(key, {
-            tenantId,
-            operation,
-            resourceType: resource === 'Users' ? 'User' : 'Group',
-            count: 1,
-            reason: admission.reason,
-          });
-      }
+      if (write && resource && operation)
+        tally.count({
+          tenantId,
+          operation,
+          resourceType: resource === 'Users' ? 'User' : 'Group',
+          httpStatus: 429,
+          describe: (count, seconds) =>
+            `${count} ${count === 1 ? 'write' : 'writes'} answered 429 in ${seconds} s: ${admission.reason}`,
+        });
       return;
     }
     if (write) res.once('close', () => admission.release());

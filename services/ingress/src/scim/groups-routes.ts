@@ -14,7 +14,7 @@ import {
   type ScimDocument,
 } from '@scimflow/scim';
 import { setVersionHeaders, startScimStream } from '../http/scim-response';
-import { answeredByWorker, tenantIdOf } from '../http/response-locals';
+import { answeredByWorker, senderOf } from '../http/response-locals';
 import { readOne, search } from './resource-reads';
 import { StreamingBody, writeGroup } from './render';
 import { ifMatch, projectionRequest, readDeps, requireBody, wantsBody, type ScimDeps } from './scim-context';
@@ -66,7 +66,7 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
   router.post(`${prefix}/Groups`, async (req, res) => {
     const projection = projectionOf(req);
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    const outcome = await deps.bus.send(tenantIdOf(res), {
+    const outcome = await deps.bus.send(senderOf(res), {
       name: 'group.create',
       data: { groupId: uuidv7(), data, members },
     });
@@ -77,7 +77,7 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
     const groupId = existingId(req.params.id, 'Group');
     const projection = projectionOf(req);
     const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    const outcome = await deps.bus.send(tenantIdOf(res), {
+    const outcome = await deps.bus.send(senderOf(res), {
       name: 'group.replace',
       data: { groupId, data, members, ...ifMatch(req) },
     });
@@ -93,7 +93,7 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
       if (operation.target.attr.name !== 'members') continue;
       memberInputs(operation.kind === 'set' ? operation.value : operation.values);
     }
-    const outcome = await deps.bus.send(tenantIdOf(res), {
+    const outcome = await deps.bus.send(senderOf(res), {
       name: 'group.patch',
       data: { groupId, operations, ...ifMatch(req), ...(wantsBody(req) ? { returnResource: true } : {}) },
     });
@@ -103,7 +103,7 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
   router.delete(`${prefix}/Groups/:id`, async (req, res) => {
     const groupId = existingId(req.params.id, 'Group');
     const projection = projectionOf(req);
-    const outcome = await deps.bus.send(tenantIdOf(res), { name: 'group.delete', data: { groupId, ...ifMatch(req) } });
+    const outcome = await deps.bus.send(senderOf(res), { name: 'group.delete', data: { groupId, ...ifMatch(req) } });
     await reply(res, outcome, projection);
   });
 }

@@ -1,9 +1,9 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { isUuid, recordLogEntries, type Db, type LogEntry } from '@scimflow/db';
 import { isJsonObject } from '@scimflow/scim';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
-import { isAnsweredByWorker, scimErrorOf, tenantIdOf } from '../http/response-locals';
+import { isAnsweredByWorker, requestIdOf, scimErrorOf, tenantIdOf } from '../http/response-locals';
 
 export const OPERATION: Readonly<Record<string, string>> = {
   POST: 'create',
@@ -23,6 +23,11 @@ const MAX_BUFFERED = 5_000;
  * arriving while a write is under way go together in the next one, so a tenant hammering at its
  * limit costs an insert per batch, not per request.
  */
+function withRequestId(res: Response): { requestId?: string } {
+  const id = requestIdOf(res);
+  return id === undefined ? {} : { requestId: id };
+}
+
 export class RejectionLog {
   private buffer: LogEntry[] = [];
   private dropped = 0;
@@ -64,6 +69,7 @@ export class RejectionLog {
           ...(error?.detail ? { detail: error.detail } : {}),
           durationMs: performance.now() - started,
           ...(traceId ? { traceId } : {}),
+          ...withRequestId(res),
         });
       });
       next();
@@ -113,5 +119,55 @@ export class RejectionLog {
       this.scheduled = false;
       void this.flush();
     });
+  }
+}
+
+/** What a counted refusal line says: the request kind, counted per tenant and interval. */
+export interface CountedRefusal {
+  readonly tenantId: string;
+  readonly operation: string;
+  readonly resourceType: string;
+  readonly httpStatus: number;
+  /** `n => "3 writes answered 429: over the rate"`. */
+  readonly describe: (count: number, seconds: number) => string;
+}
+
+/**
+ * Refusals answered by the thousand (429s) go to the provisioning log as one counted line per
+ * tenant, kind and interval, not a line (and an insert) each. A counted line stands for many
+ * requests, so it names none of them.
+ */
+export class RefusalTally {
+  private readonly lines = new Map<string, { refusal: CountedRefusal; count: number }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly log: RejectionLog,
+    private readonly everyMs = 1_000,
+  ) {
+    this.timer = setInterval(() => this.flush(), everyMs);
+    this.timer.unref();
+  }
+
+  count(refusal: CountedRefusal): void {
+    const key = `${refusal.tenantId} ${refusal.operation} ${refusal.resourceType} ${refusal.httpStatus}`;
+    const line = this.lines.get(key);
+    if (line) line.count++;
+    else this.lines.set(key, { refusal, count: 1 });
+  }
+
+  private flush(): void {
+    for (const { refusal, count } of this.lines.values()) {
+      this.log.record({
+        tenantId: refusal.tenantId,
+        id: uuidv7(),
+        operation: refusal.operation,
+        resourceType: refusal.resourceType,
+        outcome: 'failure',
+        httpStatus: refusal.httpStatus,
+        detail: refusal.describe(count, this.everyMs / 1000),
+      });
+    }
+    this.lines.clear();
   }
 }

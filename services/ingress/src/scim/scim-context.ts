@@ -4,6 +4,7 @@ import { ScimError, searchFromQuery, type SearchRequest } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
 import type { CommandBus } from '../command-bus';
 import { scimBaseUrl } from '../admin/tenant-admin';
+import type { CredentialThrottle } from './credential-throttle';
 import type { RejectionLog } from './rejection-log';
 import type { TenantBudgets } from './tenant-budgets';
 import type { TenantTokenCache } from './tenant-token-cache';
@@ -17,6 +18,8 @@ export interface ScimDeps {
   readonly tokens: TenantTokenCache;
   readonly budgets: TenantBudgets;
   readonly rejections: RejectionLog;
+  readonly credentials: CredentialThrottle;
+  readonly authFailuresPerMinute: number;
   /** The JSON body parser: run after authentication and the budget, so a refused request costs no parse. */
   readonly parseJson: RequestHandler;
   readonly logger: Logger;

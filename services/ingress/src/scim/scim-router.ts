@@ -15,7 +15,12 @@ export function scimRouter(deps: ScimDeps): Router {
   const router = Router();
   router.use(
     SCIM_PREFIX,
-    tenantAuth(deps.tokens),
+    tenantAuth({
+      tokens: deps.tokens,
+      throttle: deps.credentials,
+      rejections: deps.rejections,
+      failuresPerMinute: deps.authFailuresPerMinute,
+    }),
     budgetGate(deps.budgets, deps.rejections),
     deps.rejections.middleware(),
     deps.parseJson,

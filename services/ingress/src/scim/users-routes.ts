@@ -14,7 +14,7 @@ import {
   type Projection,
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders } from '../http/scim-response';
-import { answeredByWorker, tenantIdOf } from '../http/response-locals';
+import { answeredByWorker, senderOf } from '../http/response-locals';
 import { readOne, search } from './resource-reads';
 import { renderOne } from './render';
 import { ifMatch, projectionRequest, readDeps, requireBody, type ScimDeps } from './scim-context';
@@ -62,7 +62,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
   router.post(`${prefix}/Users`, async (req, res) => {
     const projection = projectionOf(req);
     const data = normalizeResource(UserResource, requireBody(req));
-    const outcome = await deps.bus.send(tenantIdOf(res), { name: 'user.create', data: { userId: uuidv7(), data } });
+    const outcome = await deps.bus.send(senderOf(res), { name: 'user.create', data: { userId: uuidv7(), data } });
     reply(res, outcome, projection);
   });
 
@@ -70,7 +70,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const userId = existingId(req.params.id, 'User');
     const projection = projectionOf(req);
     const data = normalizeResource(UserResource, requireBody(req));
-    const outcome = await deps.bus.send(tenantIdOf(res), {
+    const outcome = await deps.bus.send(senderOf(res), {
       name: 'user.replace',
       data: { userId, data, ...ifMatch(req) },
     });
@@ -83,7 +83,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     const operations = parsePatchRequest(requireBody(req));
     // Compiled here only to reject bad paths and values with a 400 before anything is queued.
     compilePatch(UserResource, operations);
-    const outcome = await deps.bus.send(tenantIdOf(res), {
+    const outcome = await deps.bus.send(senderOf(res), {
       name: 'user.patch',
       data: { userId, operations, ...ifMatch(req) },
     });
@@ -93,7 +93,7 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
   router.delete(`${prefix}/Users/:id`, async (req, res) => {
     const userId = existingId(req.params.id, 'User');
     const projection = projectionOf(req);
-    const outcome = await deps.bus.send(tenantIdOf(res), { name: 'user.delete', data: { userId, ...ifMatch(req) } });
+    const outcome = await deps.bus.send(senderOf(res), { name: 'user.delete', data: { userId, ...ifMatch(req) } });
     reply(res, outcome, projection);
   });
 }

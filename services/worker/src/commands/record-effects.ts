@@ -56,6 +56,7 @@ export function logEntryOf({ command, outcome, before }: CommandEffect, now: num
     ...(command.receivedAt === undefined ? {} : { durationMs: now - command.receivedAt }),
     ...(traceId ? { traceId } : {}),
     commandId: command.id,
+    ...(command.requestId ? { requestId: command.requestId } : {}),
   };
 }
 
