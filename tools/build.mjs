@@ -16,6 +16,7 @@ export const entries = {
   bench: 'tests/bench/src/main.ts',
   'bench-baseline': 'tests/bench/src/baseline-server.ts',
   conformance: 'tests/conformance/src/main.ts',
+  fuzz: 'tests/fuzz/src/main.ts',
 };
 
 /** Builds the named entries (all of them by default), e.g. `node tools/build.mjs ingress worker`. */

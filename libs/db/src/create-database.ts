@@ -27,6 +27,9 @@ export function createDatabase(options: DatabaseOptions): Db {
   });
   // An idle client losing its connection emits on the pool; without a listener that kills the process.
   pool.on('error', () => undefined);
+  // So does a checked-out one between two statements (a transaction waiting on its caller): the pool
+  // listens only to idle clients. The next query on it fails instead, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   prepareStatements(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -133,7 +133,15 @@ export interface CommittedWrite {
 /** What the worker did with one command. */
 export type CommandOutcome =
   | { readonly ok: true; readonly status: 200 | 201 | 204; readonly resource?: StoredResource }
-  | { readonly ok: false; readonly error: ScimErrorData };
+  | {
+      readonly ok: false;
+      readonly error: ScimErrorData;
+      /**
+       * On a 503: the command is known not to have been applied (its transaction rolled back, or
+       * no attempt reached COMMIT), so the ingress can say so without looking it up.
+       */
+      readonly unapplied?: true;
+    };
 
 /** What applied_commands keeps of an outcome: enough to answer a replay, not the whole resource. */
 export type OutcomeSummary =

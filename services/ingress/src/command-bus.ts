@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { appliedOutcomeOf, type Db } from '@scimflow/db';
+import { appliedOutcomeOf, isDatabaseUnavailable, type Db } from '@scimflow/db';
 import {
   CommandBatcher,
   parseReply,
@@ -50,13 +50,17 @@ export interface CommandBusOptions {
 }
 
 interface PendingJob {
-  readonly resolve: (outcomes: readonly CommandOutcome[]) => void;
+  /** `missing`: what a command without an outcome is told (the job timed out, the ingress is closing...). */
+  readonly resolve: (settled: { outcomes: readonly CommandOutcome[]; missing: string }) => void;
   readonly deadline: number;
   nextPollAt: number;
   pollDelay: number;
 }
 
 const FIRST_POLL_MS = 1_000;
+/** How long after its arrival a write may wait for Postgres to say whether it was applied. */
+const VERDICT_WAIT_MS = 45_000;
+const VERDICT_RETRY_MS = 500;
 const MAX_POLL_DELAY_MS = 4_000;
 const TICK_MS = 250;
 
@@ -132,13 +136,18 @@ export class CommandBus {
     try {
       const outcome = await Promise.race([this.batcher.submit(command, tenantId), expiry]);
       if (outcome.ok || outcome.error.status !== 503) return outcome;
+      if (NEVER_SENT.has(outcome) || outcome.unapplied) throw new CommandUnavailableError(outcome.error.detail);
       // "Not applied" must be true: a batch that failed for good, or a reply that never came, may
       // still have committed this command. The worker commits nothing within COMMIT_MARGIN_MS of
       // the deadline, so what applied_commands says now is final.
-      const applied = await appliedOutcomeOf(this.options.db, command).catch(() => undefined);
-      if (applied) {
+      const verdict = await this.verdictOf(command);
+      if (verdict === 'unknown')
+        throw new CommandUnavailableError(
+          'The database is unavailable, so whether the request was applied is not known; retry it (a create that was applied answers 409)',
+        );
+      if (verdict) {
         this.options.logger.info({ commandId: command.id }, 'answered a committed command whose reply was lost');
-        return applied;
+        return verdict;
       }
       throw new CommandUnavailableError(outcome.error.detail);
     } finally {
@@ -147,12 +156,31 @@ export class CommandBus {
     }
   }
 
+  /**
+   * What applied_commands says about a command: its outcome, undefined (not applied), or 'unknown'
+   * while Postgres can't be read. A client is never told "not applied" about a write that
+   * committed, so while the database is away the answer waits for it, up to VERDICT_WAIT_MS after
+   * the request arrived (inside Entra's 60 s).
+   */
+  private async verdictOf(command: Command): Promise<CommandOutcome | undefined | 'unknown'> {
+    const giveUpAt =
+      (command.receivedAt ?? Date.now()) + Math.max(VERDICT_WAIT_MS, this.options.replyTimeoutMs + 1_000);
+    for (;;) {
+      try {
+        return await appliedOutcomeOf(this.options.db, command);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() >= giveUpAt) return 'unknown';
+        await new Promise((resolve) => setTimeout(resolve, VERDICT_RETRY_MS));
+      }
+    }
+  }
+
   /** Stops listening. Callers drain HTTP first, so nothing should be pending; anything left gets a 503. */
   async close(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     for (const [jobId, job] of this.jobs) {
       this.jobs.delete(jobId);
-      job.resolve([]);
+      job.resolve({ outcomes: [], missing: 'The service is shutting down; try again' });
     }
     await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
@@ -163,10 +191,10 @@ export class CommandBus {
     const deadline = Math.min(...commands.map((command) => this.deadlines.get(command.id) ?? now));
     if (deadline <= now)
       return commands.map(() => ({
-        value: unavailable('The request waited too long for the queue; it was not applied'),
+        value: neverSent('The request waited too long for the queue; it was not applied'),
       }));
     const jobId = uuidv7();
-    const outcomes = new Promise<readonly CommandOutcome[]>((resolve) => {
+    const settled = new Promise<{ outcomes: readonly CommandOutcome[]; missing: string }>((resolve) => {
       this.jobs.set(jobId, { resolve, deadline, nextPollAt: now + FIRST_POLL_MS, pollDelay: FIRST_POLL_MS });
     });
     const data: JobMap['commands.apply'] = { replyTo: this.channel, deadline, commands };
@@ -179,12 +207,10 @@ export class CommandBus {
     } catch (error) {
       this.jobs.delete(jobId);
       this.options.logger.warn({ err: error, commands: commands.length }, 'could not enqueue commands');
-      return commands.map(() => ({ value: unavailable('The provisioning queue is unavailable; try again shortly') }));
+      return commands.map(() => ({ value: neverSent('The provisioning queue is unavailable; try again shortly') }));
     }
-    const result = await outcomes;
-    return commands.map((_, index) => ({
-      value: result[index] ?? unavailable('The service is shutting down; try again'),
-    }));
+    const { outcomes, missing } = await settled;
+    return commands.map((_, index) => ({ value: outcomes[index] ?? unavailable(missing) }));
   }
 
   private onReply(message: string): void {
@@ -193,11 +219,15 @@ export class CommandBus {
     else this.options.logger.warn('ignoring an unreadable reply message');
   }
 
-  private settle(jobId: string, outcomes: readonly CommandOutcome[]): void {
+  private settle(
+    jobId: string,
+    outcomes: readonly CommandOutcome[],
+    missing = 'The service could not apply the request; try again later',
+  ): void {
     const job = this.jobs.get(jobId);
     if (!job) return;
     this.jobs.delete(jobId);
-    job.resolve(outcomes);
+    job.resolve({ outcomes, missing });
   }
 
   /** Looks up the stored result of every job whose reply is overdue, in one pipeline. */
@@ -230,7 +260,7 @@ export class CommandBus {
     // A job still waiting is removed, so it can never apply after the client was told 503.
     // One already running may still commit; the client's retry then sees its effect.
     await this.options.queue.remove(jobId).catch(() => 0);
-    this.settle(jobId, []);
+    this.settle(jobId, [], 'No worker answered in time; the request was not applied. Try again');
   }
 }
 
@@ -244,4 +274,12 @@ function storedOutcomes([finishedOn, returnvalue]: unknown[]): readonly CommandO
 
 function unavailable(detail: string): CommandOutcome {
   return { ok: false, error: { status: 503, detail } };
+}
+
+/** Outcomes of commands that never reached a worker: certainly not applied, nothing to look up. */
+const NEVER_SENT = new WeakSet<CommandOutcome>();
+function neverSent(detail: string): CommandOutcome {
+  const outcome = unavailable(detail);
+  NEVER_SENT.add(outcome);
+  return outcome;
 }

@@ -1,20 +1,13 @@
 // `npm run conformance -- <collection.json>`: runs a Postman collection (Okta's SCIM 2.0 SPEC
 // test) with newman against the built ingress and worker, started as processes on a fresh
-// database of DATABASE_URL's server and on REDIS_URL. Exits non-zero unless every assertion passes
+// database of DATABASE_URL's server and on REDIS_URL (tests/support/built-services.ts). Exits non-zero unless every assertion passes
 // (and, with `--requests N` / `--min-assertions N`, unless the collection ran that much of itself).
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import newman, { type NewmanRunOptions, type NewmanRunSummary } from 'newman';
-import { Client } from 'pg';
-import { createDatabase, migrateToLatest } from '@scimflow/db';
-import { startScript, stopProcess, waitForHttp, type ServiceProcess } from '../../support/processes';
+import { exitWith, withBuiltServices, type BuiltServices } from '../../support/built-services';
 import { withChai, type CollectionItem } from './with-chai';
-
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const ADMIN_TOKEN = `conformance-${randomBytes(12).toString('hex')}`;
 
 function run(options: NewmanRunOptions): Promise<NewmanRunSummary> {
   return new Promise((resolve, reject) =>
@@ -22,14 +15,10 @@ function run(options: NewmanRunOptions): Promise<NewmanRunSummary> {
   );
 }
 
-async function createTenant(url: string): Promise<{ token: string; scimBaseUrl: string }> {
-  const response = await fetch(`${url}/admin/tenants`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'okta-conformance' }),
+async function createTenant(services: BuiltServices): Promise<{ token: string; scimBaseUrl: string }> {
+  const { token, scimBaseUrl } = await services.admin<{ token: string; scimBaseUrl: string }>('POST', '/tenants', {
+    name: 'okta-conformance',
   });
-  if (response.status !== 201) throw new Error(`creating the tenant answered ${response.status}`);
-  const { token, scimBaseUrl } = (await response.json()) as { token: string; scimBaseUrl: string };
   // The collection's own precondition: one user with a name, an email and an active flag.
   const seeded = await fetch(`${scimBaseUrl}/Users`, {
     method: 'POST',
@@ -50,8 +39,8 @@ interface Expected {
   readonly minAssertions?: number;
 }
 
-async function runCollection(file: string, url: string, expected: Expected): Promise<number> {
-  const { token, scimBaseUrl } = await createTenant(url);
+async function runCollection(file: string, services: BuiltServices, expected: Expected): Promise<number> {
+  const { token, scimBaseUrl } = await createTenant(services);
   const { collection, patched } = withChai(JSON.parse(readFileSync(file, 'utf8')) as CollectionItem);
   console.log(`collection ${path.basename(file)}: ${patched} script(s) given require('chai')`);
   const summary = await run({
@@ -92,45 +81,7 @@ async function main(): Promise<number> {
     ...(values.requests ? { requests: Number(values.requests) } : {}),
     ...(values['min-assertions'] ? { minAssertions: Number(values['min-assertions']) } : {}),
   };
-  const database = `scimflow_conformance_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  const databaseUrl = new URL(serverUrl);
-  databaseUrl.pathname = `/${database}`;
-  const services: ServiceProcess[] = [];
-  try {
-    const db = createDatabase({ url: databaseUrl.href, poolSize: 1, applicationName: 'scimflow-conformance' });
-    await migrateToLatest(db);
-    await db.destroy();
-    const port = 19080 + Math.floor(Math.random() * 1000);
-    const url = `http://127.0.0.1:${port}`;
-    const env = {
-      DATABASE_URL: databaseUrl.href,
-      REDIS_URL: redisUrl,
-      ADMIN_TOKEN,
-      PORT: String(port),
-      PUBLIC_URL: url,
-      QUEUE_PREFIX: database.replaceAll('_', '-'),
-      WORKER_HEALTH_PORT: '0',
-      LOG_LEVEL: 'warn',
-    };
-    services.push(startScript('ingress', env), startScript('worker', env));
-    await waitForHttp(`${url}/readyz`).catch((error: unknown) => {
-      throw new Error(`the services did not start: ${String(error)}\n${services.map((s) => s.output()).join('\n')}`);
-    });
-    return await runCollection(path.resolve(file), url, expected);
-  } finally {
-    await Promise.all(services.map((service) => stopProcess(service)));
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
-  }
+  return withBuiltServices('conformance', {}, (services) => runCollection(path.resolve(file), services, expected));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+exitWith(main);

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { useStack } from '../../support/stack';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-const ctx = useStack({ tenant: 'contoso' });
+// The parallel cycle below sends 200 writes at once: more than the default burst and in-flight
+// share (budgets.test.ts covers those), as an operator raises them for an initial sync.
+const ctx = useStack({ tenant: 'contoso', env: { TENANT_WRITE_BURST: '1000', TENANT_WRITES_IN_FLIGHT: '1000' } });
 
 const filter = (expression: string) => `/Users?filter=${encodeURIComponent(expression)}`;
 

@@ -4,6 +4,7 @@ import {
   findAppliedOutcomes,
   findTenantSettings,
   groupsOfUsers,
+  isDatabaseUnavailable,
   keyOf,
   lockResources,
   releaseSavepoint,
@@ -59,6 +60,29 @@ export interface ApplyOptions {
   readonly onCommitted?: (committed: CommittedWrite) => void;
   /** Told of an exception of our own code; the command it broke is answered 500, the others are unaffected. */
   readonly onBug?: (error: unknown, command: Command) => void;
+  /**
+   * Told when the database went away while a write was committing (in COMMIT, or during a
+   * single-statement write): those commands may or may not have committed.
+   */
+  readonly onUncertainCommit?: () => void;
+}
+
+/**
+ * Runs a transaction, telling `onUncertain` when the connection failed after its work was done —
+ * in COMMIT, whose result was lost. Before that point a failure means it rolled back.
+ */
+async function committed<T>(db: Db, work: (trx: Trx) => Promise<T>, onUncertain?: () => void): Promise<T> {
+  let worked = false;
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const result = await work(trx);
+      worked = true;
+      return result;
+    });
+  } catch (error) {
+    if (worked && isDatabaseUnavailable(error)) onUncertain?.();
+    throw error;
+  }
 }
 
 /** Thrown inside a transaction that would commit too close to its deadline: it rolls back. */
@@ -87,8 +111,12 @@ export async function applyCommandBatch(
   if (creations) return creations.map((value) => ({ value }));
   if (commands.length > 1) {
     try {
-      const { outcomes, committed } = await db.transaction().execute((trx) => applyInTransaction(trx, commands, run));
-      options.onCommitted?.(committed);
+      const { outcomes, committed: written } = await committed(
+        db,
+        (trx) => applyInTransaction(trx, commands, run),
+        options.onUncertainCommit,
+      );
+      options.onCommitted?.(written);
       return outcomes.map((value) => ({ value }));
     } catch (error) {
       if (error instanceof DeadlinePassed) return refuseAll(db, commands, expired(), run, options.onCommitted);
@@ -120,10 +148,12 @@ async function createdAtOnce(
   const creationRun = { now: run.now, issuer: run.issuer, profiles };
   if (!canCreateAtOnce(creates, creationRun)) return undefined;
   try {
-    const { outcomes, committed } = await createAtOnce(db, creates, creationRun);
-    options.onCommitted?.(committed);
+    const { outcomes, committed: written } = await createAtOnce(db, creates, creationRun);
+    options.onCommitted?.(written);
     return outcomes;
-  } catch {
+  } catch (error) {
+    // One statement commits as it ends: losing the connection during it leaves that unknown.
+    if (isDatabaseUnavailable(error)) options.onUncertainCommit?.();
     return undefined;
   }
 }
@@ -168,7 +198,7 @@ async function applyAlone(
   db: Db,
   command: Command,
   batchRun: Run,
-  { onBug, onCommitted }: ApplyOptions,
+  { onBug, onCommitted, onUncertainCommit }: ApplyOptions,
 ): Promise<ItemResult<CommandOutcome>> {
   // The batch transaction may have failed in COMMIT: look up what committed.
   const run = { ...batchRun, checkReplays: true };
@@ -176,10 +206,14 @@ async function applyAlone(
     (await refuseAll(db, [command], outcome, run, onCommitted, before))[0] ?? { value: outcome };
   for (let attempt = 1; ; attempt++) {
     try {
-      const { outcomes, committed } = await db.transaction().execute((trx) => applyInTransaction(trx, [command], run));
+      const { outcomes, committed: written } = await committed(
+        db,
+        (trx) => applyInTransaction(trx, [command], run),
+        onUncertainCommit,
+      );
       const [value] = outcomes;
       if (!value) throw new Error('no outcome for a command');
-      onCommitted?.(committed);
+      onCommitted?.(written);
       return { value };
     } catch (error) {
       if (error instanceof DeadlinePassed) return refused(expired());
@@ -437,12 +471,13 @@ function nameOf(command: Command): string | undefined {
 
 /** The ingress has already answered 503 for this command; applying it now would surprise the client. */
 function expired(): CommandOutcome {
-  return failed(new ScimError(503, 'The command expired before a worker could apply it; it was not applied'));
+  const error = new ScimError(503, 'The command expired before a worker could apply it; it was not applied');
+  return { ok: false, error: error.toData(), unapplied: true };
 }
 
 /** Rolled back for a reason that may pass: 503, and the client retries. */
 function notApplied(why: string): CommandOutcome {
-  return failed(new ScimError(503, `${why}; it was not applied. Try again`));
+  return { ok: false, error: new ScimError(503, `${why}; it was not applied. Try again`).toData(), unapplied: true };
 }
 
 function noOutcome(): CommandOutcome {

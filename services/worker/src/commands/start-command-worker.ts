@@ -62,8 +62,16 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
     });
     if (!final) return;
     // Tell the waiting ingress now instead of letting it time out, and log what never applied.
-    void publishReply(publisher, data.replyTo, job.id, data.commands.map(unavailable), logger);
-    recordUnapplied(db, data.commands, unavailable()).catch((err: unknown) =>
+    // "Not applied" is certain unless an attempt lost its COMMIT or stalled (its worker died).
+    const certain = !mayHaveCommitted(job);
+    void publishReply(
+      publisher,
+      data.replyTo,
+      job.id,
+      data.commands.map(() => unavailable(certain)),
+      logger,
+    );
+    recordUnapplied(db, data.commands, unavailable(false)).catch((err: unknown) =>
       logger.warn({ err }, 'could not log a failed batch'),
     );
   });
@@ -83,7 +91,11 @@ async function applyJob(
       'scim.tenant.id': command.tenantId,
     }),
   );
+  let uncertain = false;
   const results = await applyCommandBatch(db, commands, deadline, {
+    onUncertainCommit: () => {
+      uncertain = true;
+    },
     issuer: config.publicUrl,
     // A job BullMQ runs again (a retry, or stalled on a worker that died) may have committed.
     rerun: job.attemptsStarted > 1 || job.attemptsMade > 0,
@@ -100,12 +112,24 @@ async function applyJob(
   const notApplied = results.find((result) => 'error' in result);
   if (!notApplied) outages.postgres.recovered();
   // Retry the job; commands that did commit are answered from applied_commands next time.
-  if (notApplied && 'error' in notApplied) throw notApplied.error;
-  const outcomes = results.map((result) => ('value' in result ? result.value : unavailable()));
+  if (notApplied && 'error' in notApplied) {
+    // Kept with the job (in Redis, which is up: this job is running), for its last failure to read.
+    if (uncertain) await job.updateProgress({ mayHaveCommitted: true }).catch(() => undefined);
+    throw notApplied.error;
+  }
+  const outcomes = results.map((result) => ('value' in result ? result.value : unavailable(false)));
   await publishReply(publisher, replyTo, jobId, outcomes, logger);
   return outcomes;
 }
 
-function unavailable(): CommandOutcome {
-  return { ok: false, error: { status: 503, detail: 'The service could not apply the request; try again later' } };
+function unavailable(certain: boolean): CommandOutcome {
+  const error = { status: 503, detail: 'The service could not apply the request; try again later' };
+  return certain ? { ok: false, error, unapplied: true } : { ok: false, error };
+}
+
+/** Whether some attempt of a job may have committed: one lost its COMMIT, or one stalled (its worker died mid-run). */
+function mayHaveCommitted(job: Job): boolean {
+  const progress: unknown = job.progress;
+  const flagged = typeof progress === 'object' && progress !== null && 'mayHaveCommitted' in progress;
+  return flagged || job.attemptsStarted > job.attemptsMade;
 }
