@@ -356,3 +356,61 @@ export const searchBody: fc.Arbitrary<unknown> = fc.oneof(
   }),
   fc.jsonValue({ maxDepth: 2 }),
 );
+
+const BULK_IDS = ['b0', 'b1', 'b2'];
+/** A member naming a resource created in the same bulk request, or one that exists. */
+const bulkMember = (ids: fc.Arbitrary<string>) =>
+  fc.record({ value: fc.oneof(fc.constantFrom(...BULK_IDS.map((id) => `bulkId:${id}`), 'bulkId:undefined'), ids) });
+
+/**
+ * A POST /Bulk body (RFC 7644 §3.7): operations of every method on real and bulkId paths, data
+ * that references each other's bulkIds, and envelopes that are wrong in each way one can be.
+ * `paths`: `/Users/{id}` and `/Groups/{id}` of resources the caller knows exist.
+ */
+export function bulkBody(paths: fc.Arbitrary<string>, ids: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
+  const path = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('/Users', '/Groups') },
+    { weight: 3, arbitrary: paths },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...BULK_IDS.flatMap((id) => [`/Users/bulkId:${id}`, `/Groups/bulkId:${id}`])),
+    },
+    { weight: 1, arbitrary: fc.oneof(fc.constantFrom('/Users/', '/Schemas', 'Users', '/Users/%zz', ''), fc.string()) },
+  );
+  const data = fc.oneof(
+    userBody,
+    fc
+      .tuple(wellFormedGroup, fc.array(bulkMember(ids), { maxLength: 3 }))
+      .map(([group, members]) => ({ ...group, members })),
+    patchBody,
+    fc.array(bulkMember(ids), { minLength: 1, maxLength: 2 }).map((value) => ({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value }],
+    })),
+  );
+  const operation = fc.record(
+    {
+      method: fc.oneof(fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'), fc.constantFrom('post', 'GET', 'Patch', '')),
+      path,
+      bulkId: fc.oneof(fc.constantFrom(...BULK_IDS), fc.constantFrom('', 'x y'), fc.integer()),
+      version: fc.oneof(fc.constant('W/"1"'), fc.string({ maxLength: 8 })),
+      data,
+    },
+    { requiredKeys: ['method', 'path'] },
+  );
+  const request = fc.record(
+    {
+      schemas: fc.oneof(
+        { weight: 8, arbitrary: fc.constant(['urn:ietf:params:scim:api:messages:2.0:BulkRequest']) },
+        { weight: 1, arbitrary: fc.anything() },
+      ),
+      failOnErrors: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constantFrom('1', 1.5, null)),
+      Operations: fc.oneof(
+        { weight: 8, arbitrary: fc.array(operation, { minLength: 1, maxLength: 6 }) },
+        { weight: 1, arbitrary: fc.anything() },
+      ),
+    },
+    { requiredKeys: ['schemas', 'Operations'] },
+  );
+  return fc.oneof({ weight: 9, arbitrary: request }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+}

@@ -146,6 +146,8 @@ const ingressSchema = z
     // Entra fails a request after 60 s; answering 503 well before that lets it retry cleanly.
     REPLY_TIMEOUT_MS: int(100, 55_000).default(25_000),
     MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+    BULK_MAX_OPERATIONS: int(1, 100_000).default(1000),
+    BULK_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
     INGRESS_BATCH_SIZE: int(1, 1000).default(100),
     INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
     // Entra's guidance for gallery apps: at least 25 requests/s per tenant, more in bursts.
@@ -167,6 +169,8 @@ const ingressSchema = z
     publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
     replyTimeoutMs: v.REPLY_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    /** What one POST /Bulk may carry (RFC 7644 §3.7.4); advertised in ServiceProviderConfig. */
+    bulkLimits: { maxOperations: v.BULK_MAX_OPERATIONS, maxPayloadSize: v.BULK_MAX_PAYLOAD_BYTES },
     /** Most commands the ingress puts in one queue job. */
     batchSize: v.INGRESS_BATCH_SIZE,
     /** Most jobs one ingress has waiting for a worker at once; commands arriving meanwhile form the next batch. */

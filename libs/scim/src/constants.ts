@@ -8,6 +8,8 @@ export const Urn = {
   PatchOp: 'urn:ietf:params:scim:api:messages:2.0:PatchOp',
   Error: 'urn:ietf:params:scim:api:messages:2.0:Error',
   SearchRequest: 'urn:ietf:params:scim:api:messages:2.0:SearchRequest',
+  BulkRequest: 'urn:ietf:params:scim:api:messages:2.0:BulkRequest',
+  BulkResponse: 'urn:ietf:params:scim:api:messages:2.0:BulkResponse',
 } as const;
 
 export type JsonPrimitive = string | number | boolean | null;

@@ -34,8 +34,8 @@ describe('discovery documents', () => {
   });
 
   it('advertise cursor and index paging and the real limits', () => {
-    expect(serviceProviderConfig(base)).toMatchObject({
-      bulk: { supported: false },
+    expect(serviceProviderConfig(base, { maxOperations: 10, maxPayloadSize: 2048 })).toMatchObject({
+      bulk: { supported: true, maxOperations: 10, maxPayloadSize: 2048 },
       pagination: { cursor: true, index: true, defaultPaginationMethod: 'index' },
     });
     expect(resourceTypeDocument(GroupResource, base)).toMatchObject({

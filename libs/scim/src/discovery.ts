@@ -11,13 +11,19 @@ export const DiscoveryUrn = {
   Schema: 'urn:ietf:params:scim:schemas:core:2.0:Schema',
 } as const;
 
+/** What /Bulk accepts (RFC 7644 §3.7.4): operations per request and bytes per body. */
+export interface BulkLimits {
+  readonly maxOperations: number;
+  readonly maxPayloadSize: number;
+}
+
 /** RFC 7643 §5, extended by RFC 9865 §4 (`pagination`) and RFC 9967 §4 (`securityEvents`). Says exactly what scimflow does. */
-export function serviceProviderConfig(baseUrl: string): JsonObject {
+export function serviceProviderConfig(baseUrl: string, bulk: BulkLimits): JsonObject {
   return {
     schemas: [DiscoveryUrn.ServiceProviderConfig],
     documentationUri: 'https://datatracker.ietf.org/doc/html/rfc7644',
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { supported: true, maxOperations: bulk.maxOperations, maxPayloadSize: bulk.maxPayloadSize },
     filter: { supported: true, maxResults: MAX_PAGE_SIZE },
     changePassword: { supported: false },
     sort: { supported: true },

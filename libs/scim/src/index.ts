@@ -22,3 +22,5 @@ export * from './patch/apply-patch';
 export * from './query/search-request';
 export * from './discovery';
 export * from './event-uris';
+export * from './bulk/parse-bulk-request';
+export * from './bulk/bulk-ids';

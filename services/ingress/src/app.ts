@@ -7,6 +7,7 @@ import type { CommandBus } from './command-bus';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/error-handler';
 import { requestId } from './http/request-id';
+import { JSON_TYPES } from './scim/scim-context';
 import { scimRouter } from './scim/scim-router';
 import type { CredentialThrottle } from './scim/credential-throttle';
 import type { RejectionLog } from './scim/rejection-log';
@@ -43,7 +44,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const parseJson = express.json({
-    type: ['application/json', 'application/scim+json', 'application/*+json'],
+    type: JSON_TYPES,
     limit: deps.config.maxBodyBytes,
   });
 
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
       credentials: deps.credentials,
       authFailuresPerMinute: deps.config.authFailuresPerMinute,
       parseJson,
+      bulkLimits: deps.config.bulkLimits,
       logger: deps.logger,
     }),
   );

@@ -3,6 +3,7 @@ import * as fc from 'fast-check';
 import {
   anyFilter,
   attributePath,
+  bulkBody,
   groupBody,
   patchBody,
   searchBody,
@@ -250,11 +251,27 @@ export function fuzzRequest(target: FuzzTarget): fc.Arbitrary<FuzzRequest> {
       ),
     },
     {
+      weight: 3,
+      arbitrary: withBody(
+        'bulk',
+        'POST',
+        fc.constant(`${base}/Bulk`),
+        bulkBody(
+          fc.oneof(
+            resourceId(target.userIds).map((id) => `/Users/${id}`),
+            resourceId(target.groupIds).map((id) => `/Groups/${id}`),
+          ),
+          memberValue,
+        ),
+        target,
+      ),
+    },
+    {
       weight: 4,
       arbitrary: fc
         .tuple(
           fc.constantFrom('POST', 'PUT', 'PATCH'),
-          fc.constantFrom(`${base}/Users`, `${base}/Groups`),
+          fc.constantFrom(`${base}/Users`, `${base}/Groups`, `${base}/Bulk`),
           malformedBody(target),
         )
         .map(([method, path, bad]) => ({ kind: bad.kind, method, path, headers: bad.headers, body: bad.body })),

@@ -14,7 +14,12 @@ function bodyParserError(error: unknown): ScimError | undefined {
     return undefined;
   switch (error.type) {
     case 'entity.too.large':
-      return new ScimError(413, 'The request body is larger than this service accepts');
+      return new ScimError(
+        413,
+        'limit' in error && typeof error.limit === 'number'
+          ? `The request body is larger than this endpoint accepts (${error.limit} bytes)`
+          : 'The request body is larger than this service accepts',
+      );
     case 'entity.parse.failed':
       return ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON');
     case 'encoding.unsupported':
@@ -40,6 +45,34 @@ function clientError(error: unknown): ScimError | undefined {
   );
 }
 
+/** A thrown error as the SCIM error its client gets, and the Retry-After it carries, if any. */
+export interface ClientAnswer {
+  readonly error: ScimError;
+  readonly retryAfterSeconds?: number;
+}
+
+/** What any error becomes on the wire; 500 only for what nothing here recognises (logged). */
+export function answerFor(error: unknown, logger: Logger, where: { method: string; path: string }): ClientAnswer {
+  if (error instanceof CommandUnavailableError)
+    return { error: new ScimError(503, error.message), retryAfterSeconds: RETRY_AFTER_SECONDS };
+  if (error instanceof TenantBackloggedError)
+    return { error: new ScimError(429, error.message), retryAfterSeconds: RETRY_AFTER_SECONDS };
+  const scim = error instanceof ScimError ? error : (bodyParserError(error) ?? clientError(error));
+  if (scim) return { error: scim };
+  if (isDatabaseUnavailable(error))
+    // Postgres is down or out of connections: reads, writes and authentication alike say so.
+    return {
+      error: new ScimError(503, 'The database is unavailable; try again shortly'),
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    };
+  if (isDataException(error)) {
+    logger.warn({ err: error, ...where }, 'a request value reached Postgres unvalidated');
+    return { error: ScimError.badRequest('invalidValue', 'A value in the request cannot be used') };
+  }
+  logger.error({ err: error, ...where }, 'unhandled error');
+  return { error: new ScimError(500, 'Internal server error') };
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   // Four parameters: that is how Express tells an error handler from a middleware.
   return (error: unknown, req, res, _next) => {
@@ -50,29 +83,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    let scim = error instanceof ScimError ? error : (bodyParserError(error) ?? clientError(error));
-    if (error instanceof CommandUnavailableError) {
-      scim = new ScimError(503, error.message);
-      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    }
-    if (error instanceof TenantBackloggedError) {
-      scim = new ScimError(429, error.message);
-      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    }
-    if (!scim && isDatabaseUnavailable(error)) {
-      // Postgres is down or out of connections: reads, writes and authentication alike say so.
-      scim = new ScimError(503, 'The database is unavailable; try again shortly');
-      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    }
-    if (!scim && isDataException(error)) {
-      logger.warn({ err: error, method: req.method, path: req.path }, 'a request value reached Postgres unvalidated');
-      scim = ScimError.badRequest('invalidValue', 'A value in the request cannot be used');
-    }
-    if (!scim) {
-      logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
-      scim = new ScimError(500, 'Internal server error');
-    }
-    sendScimError(res, scim.toData());
+    const answer = answerFor(error, logger, { method: req.method, path: req.path });
+    if (answer.retryAfterSeconds !== undefined) res.set('Retry-After', String(answer.retryAfterSeconds));
+    sendScimError(res, answer.error.toData());
   };
 }
 

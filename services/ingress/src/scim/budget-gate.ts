@@ -15,9 +15,12 @@ const MAX_HOLD_MS = 1_000;
 /** Refusals held at once, at most; past that they are answered at once (sockets are the cost). */
 const MAX_HELD = 2_000;
 
-/** Creates, replaces, patches and deletes are writes; GETs and `.search` POSTs are reads. */
+/**
+ * Creates, replaces, patches and deletes are writes; GETs and `.search` POSTs are reads. A /Bulk
+ * request is charged as a read: each of its operations is charged as a write when it runs.
+ */
 export function isWrite(req: Request): boolean {
-  return WRITE_METHODS.has(req.method) && !req.path.endsWith('/.search');
+  return WRITE_METHODS.has(req.method) && !req.path.endsWith('/.search') && req.path !== '/Bulk';
 }
 
 /**

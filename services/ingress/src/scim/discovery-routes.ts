@@ -14,7 +14,7 @@ import { readDeps, type ScimDeps } from './scim-context';
 /** RFC 7644 §4: generated from the same schema definitions the validator uses. */
 export function registerDiscoveryRoutes(router: Router, prefix: string, deps: ScimDeps): void {
   router.get(`${prefix}/ServiceProviderConfig`, (_req, res) =>
-    sendScim(res, 200, serviceProviderConfig(readDeps(deps, res).base)),
+    sendScim(res, 200, serviceProviderConfig(readDeps(deps, res).base, deps.bulkLimits)),
   );
 
   router.get(`${prefix}/ResourceTypes`, (_req, res) => {

@@ -1,30 +1,20 @@
 import type { Request, Response, Router } from 'express';
-import { v7 as uuidv7 } from 'uuid';
-import { memberInputs, type CommandOutcome } from '@scimflow/jobs';
+import type { CommandOutcome } from '@scimflow/jobs';
 import {
-  compilePatch,
   GroupResource,
-  normalizeResource,
-  parsePatchRequest,
   parseProjection,
   ScimError,
   searchFromBody,
   searchFromQuery,
+  type BulkMethod,
   type Projection,
-  type ScimDocument,
 } from '@scimflow/scim';
 import { setVersionHeaders, startScimStream } from '../http/scim-response';
 import { answeredByWorker, senderOf } from '../http/response-locals';
 import { readOne, search } from './resource-reads';
 import { StreamingBody, writeGroup } from './render';
-import { ifMatch, projectionRequest, readDeps, requireBody, wantsBody, type ScimDeps } from './scim-context';
-import { existingId } from './users-routes';
-
-/** Members are rows, not part of the stored document: they travel beside it. */
-function splitMembers(doc: ScimDocument) {
-  const { members, ...data } = doc;
-  return { data, members: memberInputs(members) };
-}
+import { ifMatch, pathId, projectionRequest, readDeps, requireBody, wantsBody, type ScimDeps } from './scim-context';
+import { groupCommand } from './write-commands';
 
 /** Checked before the write is sent: once it is applied, nothing may turn the answer into an error. */
 function projectionOf(req: Request): Projection {
@@ -63,47 +53,17 @@ export function registerGroupRoutes(router: Router, prefix: string, deps: ScimDe
     readOne(readDeps(deps, res), req, res, GroupResource, req.params.id, projectionRequest(req)),
   );
 
-  router.post(`${prefix}/Groups`, async (req, res) => {
-    const projection = projectionOf(req);
-    const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    const outcome = await deps.bus.send(senderOf(res), {
-      name: 'group.create',
-      data: { groupId: uuidv7(), data, members },
-    });
-    await reply(res, outcome, projection);
-  });
-
-  router.put(`${prefix}/Groups/:id`, async (req, res) => {
-    const groupId = existingId(req.params.id, 'Group');
-    const projection = projectionOf(req);
-    const { data, members } = splitMembers(normalizeResource(GroupResource, requireBody(req)));
-    const outcome = await deps.bus.send(senderOf(res), {
-      name: 'group.replace',
-      data: { groupId, data, members, ...ifMatch(req) },
-    });
-    await reply(res, outcome, projection);
-  });
-
-  router.patch(`${prefix}/Groups/:id`, async (req, res) => {
-    const groupId = existingId(req.params.id, 'Group');
-    const projection = projectionOf(req);
-    const operations = parsePatchRequest(requireBody(req));
-    // Rejects bad paths, values and member entries with a 400 before anything is queued.
-    for (const operation of compilePatch(GroupResource, operations)) {
-      if (operation.target.attr.name !== 'members') continue;
-      memberInputs(operation.kind === 'set' ? operation.value : operation.values);
-    }
-    const outcome = await deps.bus.send(senderOf(res), {
-      name: 'group.patch',
-      data: { groupId, operations, ...ifMatch(req), ...(wantsBody(req) ? { returnResource: true } : {}) },
-    });
-    await reply(res, outcome, projection);
-  });
-
-  router.delete(`${prefix}/Groups/:id`, async (req, res) => {
-    const groupId = existingId(req.params.id, 'Group');
-    const projection = projectionOf(req);
-    const outcome = await deps.bus.send(senderOf(res), { name: 'group.delete', data: { groupId, ...ifMatch(req) } });
-    await reply(res, outcome, projection);
-  });
+  /** POST, PUT, PATCH and DELETE: the same checks and command as a /Bulk operation's. */
+  const write =
+    (method: BulkMethod) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const projection = projectionOf(req);
+      const request = { method, id: pathId(req), body: () => requireBody(req), ...ifMatch(req) };
+      const outcome = await deps.bus.send(senderOf(res), groupCommand(request, wantsBody(req)));
+      await reply(res, outcome, projection);
+    };
+  router.post(`${prefix}/Groups`, write('POST'));
+  router.put(`${prefix}/Groups/:id`, write('PUT'));
+  router.patch(`${prefix}/Groups/:id`, write('PATCH'));
+  router.delete(`${prefix}/Groups/:id`, write('DELETE'));
 }

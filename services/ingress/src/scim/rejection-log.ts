@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { isUuid, recordLogEntries, type Db, type LogEntry } from '@scimflow/db';
-import { isJsonObject } from '@scimflow/scim';
+import { isJsonObject, type ScimErrorData } from '@scimflow/scim';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 import { isAnsweredByWorker, requestIdOf, scimErrorOf, tenantIdOf } from '../http/response-locals';
 
@@ -28,6 +28,19 @@ function withRequestId(res: Response): { requestId?: string } {
   return id === undefined ? {} : { requestId: id };
 }
 
+/** A write the ingress answered itself with an error. */
+export interface Refusal {
+  readonly tenantId: string;
+  readonly operation: string;
+  readonly resourceType: 'User' | 'Group';
+  readonly resourceId?: string;
+  readonly body: unknown;
+  readonly error: ScimErrorData;
+  readonly durationMs: number;
+  readonly traceId?: string;
+  readonly requestId?: string;
+}
+
 export class RejectionLog {
   private buffer: LogEntry[] = [];
   private dropped = 0;
@@ -51,22 +64,13 @@ export class RejectionLog {
       res.once('finish', () => {
         if (res.statusCode < 400 || isAnsweredByWorker(res)) return;
         const error = scimErrorOf(res);
-        const resourceType = match[1] === 'Users' ? 'User' : 'Group';
-        const body: unknown = req.body;
-        const name = isJsonObject(body) ? body[resourceType === 'User' ? 'userName' : 'displayName'] : undefined;
-        const externalId = isJsonObject(body) ? body.externalId : undefined;
-        this.add({
+        this.recordRefusal({
           tenantId: tenantIdOf(res),
-          id: uuidv7(),
           operation,
-          resourceType,
-          ...(match[2] && isUuid(match[2]) ? { resourceId: match[2] } : {}),
-          ...(typeof name === 'string' ? { resourceName: name } : {}),
-          ...(typeof externalId === 'string' ? { externalId } : {}),
-          outcome: 'failure',
-          httpStatus: res.statusCode,
-          ...(error?.scimType ? { scimType: error.scimType } : {}),
-          ...(error?.detail ? { detail: error.detail } : {}),
+          resourceType: match[1] === 'Users' ? 'User' : 'Group',
+          ...(match[2] === undefined ? {} : { resourceId: match[2] }),
+          body: req.body,
+          error: error ?? { status: res.statusCode, detail: '' },
           durationMs: performance.now() - started,
           ...(traceId ? { traceId } : {}),
           ...withRequestId(res),
@@ -100,6 +104,29 @@ export class RejectionLog {
   async stop(): Promise<void> {
     await this.flush();
     if (this.dropped > 0) this.logger.warn({ dropped: this.dropped }, 'rejected writes not logged (buffer full)');
+  }
+
+  /** A write the ingress refused itself, named by what its body says (never the body itself). */
+  recordRefusal(refusal: Refusal): void {
+    const { body, error } = refusal;
+    const name = isJsonObject(body) ? body[refusal.resourceType === 'User' ? 'userName' : 'displayName'] : undefined;
+    const externalId = isJsonObject(body) ? body.externalId : undefined;
+    this.add({
+      tenantId: refusal.tenantId,
+      id: uuidv7(),
+      operation: refusal.operation,
+      resourceType: refusal.resourceType,
+      ...(refusal.resourceId && isUuid(refusal.resourceId) ? { resourceId: refusal.resourceId.toLowerCase() } : {}),
+      ...(typeof name === 'string' ? { resourceName: name } : {}),
+      ...(typeof externalId === 'string' ? { externalId } : {}),
+      outcome: 'failure',
+      httpStatus: error.status,
+      ...(error.scimType ? { scimType: error.scimType } : {}),
+      ...(error.detail ? { detail: error.detail } : {}),
+      durationMs: refusal.durationMs,
+      ...(refusal.traceId ? { traceId: refusal.traceId } : {}),
+      ...(refusal.requestId ? { requestId: refusal.requestId } : {}),
+    });
   }
 
   /** Adds a line the ingress decided itself (the budget gate's 429 counts). */

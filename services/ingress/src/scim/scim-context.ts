@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Db } from '@scimflow/db';
-import { ScimError, searchFromQuery, type SearchRequest } from '@scimflow/scim';
+import { ScimError, searchFromQuery, type BulkLimits, type SearchRequest } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
 import type { CommandBus } from '../command-bus';
 import { scimBaseUrl } from '../admin/tenant-admin';
@@ -22,6 +22,8 @@ export interface ScimDeps {
   readonly authFailuresPerMinute: number;
   /** The JSON body parser: run after authentication and the budget, so a refused request costs no parse. */
   readonly parseJson: RequestHandler;
+  /** What /Bulk accepts, as ServiceProviderConfig advertises it. */
+  readonly bulkLimits: BulkLimits;
   readonly logger: Logger;
 }
 
@@ -40,14 +42,23 @@ export function wantsBody(req: Request): boolean {
   return req.query.attributes !== undefined || req.query.excludedAttributes !== undefined;
 }
 
+/** The `:id` of a resource route (absent on /Users and /Groups themselves). */
+export function pathId(req: Request): string | undefined {
+  const id: unknown = req.params.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export function ifMatch(req: Request): { ifMatch?: string } {
   const header = req.get('if-match');
   return header === undefined ? {} : { ifMatch: header };
 }
 
+/** The media types read as JSON (RFC 7644 §3.1: application/scim+json; clients also send application/json). */
+export const JSON_TYPES = ['application/json', 'application/scim+json', 'application/*+json'];
+
 export function requireBody(req: Request): unknown {
   if (req.body !== undefined) return req.body;
-  if (req.get('content-type') && !req.is(['application/json', 'application/scim+json', 'application/*+json'])) {
+  if (req.get('content-type') && !req.is(JSON_TYPES)) {
     throw new ScimError(415, 'Send the body as application/scim+json or application/json');
   }
   throw ScimError.badRequest('invalidSyntax', 'The request needs a JSON body');

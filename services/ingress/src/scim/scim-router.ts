@@ -5,6 +5,7 @@ import { registerGroupRoutes } from './groups-routes';
 import { searchAll } from './resource-reads';
 import { readDeps, requireBody, type ScimDeps } from './scim-context';
 import { budgetGate } from './budget-gate';
+import { bulkJsonParser, registerBulkRoutes } from './bulk-routes';
 import { tenantAuth } from './tenant-auth';
 import { registerUserRoutes } from './users-routes';
 
@@ -13,6 +14,7 @@ export const SCIM_PREFIX = '/scim/v2/:tenantId';
 /** Every SCIM endpoint of a tenant. One flat router with full paths: nested routers with mergeParams cost measurably per request. */
 export function scimRouter(deps: ScimDeps): Router {
   const router = Router();
+  const parseBulkJson = bulkJsonParser(deps.bulkLimits.maxPayloadSize);
   router.use(
     SCIM_PREFIX,
     tenantAuth({
@@ -23,8 +25,9 @@ export function scimRouter(deps: ScimDeps): Router {
     }),
     budgetGate(deps.budgets, deps.rejections),
     deps.rejections.middleware(),
-    deps.parseJson,
+    (req, res, next) => (req.path === '/Bulk' ? parseBulkJson : deps.parseJson)(req, res, next),
   );
+  registerBulkRoutes(router, SCIM_PREFIX, deps);
   registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
   registerUserRoutes(router, SCIM_PREFIX, deps);
   registerGroupRoutes(router, SCIM_PREFIX, deps);

@@ -1,30 +1,20 @@
 import type { Request, Response, Router } from 'express';
-import { v7 as uuidv7 } from 'uuid';
-import { isUuid } from '@scimflow/db';
 import type { CommandOutcome } from '@scimflow/jobs';
 import {
-  compilePatch,
-  normalizeResource,
-  parsePatchRequest,
   parseProjection,
   ScimError,
   searchFromBody,
   searchFromQuery,
   UserResource,
+  type BulkMethod,
   type Projection,
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders } from '../http/scim-response';
 import { answeredByWorker, senderOf } from '../http/response-locals';
 import { readOne, search } from './resource-reads';
 import { renderOne } from './render';
-import { ifMatch, projectionRequest, readDeps, requireBody, type ScimDeps } from './scim-context';
-
-/** Non-uuid ids can't exist: 404 without a round trip (Okta's suite probes with `010101...`). */
-export function existingId(id: string, kind: string): string {
-  if (!isUuid(id)) throw ScimError.notFound(`${kind} ${id} not found`);
-  // Uuids compare case-insensitively (RFC 4122); the worker's keys are lowercase, as Postgres's.
-  return id.toLowerCase();
-}
+import { ifMatch, pathId, projectionRequest, readDeps, requireBody, type ScimDeps } from './scim-context';
+import { userCommand } from './write-commands';
 
 /**
  * Everything about a write is checked before it is sent (path, query, body): once the worker
@@ -59,41 +49,16 @@ export function registerUserRoutes(router: Router, prefix: string, deps: ScimDep
     readOne(readDeps(deps, res), req, res, UserResource, req.params.id, projectionRequest(req)),
   );
 
-  router.post(`${prefix}/Users`, async (req, res) => {
-    const projection = projectionOf(req);
-    const data = normalizeResource(UserResource, requireBody(req));
-    const outcome = await deps.bus.send(senderOf(res), { name: 'user.create', data: { userId: uuidv7(), data } });
-    reply(res, outcome, projection);
-  });
-
-  router.put(`${prefix}/Users/:id`, async (req, res) => {
-    const userId = existingId(req.params.id, 'User');
-    const projection = projectionOf(req);
-    const data = normalizeResource(UserResource, requireBody(req));
-    const outcome = await deps.bus.send(senderOf(res), {
-      name: 'user.replace',
-      data: { userId, data, ...ifMatch(req) },
-    });
-    reply(res, outcome, projection);
-  });
-
-  router.patch(`${prefix}/Users/:id`, async (req, res) => {
-    const userId = existingId(req.params.id, 'User');
-    const projection = projectionOf(req);
-    const operations = parsePatchRequest(requireBody(req));
-    // Compiled here only to reject bad paths and values with a 400 before anything is queued.
-    compilePatch(UserResource, operations);
-    const outcome = await deps.bus.send(senderOf(res), {
-      name: 'user.patch',
-      data: { userId, operations, ...ifMatch(req) },
-    });
-    reply(res, outcome, projection);
-  });
-
-  router.delete(`${prefix}/Users/:id`, async (req, res) => {
-    const userId = existingId(req.params.id, 'User');
-    const projection = projectionOf(req);
-    const outcome = await deps.bus.send(senderOf(res), { name: 'user.delete', data: { userId, ...ifMatch(req) } });
-    reply(res, outcome, projection);
-  });
+  /** POST, PUT, PATCH and DELETE: the same checks and command as a /Bulk operation's. */
+  const write =
+    (method: BulkMethod) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const projection = projectionOf(req);
+      const command = userCommand({ method, id: pathId(req), body: () => requireBody(req), ...ifMatch(req) });
+      reply(res, await deps.bus.send(senderOf(res), command), projection);
+    };
+  router.post(`${prefix}/Users`, write('POST'));
+  router.put(`${prefix}/Users/:id`, write('PUT'));
+  router.patch(`${prefix}/Users/:id`, write('PATCH'));
+  router.delete(`${prefix}/Users/:id`, write('DELETE'));
 }
