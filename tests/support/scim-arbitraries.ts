@@ -388,29 +388,59 @@ export function bulkBody(paths: fc.Arbitrary<string>, ids: fc.Arbitrary<string>)
       Operations: [{ op: 'add', path: 'members', value }],
     })),
   );
-  const operation = fc.record(
+  const version = fc.oneof(fc.constant('W/"1"'), fc.string({ minLength: 1, maxLength: 8 }));
+  const wellFormed = fc.oneof(
+    fc.record({ method: fc.constant('POST'), path: fc.constantFrom('/Users', '/Groups'), data }),
+    fc.record(
+      {
+        method: fc.constantFrom('PUT', 'PATCH', 'DELETE'),
+        path: fc.oneof(
+          { weight: 8, arbitrary: paths },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(...BULK_IDS.flatMap((id) => [`/Users/bulkId:${id}`, `/Groups/bulkId:${id}`])),
+          },
+        ),
+        data,
+        version,
+      },
+      { requiredKeys: ['method', 'path', 'data'] },
+    ),
+  );
+  const malformed = fc.record(
     {
       method: fc.oneof(fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'), fc.constantFrom('post', 'GET', 'Patch', '')),
       path,
       bulkId: fc.oneof(fc.constantFrom(...BULK_IDS), fc.constantFrom('', 'x y'), fc.integer()),
-      version: fc.oneof(fc.constant('W/"1"'), fc.string({ maxLength: 8 })),
-      data,
+      version,
+      data: fc.oneof(data, fc.anything()),
     },
     { requiredKeys: ['method', 'path'] },
   );
+  // POSTs get the bulkIds b0, b1... in order, so most requests are well formed and their references resolve.
+  const operations = fc
+    .array(fc.oneof({ weight: 12, arbitrary: wellFormed }, { weight: 1, arbitrary: malformed }), {
+      minLength: 1,
+      maxLength: 6,
+    })
+    .map((list) =>
+      list.map((operation, index) =>
+        operation.method === 'POST' && !('bulkId' in operation) ? { ...operation, bulkId: `b${index}` } : operation,
+      ),
+    );
   const request = fc.record(
     {
       schemas: fc.oneof(
-        { weight: 8, arbitrary: fc.constant(['urn:ietf:params:scim:api:messages:2.0:BulkRequest']) },
+        { weight: 20, arbitrary: fc.constant(['urn:ietf:params:scim:api:messages:2.0:BulkRequest']) },
         { weight: 1, arbitrary: fc.anything() },
       ),
-      failOnErrors: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constantFrom('1', 1.5, null)),
-      Operations: fc.oneof(
-        { weight: 8, arbitrary: fc.array(operation, { minLength: 1, maxLength: 6 }) },
-        { weight: 1, arbitrary: fc.anything() },
+      failOnErrors: fc.oneof(
+        { weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) },
+        { weight: 1, arbitrary: fc.constantFrom(0, -1, '1', 1.5, null) },
       ),
+      Operations: fc.oneof({ weight: 20, arbitrary: operations }, { weight: 1, arbitrary: fc.anything() }),
     },
     { requiredKeys: ['schemas', 'Operations'] },
   );
-  return fc.oneof({ weight: 9, arbitrary: request }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+  return fc.oneof({ weight: 20, arbitrary: request }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
 }
