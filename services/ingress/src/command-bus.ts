@@ -46,6 +46,8 @@ export interface CommandBusOptions {
   readonly batchesInFlight: number;
   /** New writes are refused at once while the oldest waiting command has waited this long. */
   readonly queueWaitLimitMs: number;
+  /** Where a failed enqueue goes: Redis's outage log (a line when it starts and ends, not one per batch). */
+  readonly redisOutage: { failed(error: unknown): void };
   readonly logger: Logger;
 }
 
@@ -206,7 +208,7 @@ export class CommandBus {
       });
     } catch (error) {
       this.jobs.delete(jobId);
-      this.options.logger.warn({ err: error, commands: commands.length }, 'could not enqueue commands');
+      this.options.redisOutage.failed(error);
       return commands.map(() => ({ value: neverSent('The provisioning queue is unavailable; try again shortly') }));
     }
     const { outcomes, missing } = await settled;

@@ -54,6 +54,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     batchSize: config.batchSize,
     batchesInFlight: config.batchesInFlight,
     queueWaitLimitMs: config.queueWaitLimitMs,
+    redisOutage,
     logger,
   });
   await bus.start();

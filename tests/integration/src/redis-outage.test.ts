@@ -87,6 +87,10 @@ describe('Redis cut mid-load', () => {
     };
     const load = Promise.all([...Array.from({ length: 6 }, (_, lane) => writer(lane)), reader()]);
     await sleep(1_000);
+    // Bounded logs (issue 10): the outage is a line when it starts and one when it ends per
+    // service, all through the JSON logger; nothing printed around it (BullMQ's console errors).
+    const linesBefore = stack.logLines.length;
+    const printed = [jest.spyOn(console, 'error'), jest.spyOn(console, 'warn')];
     await proxy.cut();
     await sleep(2_000);
     await proxy.connect();
@@ -95,6 +99,14 @@ describe('Redis cut mid-load', () => {
     await waitFor(() => writes.slice(-6).every((write) => write.status === 201), 20_000, 'writes answered 201 again');
     running = false;
     await load;
+    const loud = stack.logLines.slice(linesBefore).filter((line) => line.level >= 40);
+    if (loud.length > 12)
+      console.log(loud.map((line) => `${line.service} ${line.msg} ${JSON.stringify(line).slice(0, 300)}`).join('\n'));
+    expect(loud.length).toBeLessThanOrEqual(12);
+    for (const spy of printed) {
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+    }
 
     expect([...new Set(writes.map((write) => write.status))].toSorted((a, b) => a - b)).toEqual([201, 503]);
     for (const refused of writes.filter((write) => write.status === 503)) expect(refused.retryAfter).toMatch(/^\d+$/);
@@ -111,7 +123,7 @@ describe('Redis cut mid-load', () => {
     expect(told(503).filter((name) => stored.has(name))).toEqual([]);
     console.log(
       `chaos-redis: ${writes.length} writes (${told(201).length} × 201, ${told(503).length} × 503), ` +
-        `${reads.length} reads (all 200), 0 × 500, 0 lost, 0 wrongly refused`,
+        `${reads.length} reads (all 200), 0 × 500, 0 lost, 0 wrongly refused, ${loud.length} log lines at warn or above`,
     );
   }, 60_000);
 });
