@@ -86,6 +86,11 @@ export class JobQueue<Q extends QueueName> {
     return this.queue.remove(jobId);
   }
 
+  /** Jobs by state (the queue depth an operator watches). */
+  jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+  }
+
   /** The Redis key of a job's hash (where BullMQ keeps its return value). */
   toKey(jobId: string): string {
     return this.queue.toKey(jobId);

@@ -5,3 +5,4 @@ export * from './trace-context';
 export * from './readiness';
 export * from './health-server';
 export * from './outage-log';
+export * from './metrics';

@@ -6,6 +6,7 @@ import { adminRouter } from './admin/admin-router';
 import type { CommandBus } from './command-bus';
 import { accessLog } from './http/access-log';
 import { errorHandler, notFound } from './http/error-handler';
+import type { IngressMetrics } from './http/ingress-metrics';
 import { requestId } from './http/request-id';
 import { JSON_TYPES } from './scim/scim-context';
 import { scimRouter } from './scim/scim-router';
@@ -22,6 +23,7 @@ export interface AppDeps {
   readonly budgets: TenantBudgets;
   readonly rejections: RejectionLog;
   readonly credentials: CredentialThrottle;
+  readonly metrics: IngressMetrics;
   readonly readiness: () => Promise<ReadinessReport>;
   readonly logger: Logger;
 }
@@ -33,10 +35,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   // The client address the credential throttle counts by: the socket's, unless TRUST_PROXY names the proxies in front.
   app.set('trust proxy', deps.config.trustProxy);
-  app.use(requestId, accessLog(deps.logger));
+  app.use(requestId, accessLog(deps.logger), deps.metrics.middleware());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // Prometheus text format; no tenant in any label (per-tenant figures are in the admin inventory).
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   app.get('/readyz', async (_req, res) => {
     const report = await deps.readiness();

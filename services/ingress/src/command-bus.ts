@@ -14,6 +14,7 @@ import {
   type RedisClient,
 } from '@scimflow/jobs';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
+import type { BusMetrics } from './http/ingress-metrics';
 
 /** The queue is unreachable, or no worker answered in time: the client should retry later (503). */
 export class CommandUnavailableError extends Error {
@@ -48,6 +49,7 @@ export interface CommandBusOptions {
   readonly queueWaitLimitMs: number;
   /** Where a failed enqueue goes: Redis's outage log (a line when it starts and ends, not one per batch). */
   readonly redisOutage: { failed(error: unknown): void };
+  readonly metrics: BusMetrics;
   readonly logger: Logger;
 }
 
@@ -108,6 +110,22 @@ export class CommandBus {
   }
 
   async send(sender: { tenantId: string; requestId?: string }, request: CommandRequest): Promise<CommandOutcome> {
+    const started = performance.now();
+    const outcome = await this.sendAndWait(sender, request).catch((error: unknown) => {
+      this.options.metrics.observeReply((performance.now() - started) / 1000, statusOfThrown(error));
+      throw error;
+    });
+    this.options.metrics.observeReply(
+      (performance.now() - started) / 1000,
+      outcome.ok ? outcome.status : outcome.error.status,
+    );
+    return outcome;
+  }
+
+  private async sendAndWait(
+    sender: { tenantId: string; requestId?: string },
+    request: CommandRequest,
+  ): Promise<CommandOutcome> {
     const { tenantId, requestId } = sender;
     // Overload is answered early, not by a slow timeout: the tenant whose backlog it is gets 429,
     // everyone else 503 while the service as a whole is behind.
@@ -196,6 +214,7 @@ export class CommandBus {
         value: neverSent('The request waited too long for the queue; it was not applied'),
       }));
     const jobId = uuidv7();
+    this.options.metrics.observeBatch(commands.length);
     const settled = new Promise<{ outcomes: readonly CommandOutcome[]; missing: string }>((resolve) => {
       this.jobs.set(jobId, { resolve, deadline, nextPollAt: now + FIRST_POLL_MS, pollDelay: FIRST_POLL_MS });
     });
@@ -272,6 +291,12 @@ function storedOutcomes([finishedOn, returnvalue]: unknown[]): readonly CommandO
   // A job that failed once and then completed keeps its old failedReason; the return value wins.
   // Unreadable or absent: an empty list, answered 503 per command.
   return (typeof returnvalue === 'string' ? parseStoredOutcomes(returnvalue) : undefined) ?? [];
+}
+
+/** The status a thrown send error is answered with (see the error handler). */
+function statusOfThrown(error: unknown): number {
+  if (error instanceof TenantBackloggedError) return 429;
+  return 503;
 }
 
 function unavailable(detail: string): CommandOutcome {

@@ -8,6 +8,7 @@ import { createRedis, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, outageLog, portOf, queueTelemetry, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
+import { IngressMetrics } from './http/ingress-metrics';
 import { CredentialThrottle } from './scim/credential-throttle';
 import { RejectionLog } from './scim/rejection-log';
 import { TenantBudgets } from './scim/tenant-budgets';
@@ -43,6 +44,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   watchRedis(producer, redisOutage);
   watchRedis(subscriber, redisOutage);
   queue.onError((error) => redisOutage.failed(error));
+  const metrics = new IngressMetrics();
   const bus = new CommandBus({
     queue,
     db,
@@ -55,6 +57,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     batchesInFlight: config.batchesInFlight,
     queueWaitLimitMs: config.queueWaitLimitMs,
     redisOutage,
+    metrics,
     logger,
   });
   await bus.start();
@@ -86,6 +89,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     budgets,
     rejections,
     credentials,
+    metrics,
     readiness: () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => producer.ping() }),
     logger,
   });

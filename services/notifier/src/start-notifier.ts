@@ -1,11 +1,13 @@
 import { BullMQOtel } from 'bullmq-otel';
 import { createTransport } from 'nodemailer';
+import { Counter } from 'prom-client';
 import type { NotifierConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase } from '@scimflow/db';
 import { createJobWorker, createRedis, isRedisConnectionError, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
 import {
   checkReadiness,
   closeConsumers,
+  createMetricsRegistry,
   portOf,
   startHealthServer,
   type Logger,
@@ -13,6 +15,31 @@ import {
   outageLog,
 } from '@scimflow/telemetry';
 import { DigestSender } from './digest-sender';
+
+/** What DigestSender.send's answers count as in scimflow_digests_total. */
+const DIGEST_OUTCOME: Readonly<Record<string, string>> = {
+  sent: 'sent',
+  'no recipients': 'skipped',
+  'already sent': 'duplicate',
+};
+
+function notifierMetrics() {
+  const registry = createMetricsRegistry('notifier');
+  return {
+    registry,
+    failures: new Counter({
+      name: 'scimflow_failures_recorded_total',
+      help: 'Failed writes filed into digests',
+      registers: [registry],
+    }),
+    digests: new Counter({
+      name: 'scimflow_digests_total',
+      help: 'Digest send attempts by outcome (sent, skipped: no recipients, duplicate, failed: retried)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}
 
 export interface NotifierHandle {
   readonly healthPort: number;
@@ -33,13 +60,24 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const sender = new DigestSender({ db, queue, transport, config, logger });
   await queue.upsertJobScheduler('digest-sweep', { every: 60_000 }, 'digest.sweep', {});
 
+  const metrics = notifierMetrics();
   const worker = createJobWorker(
     QueueName.notifications,
     {
       'failures.recorded': async ({ failures }) => {
         for (const failure of failures) await sender.record(failure);
+        metrics.failures.inc(failures.length);
       },
-      'digest.send': ({ digestId }) => sender.send(digestId),
+      'digest.send': async ({ digestId }) => {
+        try {
+          const result = await sender.send(digestId);
+          metrics.digests.inc({ outcome: DIGEST_OUTCOME[result] ?? 'other' });
+          return result;
+        } catch (error) {
+          metrics.digests.inc({ outcome: 'failed' });
+          throw error;
+        }
+      },
       'digest.sweep': () => sender.sweep(),
     },
     {
@@ -66,6 +104,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
     config.healthPort,
     () => worker.isRunning(),
     () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }),
+    metrics.registry,
   );
   logger.info({ healthPort: portOf(health), windowSeconds: config.windowSeconds }, 'notifier started');
 

@@ -7,6 +7,7 @@ import { TenantProfiles } from './commands/tenant-profiles';
 import { startEventServices } from './events/start-event-services';
 import { maintenanceHandlers, scheduleMaintenance } from './maintenance';
 import { workerOutages } from './outages';
+import { createWorkerMetrics } from './worker-metrics';
 
 export interface WorkerHandle {
   /** Port of the /healthz and /readyz server. */
@@ -26,7 +27,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const connection = createRedis(config.redis, 'worker', 'scimflow-worker');
   watchRedis(connection, outages.redis);
   const publisher = createRedis(config.redis, 'worker', 'scimflow-worker-replies');
-  const events = startEventServices(config, db, logger, outages);
+  // Fails fast while Redis is away, so a scrape answers without the queue depths instead of hanging.
+  const metricsRedis = createRedis(config.redis, 'producer', 'scimflow-worker-metrics');
+  metricsRedis.on('error', () => undefined);
+  const counted = Object.values(QueueName).map(
+    (name) =>
+      new JobQueue(name, {
+        connection: metricsRedis,
+        prefix: config.queuePrefix,
+        skipWaitingForReady: true,
+        skipVersionCheck: true,
+      }),
+  );
+  const metrics = createWorkerMetrics(counted);
+  const events = startEventServices(config, db, logger, outages, metrics.deliveries);
   const profiles = new TenantProfiles(db, config.databaseUrl, logger);
   await profiles.start(logger);
   // The two sides meet only through the database: the command worker says what it committed.
@@ -39,6 +53,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     afterCommit: (committed) => events.afterCommit(committed),
     profiles,
     outages,
+    metrics,
   });
 
   const maintenanceConnection = createRedis(config.redis, 'worker', 'scimflow-maintenance');
@@ -64,6 +79,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     config.healthPort,
     () => worker.isRunning(),
     () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }),
+    metrics.registry,
   );
   logger.info({ concurrency: config.concurrency, healthPort: portOf(health) }, 'worker started');
 
@@ -75,10 +91,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
         logger.warn('shutdown timeout reached; unfinished jobs will be retried by another worker');
       }
       await maintenanceQueue.close();
+      await Promise.all(counted.map((queue) => queue.close().catch(() => undefined)));
       await profiles.stop();
       await db.destroy();
       await Promise.all(
-        [connection.quit(), publisher.quit(), maintenanceConnection.quit()].map((p) => p.catch(() => undefined)),
+        [connection.quit(), publisher.quit(), maintenanceConnection.quit(), metricsRedis.quit()].map((p) =>
+          p.catch(() => undefined),
+        ),
       );
     },
   };

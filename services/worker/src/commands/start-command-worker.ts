@@ -18,6 +18,18 @@ import { recordUnapplied } from './record-effects';
 import { publishReply } from './reply-publisher';
 import type { Outages } from '../outages';
 import type { TenantProfiles } from './tenant-profiles';
+import type { WorkerMetrics } from '../worker-metrics';
+
+/** A finished batch in the metrics: its outcome, size, time in the queue and time to apply. */
+function observeBatch(metrics: WorkerMetrics, job: Job, outcome: 'completed' | 'failed'): void {
+  metrics.batches.inc({ outcome });
+  const commands = payloadOf(job, 'commands.apply')?.commands.length;
+  if (commands !== undefined) metrics.batchCommands.observe(commands);
+  if (job.processedOn === undefined) return;
+  // Only a first attempt's wait is queue wait; a retry's includes its backoff.
+  if (job.attemptsMade <= 1) metrics.queueWaitSeconds.observe(Math.max(0, job.processedOn - job.timestamp) / 1000);
+  if (job.finishedOn !== undefined) metrics.batchSeconds.observe(Math.max(0, job.finishedOn - job.processedOn) / 1000);
+}
 
 export interface CommandWorkerDeps {
   readonly config: WorkerConfig;
@@ -31,6 +43,7 @@ export interface CommandWorkerDeps {
   readonly afterCommit: (committed: CommittedWrite) => void;
   readonly profiles: TenantProfiles;
   readonly outages: Outages;
+  readonly metrics: WorkerMetrics;
 }
 
 /** Consumes `commands.apply`: applies each batch in Postgres, then tells the waiting ingress. */
@@ -50,7 +63,9 @@ export function startCommandWorker(deps: CommandWorkerDeps): Worker {
     },
   );
   worker.on('error', (error) => deps.outages.report(error, 'command worker error'));
+  worker.on('completed', (job) => observeBatch(deps.metrics, job, 'completed'));
   worker.on('failed', (job, error) => {
+    if (job) observeBatch(deps.metrics, job, 'failed');
     const data = job ? payloadOf(job, 'commands.apply') : undefined;
     if (!job?.id || !data) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;

@@ -6,7 +6,7 @@ import type { Logger } from '@scimflow/telemetry';
 import type { Outages } from '../outages';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { FailureRelay } from './failure-relay';
-import { WebhookDelivery } from './webhook-delivery';
+import { WebhookDelivery, type WebhookDeliveryDeps } from './webhook-delivery';
 
 const DAY_S = 24 * 3600;
 
@@ -23,7 +23,13 @@ export interface EventServices {
  * commit), started in-process after each commit and by the maintenance sweep; failure records
  * reach the notifier a batch per job; failed deliveries are retried by delayed jobs.
  */
-export function startEventServices(config: WorkerConfig, db: Db, logger: Logger, outages: Outages): EventServices {
+export function startEventServices(
+  config: WorkerConfig,
+  db: Db,
+  logger: Logger,
+  outages: Outages,
+  deliveries: WebhookDeliveryDeps['deliveries'],
+): EventServices {
   const producer = createRedis(config.redis, 'worker', 'scimflow-events-producer');
   const connection = createRedis(config.redis, 'worker', 'scimflow-events');
   const queueOptions = { connection: producer, prefix: config.queuePrefix };
@@ -42,7 +48,7 @@ export function startEventServices(config: WorkerConfig, db: Db, logger: Logger,
     defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: DAY_S } },
   });
 
-  const delivery = new WebhookDelivery({ db, retries, config: config.webhooks, owner: uuidv7(), logger });
+  const delivery = new WebhookDelivery({ db, retries, config: config.webhooks, owner: uuidv7(), logger, deliveries });
   const scheduler = new DeliveryScheduler({ db, delivery, outages });
   const relay = new FailureRelay({ db, notifications, pollMs: config.outboxPollMs, outages });
   const retryWorker = createJobWorker(

@@ -33,6 +33,8 @@ export interface WebhookDeliveryDeps {
   /** This process's lease owner id. */
   readonly owner: string;
   readonly logger: Logger;
+  /** Counts each post by outcome (the worker's scimflow_webhook_deliveries_total). */
+  readonly deliveries: { inc(labels: { outcome: 'delivered' | 'failed' | 'dead_lettered' }): void };
 }
 
 /** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes with the endpoint's secret. */
@@ -107,6 +109,7 @@ export class WebhookDelivery {
       for (const event of events) {
         const error = await this.post(url, target, secret, event);
         if (error === undefined) {
+          this.deps.deliveries.inc({ outcome: 'delivered' });
           attempts = 0;
           delivered = event.sequence;
           if (!(await save(false))) return { stopped: true, delivered };
@@ -114,6 +117,7 @@ export class WebhookDelivery {
         }
         if (!(await save(true))) return { stopped: true, delivered };
         if (attempts + 1 >= config.maxAttempts) {
+          this.deps.deliveries.inc({ outcome: 'dead_lettered' });
           this.deps.logger.warn(
             { webhookId: key.id, sequence: event.sequence, attempts: attempts + 1, error },
             'webhook event dead-lettered',
@@ -129,6 +133,7 @@ export class WebhookDelivery {
           delivered = event.sequence;
           continue;
         }
+        this.deps.deliveries.inc({ outcome: 'failed' });
         const delay = Math.min(config.retryBaseMs * 2 ** attempts, config.retryMaxMs);
         await recordWebhookAttemptFailed(db, key, owner, error, new Date(Date.now() + delay));
         await this.deps.retries.add('webhook.retry', { tenantId: key.tenantId, webhookId: key.id }, { delay });
