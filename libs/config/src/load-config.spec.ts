@@ -96,7 +96,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, TRUST_PROXY: 'the-load-balancer' }, 'ingress')).toThrow(/TRUST_PROXY/);
   });
 
-  it('needs an SMTP URL for the notifier and reports its bad variables together', () => {
+  it('derives one PUBLIC_URL default from PORT for every service, and runs the notifier without SMTP', () => {
+    const env = { DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, PORT: '28080' };
+    expect(loadConfig({ ...valid, PORT: '28080' }, 'ingress').publicUrl).toBe('http://localhost:28080');
+    expect(loadConfig(env, 'worker').publicUrl).toBe('http://localhost:28080');
+    const notifier = loadConfig(env, 'notifier');
+    expect(notifier.publicUrl).toBe('http://localhost:28080');
+    expect(notifier.smtpUrl).toBeUndefined();
+  });
+
+  it("checks the notifier's SMTP URL and reports its bad variables together", () => {
     const config = loadConfig(
       { DATABASE_URL: valid.DATABASE_URL, REDIS_URL: valid.REDIS_URL, SMTP_URL: 'smtp://mailpit:1025' },
       'notifier',

@@ -200,7 +200,8 @@ const workerSchema = z
     ...queueEnv,
     WORKER_CONCURRENCY: int(1, 1000).default(8),
     WORKER_HEALTH_PORT: int(0, 65_535).default(8081),
-    PUBLIC_URL: httpUrl.optional(),
+    // The ingress's PORT and PUBLIC_URL: every service derives one default from the same two.
+    ...publicUrlEnv,
     OUTBOX_POLL_MS: int(50, 60_000).default(1_000),
     WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
     WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(12),
@@ -215,7 +216,7 @@ const workerSchema = z
     concurrency: v.WORKER_CONCURRENCY,
     /** Port of the worker's /healthz and /readyz (0: any free port). */
     healthPort: v.WORKER_HEALTH_PORT,
-    publicUrl: publicUrlOf(v.PUBLIC_URL),
+    publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
     outboxPollMs: v.OUTBOX_POLL_MS,
     webhooks: {
       timeoutMs: v.WEBHOOK_TIMEOUT_MS,
@@ -232,8 +233,9 @@ const notifierSchema = z
   .object({
     ...baseEnv,
     ...queueEnv,
-    PUBLIC_URL: httpUrl.optional(),
-    SMTP_URL: urlWithScheme(['smtp:', 'smtps:']),
+    ...publicUrlEnv,
+    // Optional: without it digests are kept, undelivered, for the admin API to show.
+    SMTP_URL: urlWithScheme(['smtp:', 'smtps:']).optional(),
     NOTIFY_FROM: z.string().min(3).default('scimflow <scimflow@localhost>'),
     NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
     NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
@@ -247,7 +249,7 @@ const notifierSchema = z
     /** Default digest window; a tenant's notifyWindowSeconds overrides it. */
     windowSeconds: v.NOTIFY_WINDOW_SECONDS,
     /** Where the digest's "look here" hint points. */
-    publicUrl: publicUrlOf(v.PUBLIC_URL),
+    publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
     healthPort: v.NOTIFIER_HEALTH_PORT,
     /** First retry delay of a digest the SMTP server refused (doubling, 8 attempts). */
     retryBaseMs: v.NOTIFY_RETRY_BASE_MS,

@@ -21,7 +21,8 @@ const SEND_ATTEMPTS = 8;
 export interface DigestSenderDeps {
   readonly db: Db;
   readonly queue: JobQueue<'notifications'>;
-  readonly transport: Transporter;
+  /** Absent without SMTP_URL: digests are closed and kept, undelivered, for the admin API to show. */
+  readonly transport: Transporter | undefined;
   readonly config: NotifierConfig;
   readonly logger: Logger;
 }
@@ -55,6 +56,10 @@ export class DigestSender {
     if (recipients.length === 0) {
       await finishDigest(db, digestId, { status: 'skipped' });
       return 'no recipients';
+    }
+    if (!transport) {
+      await recordDigestAttemptFailed(db, digestId, 'not sent: the notifier has no SMTP_URL');
+      return 'undelivered';
     }
     const mail = composeDigest(digest, config.publicUrl);
     try {

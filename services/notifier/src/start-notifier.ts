@@ -21,6 +21,7 @@ const DIGEST_OUTCOME: Readonly<Record<string, string>> = {
   sent: 'sent',
   'no recipients': 'skipped',
   'already sent': 'duplicate',
+  undelivered: 'undelivered',
 };
 
 function notifierMetrics() {
@@ -34,7 +35,7 @@ function notifierMetrics() {
     }),
     digests: new Counter({
       name: 'scimflow_digests_total',
-      help: 'Digest send attempts by outcome (sent, skipped: no recipients, duplicate, failed: retried)',
+      help: 'Digest send attempts by outcome (sent, skipped: no recipients, duplicate, undelivered: no SMTP_URL, failed: retried)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -56,7 +57,9 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const connection = createRedis(config.redis, 'worker', 'scimflow-notifier');
   const producer = createRedis(config.redis, 'worker', 'scimflow-notifier-producer');
   const queue = new JobQueue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
-  const transport = createTransport(config.smtpUrl);
+  const transport = config.smtpUrl === undefined ? undefined : createTransport(config.smtpUrl);
+  if (!transport)
+    logger.warn('SMTP_URL is not set: failure digests are kept undelivered (GET /admin/tenants/{id}/digests)');
   const sender = new DigestSender({ db, queue, transport, config, logger });
   await queue.upsertJobScheduler('digest-sweep', { every: 60_000 }, 'digest.sweep', {});
 
@@ -114,7 +117,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
       health.close();
       await closeConsumers([worker], config.shutdownTimeoutMs);
       await queue.close();
-      transport.close();
+      transport?.close();
       await db.destroy();
       await Promise.all([connection.quit(), producer.quit()].map((p) => p.catch(() => undefined)));
     },
