@@ -27,7 +27,7 @@ describe('the notifier without SMTP_URL', () => {
     );
     const [digest] = (await admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/notifications`)).body.items ?? [];
     expect(digest).toMatchObject({ status: 'closed', failures: 1, lastError: expect.stringContaining('SMTP_URL') });
-    expect(digest.sentAt ?? null).toBeNull();
+    expect(digest?.sentAt ?? null).toBeNull();
     const warnings = ctx.stack.logLines.filter((line) => String(line.msg).startsWith('SMTP_URL is not set'));
     expect(warnings).toHaveLength(1);
   });
