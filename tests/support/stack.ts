@@ -28,6 +28,10 @@ export interface StackOptions {
   readonly worker?: boolean;
   /** Reach Postgres through a TcpProxy the test can cut (chaos tests). */
   readonly postgresProxy?: boolean;
+  /** With `postgresProxy`: cut before the services start (they must start anyway). */
+  readonly postgresDownAtStart?: boolean;
+  /** `false`: an empty database the migrations never ran on. */
+  readonly migrated?: boolean;
 }
 
 /** A parsed pino line: `level` 40 is warn, 50 error. */
@@ -81,12 +85,13 @@ export class Stack {
   postgresProxy: TcpProxy | undefined;
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    const database = await createTestDatabase();
+    const database = await createTestDatabase(options.migrated === false ? { migrated: false } : {});
     const direct = new URL(database.url);
     const proxy = options.postgresProxy
       ? await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) })
       : undefined;
     const databaseUrl = proxy ? Object.assign(new URL(database.url), { port: String(proxy.port) }).href : database.url;
+    if (proxy && options.postgresDownAtStart) await proxy.cut();
     const port = await freePort();
     const queuePrefix = `t-${randomBytes(5).toString('hex')}`;
     const env: Env = {

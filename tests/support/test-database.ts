@@ -48,7 +48,8 @@ export interface TestDatabase {
 }
 
 /** A fresh database cloned from the migrated template: each test file gets its own. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database: a clone of the migrated template, or (`migrated: false`) an empty one. */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const { serverUrl, template, runId } = testEnvironment();
   const name = `scimflow_t_${runId}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
@@ -56,7 +57,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        await admin.query(`create database ${name} template ${template}`);
+        await admin.query(
+          options.migrated === false ? `create database ${name}` : `create database ${name} template ${template}`,
+        );
         break;
       } catch (error) {
         // 55006: another file is cloning the template at this very moment.

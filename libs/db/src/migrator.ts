@@ -34,3 +34,20 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<readonly Migr
   if (error) throw new MigrationError(error, results);
   return results;
 }
+
+/** Where the schema stands: the newest migration applied, and whether every one this build knows is. */
+export async function schemaStatus<DB>(db: Kysely<DB>): Promise<{ version: string | undefined; current: boolean }> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const known = await migrator.getMigrations();
+  const applied = known.filter((migration) => migration.executedAt !== undefined);
+  return { version: applied.at(-1)?.name, current: applied.length === known.length };
+}
+
+/** For readiness reports: `schema` current or behind, and the newest migration applied. */
+export async function schemaReadiness<DB>(db: Kysely<DB>) {
+  const status = await schemaStatus(db);
+  return {
+    ok: status.current,
+    fields: { schema: status.current ? 'current' : 'behind', schemaVersion: status.version ?? 'none' },
+  };
+}

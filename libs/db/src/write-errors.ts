@@ -89,3 +89,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 function isPoolTimeout(error: unknown): boolean {
   return error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message);
 }
+
+/**
+ * The schema is missing or older than this build (undefined table, column or function): the
+ * migrations have not run. The service answers 503 (and readiness says `schema: behind`) rather
+ * than 500 (issue 11).
+ */
+export function isSchemaMissing(error: unknown): boolean {
+  const code = stringField(error, 'code');
+  return code === '42P01' || code === '42703' || code === '42883';
+}

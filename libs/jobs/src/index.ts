@@ -6,3 +6,4 @@ export * from './member-input';
 export * from './scim-events';
 export * from './queues';
 export * from './webhook-target';
+export * from './worker-heartbeat';

@@ -95,7 +95,7 @@ export class CommandBus {
     });
   }
 
-  async start(): Promise<void> {
+  start(): void {
     const { subscriber } = this.options;
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) this.onReply(message);
@@ -104,9 +104,12 @@ export class CommandBus {
     subscriber.on('ready', () => {
       for (const job of this.jobs.values()) job.nextPollAt = 0;
     });
-    await subscriber.subscribe(this.channel);
     this.ticker = setInterval(() => void this.poll(), TICK_MS);
     this.ticker.unref();
+    // Not awaited: with Redis away at start-up the ingress must still listen (and answer 503s);
+    // ioredis subscribes once connected and again after each reconnect, and a reply published
+    // before that is found by polling the job's stored result.
+    subscriber.subscribe(this.channel).catch((error: unknown) => this.options.redisOutage.failed(error));
   }
 
   async send(sender: { tenantId: string; requestId?: string }, request: CommandRequest): Promise<CommandOutcome> {

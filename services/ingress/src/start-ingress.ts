@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { BullMQOtel } from 'bullmq-otel';
 import type { IngressConfig } from '@scimflow/config';
-import { createDatabase, pingDatabase } from '@scimflow/db';
-import { createRedis, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
+import { createDatabase, pingDatabase, schemaReadiness } from '@scimflow/db';
+import { createRedis, JobQueue, liveWorkers, QueueName, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, outageLog, portOf, queueTelemetry, type Logger } from '@scimflow/telemetry';
 import { createApp } from './app';
 import { CommandBus } from './command-bus';
@@ -60,7 +60,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     metrics,
     logger,
   });
-  await bus.start();
+  bus.start();
   const tokens = new TenantTokenCache(db, config.databaseUrl, logger);
   await tokens.start();
   const budgets = new TenantBudgets({
@@ -90,7 +90,18 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     rejections,
     credentials,
     metrics,
-    readiness: () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => producer.ping() }),
+    readiness: () =>
+      checkReadiness({ postgres: () => pingDatabase(db), redis: () => producer.ping() }, [
+        { check: () => schemaReadiness(db), fallback: { schema: 'unknown' } },
+        {
+          // Whether any worker is consuming: without one every write would wait into a 503.
+          check: async () => {
+            const workers = await liveWorkers(producer, config.queuePrefix);
+            return { ok: workers > 0, fields: { workers } };
+          },
+          fallback: { workers: 'unknown' },
+        },
+      ]),
     logger,
   });
   const server = createServer(app);

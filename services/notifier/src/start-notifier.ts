@@ -2,7 +2,7 @@ import { BullMQOtel } from 'bullmq-otel';
 import { createTransport } from 'nodemailer';
 import { Counter } from 'prom-client';
 import type { NotifierConfig } from '@scimflow/config';
-import { createDatabase, pingDatabase } from '@scimflow/db';
+import { createDatabase, pingDatabase, schemaReadiness } from '@scimflow/db';
 import { createJobWorker, createRedis, isRedisConnectionError, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
 import {
   checkReadiness,
@@ -61,7 +61,11 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   if (!transport)
     logger.warn('SMTP_URL is not set: failure digests are kept undelivered (GET /admin/tenants/{id}/digests)');
   const sender = new DigestSender({ db, queue, transport, config, logger });
-  await queue.upsertJobScheduler('digest-sweep', { every: 60_000 }, 'digest.sweep', {});
+  const redisOutage = outageLog(logger, 'Redis');
+  // In the background: with Redis away at start-up the notifier still answers /healthz and /readyz.
+  void queue
+    .upsertJobScheduler('digest-sweep', { every: 60_000 }, 'digest.sweep', {})
+    .catch((error: unknown) => redisOutage.failed(error));
 
   const metrics = notifierMetrics();
   const worker = createJobWorker(
@@ -92,7 +96,6 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   );
-  const redisOutage = outageLog(logger, 'Redis');
   watchRedis(connection, redisOutage);
   queue.onError((error) => redisOutage.failed(error));
   worker.on('error', (error) => {
@@ -106,7 +109,10 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const health = await startHealthServer(
     config.healthPort,
     () => worker.isRunning(),
-    () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }),
+    () =>
+      checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }, [
+        { check: () => schemaReadiness(db), fallback: { schema: 'unknown' } },
+      ]),
     metrics.registry,
   );
   logger.info({ healthPort: portOf(health), windowSeconds: config.windowSeconds }, 'notifier started');

@@ -1,6 +1,7 @@
 import type { WorkerConfig } from '@scimflow/config';
-import { createDatabase, pingDatabase } from '@scimflow/db';
-import { createJobWorker, createRedis, JobQueue, QueueName, watchRedis } from '@scimflow/jobs';
+import { createDatabase, pingDatabase, schemaReadiness } from '@scimflow/db';
+import { v7 as uuidv7 } from 'uuid';
+import { createJobWorker, createRedis, JobQueue, QueueName, startWorkerHeartbeat, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
 import { startCommandWorker } from './commands/start-command-worker';
 import { TenantProfiles } from './commands/tenant-profiles';
@@ -61,7 +62,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     connection: maintenanceConnection,
     prefix: config.queuePrefix,
   });
-  await scheduleMaintenance(maintenanceQueue);
+  // In the background: with Redis away at start-up the worker still serves /healthz and /readyz,
+  // and the schedulers are declared once it is back (they are upserts).
+  void scheduleMaintenance(maintenanceQueue).catch((error: unknown) =>
+    outages.report(error, 'could not schedule maintenance'),
+  );
   const maintenance = createJobWorker(
     QueueName.maintenance,
     maintenanceHandlers({ db, delivery: events.delivery, logger }),
@@ -78,15 +83,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const health = await startHealthServer(
     config.healthPort,
     () => worker.isRunning(),
-    () => checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }),
+    () =>
+      checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }, [
+        { check: () => schemaReadiness(db), fallback: { schema: 'unknown' } },
+      ]),
     metrics.registry,
   );
+  const stopHeartbeat = startWorkerHeartbeat(publisher, config.queuePrefix, uuidv7());
   logger.info({ concurrency: config.concurrency, healthPort: portOf(health) }, 'worker started');
 
   return {
     healthPort: portOf(health),
     async close() {
       health.close();
+      await stopHeartbeat();
       if (await closeConsumers([worker, maintenance, events], config.shutdownTimeoutMs)) {
         logger.warn('shutdown timeout reached; unfinished jobs will be retried by another worker');
       }

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isDatabaseUnavailable, isDataException } from '@scimflow/db';
+import { isDatabaseUnavailable, isDataException, isSchemaMissing } from '@scimflow/db';
 import { ScimError } from '@scimflow/scim';
 import type { Logger } from '@scimflow/telemetry';
 import { CommandUnavailableError, TenantBackloggedError } from '../command-bus';
@@ -63,6 +63,11 @@ export function answerFor(error: unknown, logger: Logger, where: { method: strin
     // Postgres is down or out of connections: reads, writes and authentication alike say so.
     return {
       error: new ScimError(503, 'The database is unavailable; try again shortly'),
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    };
+  if (isSchemaMissing(error))
+    return {
+      error: new ScimError(503, 'The database schema is not migrated yet; the operator must run the migrations'),
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     };
   if (isDataException(error)) {
