@@ -32,6 +32,8 @@ export interface StackOptions {
   readonly postgresDownAtStart?: boolean;
   /** `false`: an empty database the migrations never ran on. */
   readonly migrated?: boolean;
+  /** The ingress's lines kept in `logLines` from this level up (default warn). */
+  readonly captureLevel?: 'info' | 'debug';
 }
 
 /** A parsed pino line: `level` 40 is warn, 50 error. */
@@ -41,10 +43,10 @@ export type LogLine = Record<string, unknown> & { level: number; msg?: string; s
  * The services' logger in tests: lines at warn and above (or TEST_LOG_LEVEL) are kept for tests to
  * assert on ("a client hang-up logs nothing"), and printed too when TEST_LOG_LEVEL is set.
  */
-function capturingLogger(service: string, lines: LogLine[]) {
+function capturingLogger(service: string, lines: LogLine[], level = 'warn') {
   const shown = process.env.TEST_LOG_LEVEL;
   return createLogger(
-    { level: shown ?? 'warn', service },
+    { level: shown ?? level, service },
     {
       write(line: string) {
         lines.push(JSON.parse(line) as LogLine);
@@ -110,7 +112,10 @@ export class Stack {
       ...options.env,
     };
     const logLines: LogLine[] = [];
-    const ingress = await startIngress(loadConfig(env, 'ingress'), capturingLogger('test', logLines));
+    const ingress = await startIngress(
+      loadConfig(env, 'ingress'),
+      capturingLogger('test', logLines, options.captureLevel),
+    );
     const stack = new Stack(database, `http://127.0.0.1:${port}`, queuePrefix, env, ingress, logLines);
     stack.postgresProxy = proxy;
     if (options.worker !== false) await stack.startWorker();

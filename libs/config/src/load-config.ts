@@ -61,6 +61,8 @@ const trustProxy = z
 const baseEnv = {
   DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  // json for log pipelines; pretty (pino-pretty) for a developer's terminal.
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   DB_POOL_SIZE: int(1, 500).default(10),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
@@ -92,6 +94,7 @@ function base(role: ServiceRole, v: BaseEnv) {
     role,
     databaseUrl: v.DATABASE_URL,
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     db: { poolSize: v.DB_POOL_SIZE },
     otel: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME ?? `scimflow-${role}` },
   };

@@ -1,15 +1,32 @@
 import { Writable } from 'node:stream';
 import { createLogger } from './logger';
 
+function collect(): { sink: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { sink, lines };
+}
+
 describe('createLogger', () => {
+  it('writes LOG_FORMAT=pretty as readable lines, still redacted', () => {
+    const { sink, lines } = collect();
+    createLogger({ level: 'info', service: 'test', format: 'pretty' }, sink).info(
+      { token: 'sf_x' },
+      'ingress listening',
+    );
+    const out = lines.join('');
+    expect(out).toMatch(/INFO.*ingress listening/);
+    expect(out).not.toMatch(/^\{/);
+    expect(out).not.toContain('sf_x');
+  });
+
   it('never writes tokens or passwords', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { sink, lines } = collect();
     const logger = createLogger({ level: 'info', service: 'test' }, sink);
     logger.info(
       {

@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -17,7 +18,15 @@ export const REDACTED_PATHS = [
   'config.adminToken',
 ];
 
-export function createLogger(options: { level: string; service: string }, destination?: DestinationStream): Logger {
+export function createLogger(
+  options: { level: string; service: string; format?: 'json' | 'pretty' },
+  destination?: DestinationStream,
+): Logger {
+  // pretty: formatted in-process (no transport thread to resolve inside the bundled build).
+  const stream =
+    options.format === 'pretty'
+      ? pretty({ colorize: destination === undefined, sync: true, ...(destination ? { destination } : {}) })
+      : destination;
   return pino(
     {
       level: options.level,
@@ -29,6 +38,6 @@ export function createLogger(options: { level: string; service: string }, destin
         return context ? { trace_id: context.traceId, span_id: context.spanId } : {};
       },
     },
-    destination,
+    stream,
   );
 }

@@ -4,7 +4,7 @@ import { startIngress } from './start-ingress';
 
 runMain(async () => {
   const config = loadConfig(process.env, 'ingress');
-  const logger = createLogger({ level: config.logLevel, service: 'ingress' });
+  const logger = createLogger({ level: config.logLevel, service: 'ingress', format: config.logFormat });
   const handle = await startIngress(config, logger);
   drainOnSignal(() => handle.close(), logger);
 });

@@ -38,6 +38,11 @@ export function setTenantId(res: Response, tenantId: string): void {
   localsOf(res).tenantId = tenantId;
 }
 
+/** The authenticated tenant, if this request had one (for log lines of any request). */
+export function knownTenantIdOf(res: Response): string | undefined {
+  return localsOf(res).tenantId;
+}
+
 export function tenantIdOf(res: Response): string {
   const { tenantId } = localsOf(res);
   if (tenantId === undefined) throw new Error('tenantAuth must run before this handler');
