@@ -14,6 +14,13 @@ export interface TenantTable {
   settings: ColumnType<JsonObject, string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** Set while the tenant is disabled: its SCIM requests are answered 403. */
+  disabled_at: Date | null;
+  /** When its token last authenticated a request, to the minute. */
+  token_last_used_at: Date | null;
+  /** The token before the last rotation, valid until previous_token_expires_at (a grace period). */
+  previous_token_hash: Buffer | null;
+  previous_token_expires_at: Date | null;
 }
 
 export interface UserTable {

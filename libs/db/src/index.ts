@@ -22,3 +22,4 @@ export * from './notified-cache';
 export * from './query/resource-search';
 export * from './repositories/write-effects-repository';
 export * from './repositories/user-creation-repository';
+export * from './repositories/tenant-inventory-repository';

@@ -6,6 +6,7 @@ import * as afterTheWrite from './migrations/0003-after-the-write';
 import * as memberIndex from './migrations/0004-member-index';
 import * as sequencedAtCommit from './migrations/0005-sequenced-at-commit';
 import * as requestIds from './migrations/0006-request-ids';
+import * as tenantLifecycle from './migrations/0007-tenant-lifecycle';
 
 // Listed statically (not read from a folder) so the migrations travel inside the bundled build.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004-member-index': memberIndex,
   '0005-sequenced-at-commit': sequencedAtCommit,
   '0006-request-ids': requestIds,
+  '0007-tenant-lifecycle': tenantLifecycle,
 };
 
 export class MigrationError extends Error {

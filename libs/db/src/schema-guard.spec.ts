@@ -97,6 +97,10 @@ const EXPECTED: {
     settings: 'not null',
     created_at: 'not null',
     updated_at: 'not null',
+    disabled_at: 'null',
+    token_last_used_at: 'null',
+    previous_token_hash: 'null',
+    previous_token_expires_at: 'null',
   },
   users: {
     tenant_id: 'not null',

@@ -3,18 +3,33 @@ import { loadConfig } from '@scimflow/config';
 import { createDatabase, isUuid, type Db } from '@scimflow/db';
 import { runMain } from '@scimflow/telemetry';
 import { tailLog } from './admin/log-tail';
-import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from './admin/tenant-admin';
+import {
+  createTenant,
+  describeTenant,
+  removeTenant,
+  rotateTenantToken,
+  updateTenantSettings,
+} from './admin/tenant-admin';
+import { describeTenantActivity, describeTenants } from './admin/tenant-inventory';
 
 const USAGE = `usage: npm run admin -- <command>
 
+  tenants list [--search <text>] [--limit <n>] [--cursor <c>]
+                               tenants by creation, with users, groups, disabled and token last used
   tenants create <name>        create a tenant; prints its SCIM base URL and token (shown once)
-  tenants rotate-token <id>    issue a new token; the old one stops working immediately
+  tenants rotate-token <id> [--grace-seconds <s>]
+                               issue a new token; the old one stops working immediately, or after <s>
   tenants get <id>             show a tenant's settings (never its token)
+  tenants summary <id>         users, groups, last request, the last 24 h (writes, failures, 429s), webhook lag
+  tenants disable <id>         SCIM requests get 403 (nothing is deleted); tenants enable <id> undoes it
+  tenants delete <id>          delete the tenant and all its data
   tenants update <id> <json>   change the name or settings, e.g.
                                '{"requiredAttributes": {"User": ["userName", "externalId"]}, "defaultGroups": ["<group id>"]}'
                                '{"notificationEmails": ["ops@acme.example"], "notifyWindowSeconds": 900, "logRetentionDays": 30}'
   logs tail <id> [--status failure|success] [-n <lines>] [--follow]
                                print the tenant's provisioning log, oldest first; --follow keeps printing`;
+
+const TENANT_COMMANDS = new Set(['rotate-token', 'get', 'summary', 'disable', 'enable', 'delete', 'update']);
 
 /** Same operations as the admin HTTP API, straight against the database; prints JSON. */
 async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> {
@@ -23,14 +38,25 @@ async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> 
     await tail(db, arg, args.slice(3));
     return undefined;
   }
+  if (group === 'tenants' && command === 'list') return describeTenants(db, listFlags(args.slice(2)), publicUrl);
   if (group !== 'tenants' || !command || !arg) throw new UsageError();
+  if (command === 'create') return createTenant(db, args.slice(2).join(' '), publicUrl);
+  if (!TENANT_COMMANDS.has(command)) throw new UsageError();
+  if (!isUuid(arg)) throw new Error(`tenant ${arg} not found`);
+  const id = arg;
   switch (command) {
-    case 'create':
-      return createTenant(db, args.slice(2).join(' '), publicUrl);
     case 'rotate-token':
-      return orNotFound(isUuid(arg) ? await rotateTenantToken(db, arg) : undefined, arg);
+      return orNotFound(await rotateTenantToken(db, id, rotationFlags(args.slice(3))), id);
     case 'get':
-      return orNotFound(isUuid(arg) ? await describeTenant(db, arg, publicUrl) : undefined, arg);
+      return orNotFound(await describeTenant(db, id, publicUrl), id);
+    case 'summary':
+      return describeTenantActivity(db, id);
+    case 'disable':
+    case 'enable':
+      return orNotFound(await updateTenantSettings(db, id, { disabled: command === 'disable' }, publicUrl), id);
+    case 'delete':
+      if (!(await removeTenant(db, id))) throw new Error(`tenant ${id} not found`);
+      return { deleted: id };
     case 'update': {
       let body: unknown;
       try {
@@ -38,11 +64,30 @@ async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> 
       } catch {
         throw new Error(`the settings must be JSON\n${USAGE}`);
       }
-      return orNotFound(isUuid(arg) ? await updateTenantSettings(db, arg, body, publicUrl) : undefined, arg);
+      return orNotFound(await updateTenantSettings(db, id, body, publicUrl), id);
     }
     default:
       throw new UsageError();
   }
+}
+
+/** `tenants list` flags, as the API's query parameters. */
+function listFlags(flags: string[]): Record<string, string> {
+  const { values } = parseArgs({
+    args: flags,
+    options: { search: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+  });
+  return {
+    ...(values.search === undefined ? {} : { q: values.search }),
+    ...(values.limit === undefined ? {} : { limit: values.limit }),
+    ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
+  };
+}
+
+function rotationFlags(flags: string[]): { graceSeconds?: number } {
+  const { values } = parseArgs({ args: flags, options: { 'grace-seconds': { type: 'string' } } });
+  const grace = values['grace-seconds'];
+  return grace === undefined ? {} : { graceSeconds: Number(grace) };
 }
 
 async function tail(db: Db, tenantId: string, flags: string[]): Promise<void> {

@@ -35,7 +35,7 @@ describe('readiness', () => {
         postgres: 'up',
         redis: 'up',
         schema: 'current',
-        schemaVersion: '0006-request-ids',
+        schemaVersion: '0007-tenant-lifecycle',
         workers: 0,
       },
     });
@@ -47,7 +47,7 @@ describe('readiness', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await readyz(base)).toEqual({
       status: 200,
-      body: { status: 'ready', postgres: 'up', redis: 'up', schema: 'current', schemaVersion: '0006-request-ids' },
+      body: { status: 'ready', postgres: 'up', redis: 'up', schema: 'current', schemaVersion: '0007-tenant-lifecycle' },
     });
     expect((await fetch(`${base}/other`)).status).toBe(404);
     // A worker that stops takes its heartbeat with it.

@@ -74,7 +74,7 @@ describe('admin API', () => {
     expect((await tenant.scim.get('/Users')).status).toBe(200);
     // What `npm run admin -- tenants rotate-token` does, without going through this ingress.
     const { rotateTenantToken } = await import('../../../services/ingress/src/admin/tenant-admin');
-    const rotated = await rotateTenantToken(stack.database.db, tenant.id);
+    const rotated = await rotateTenantToken(stack.database.db, tenant.id, {});
     expect(rotated).toBeDefined();
     const deadline = Date.now() + 2_000;
     let status = 200;

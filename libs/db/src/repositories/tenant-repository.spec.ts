@@ -4,7 +4,10 @@ import { createTestDatabase, type TestDatabase } from '../../../../tests/support
 import { migrateToLatest } from '../migrator';
 import {
   findTenant,
-  findTenantTokenHash,
+  deleteTenant,
+  findTenantCredentials,
+  setTenantDisabled,
+  touchTenantToken,
   insertTenant,
   replaceTenantTokenHash,
   TENANT_AUTH_CHANNEL,
@@ -22,7 +25,7 @@ describe('tenant repository', () => {
     const first = Buffer.alloc(32, 1);
     const tenant = await insertTenant(t.db, { id, name: 'acme', tokenHash: first });
     expect(tenant).toMatchObject({ id, name: 'acme', settings: {} });
-    expect(await findTenantTokenHash(t.db, id)).toEqual(first);
+    expect(await findTenantCredentials(t.db, id)).toEqual({ tokenHash: first, disabled: false });
 
     const listener = new Client({ connectionString: t.url });
     await listener.connect();
@@ -32,9 +35,38 @@ describe('tenant repository', () => {
     expect(await heard).toBe(id);
     await listener.end();
 
-    expect(await findTenantTokenHash(t.db, id)).toEqual(Buffer.alloc(32, 2));
+    expect(await findTenantCredentials(t.db, id)).toEqual({ tokenHash: Buffer.alloc(32, 2), disabled: false });
     expect(await replaceTenantTokenHash(t.db, randomUUID(), Buffer.alloc(32))).toBe(false);
     expect(await findTenant(t.db, randomUUID())).toBeUndefined();
+  });
+
+  it('keeps the replaced token valid for a grace period, disables, records use and deletes', async () => {
+    const id = randomUUID();
+    await insertTenant(t.db, { id, name: 'graced', tokenHash: Buffer.alloc(32, 3) });
+    expect(await replaceTenantTokenHash(t.db, id, Buffer.alloc(32, 4), 3600)).toBe(true);
+    expect(await findTenantCredentials(t.db, id)).toEqual({
+      tokenHash: Buffer.alloc(32, 4),
+      previous: { tokenHash: Buffer.alloc(32, 3), expiresAt: expect.any(Date) },
+      disabled: false,
+    });
+    // A rotation without grace ends the earlier grace too.
+    expect(await replaceTenantTokenHash(t.db, id, Buffer.alloc(32, 5))).toBe(true);
+    expect((await findTenantCredentials(t.db, id))?.previous).toBeUndefined();
+
+    expect(await setTenantDisabled(t.db, id, true)).toBe(true);
+    expect(await findTenantCredentials(t.db, id)).toMatchObject({ disabled: true });
+    expect(await setTenantDisabled(t.db, id, false)).toBe(true);
+    expect(await findTenantCredentials(t.db, id)).toMatchObject({ disabled: false });
+
+    await touchTenantToken(t.db, id);
+    const used = (await findTenant(t.db, id))?.tokenLastUsedAt;
+    expect(used).toBeInstanceOf(Date);
+    await touchTenantToken(t.db, id);
+    expect((await findTenant(t.db, id))?.tokenLastUsedAt).toEqual(used);
+
+    expect(await deleteTenant(t.db, id)).toBe(true);
+    expect(await findTenant(t.db, id)).toBeUndefined();
+    expect(await deleteTenant(t.db, id)).toBe(false);
   });
 
   it('migrations are idempotent', async () => {

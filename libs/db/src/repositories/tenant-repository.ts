@@ -14,9 +14,23 @@ export interface TenantRecord {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly tokenRotatedAt: Date;
+  readonly disabledAt: Date | null;
+  readonly tokenLastUsedAt: Date | null;
+  /** While a rotation's grace period runs: when the previous token stops working. */
+  readonly previousTokenExpiresAt: Date | null;
 }
 
-const columns = ['id', 'name', 'settings', 'created_at', 'updated_at', 'token_rotated_at'] as const;
+const columns = [
+  'id',
+  'name',
+  'settings',
+  'created_at',
+  'updated_at',
+  'token_rotated_at',
+  'disabled_at',
+  'token_last_used_at',
+  'previous_token_expires_at',
+] as const;
 
 function toRecord(row: {
   id: string;
@@ -25,6 +39,9 @@ function toRecord(row: {
   created_at: Date;
   updated_at: Date;
   token_rotated_at: Date;
+  disabled_at: Date | null;
+  token_last_used_at: Date | null;
+  previous_token_expires_at: Date | null;
 }): TenantRecord {
   return {
     id: row.id,
@@ -33,7 +50,18 @@ function toRecord(row: {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     tokenRotatedAt: row.token_rotated_at,
+    disabledAt: row.disabled_at,
+    tokenLastUsedAt: row.token_last_used_at,
+    previousTokenExpiresAt: row.previous_token_expires_at,
   };
+}
+
+/** What authenticating a SCIM request needs: the token hashes that are valid, and whether it is disabled. */
+export interface TenantCredentials {
+  readonly tokenHash: Buffer;
+  /** The token before the last rotation, while its grace period runs. */
+  readonly previous?: { readonly tokenHash: Buffer; readonly expiresAt: Date };
+  readonly disabled: boolean;
 }
 
 export async function insertTenant(
@@ -53,9 +81,52 @@ export async function findTenant(db: Executor, id: string): Promise<TenantRecord
   return row && toRecord(row);
 }
 
-export async function findTenantTokenHash(db: Executor, id: string): Promise<Buffer | undefined> {
-  const row = await db.selectFrom('tenants').select('token_hash').where('id', '=', id).executeTakeFirst();
-  return row?.token_hash;
+export async function findTenantCredentials(db: Executor, id: string): Promise<TenantCredentials | undefined> {
+  const row = await db
+    .selectFrom('tenants')
+    .select(['token_hash', 'previous_token_hash', 'previous_token_expires_at', 'disabled_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { previous_token_hash: previousHash, previous_token_expires_at: expiresAt } = row;
+  return {
+    tokenHash: row.token_hash,
+    ...(previousHash && expiresAt && expiresAt > new Date()
+      ? { previous: { tokenHash: previousHash, expiresAt } }
+      : {}),
+    disabled: row.disabled_at !== null,
+  };
+}
+
+/** Notes that the tenant's token was used, at most once a minute (callers also throttle per process). */
+export async function touchTenantToken(db: Executor, id: string): Promise<void> {
+  await sql`
+    update tenants set token_last_used_at = now()
+    where id = ${id} and (token_last_used_at is null or token_last_used_at < now() - interval '1 minute')`.execute(db);
+}
+
+/** Disables (SCIM answers 403) or enables a tenant; every ingress drops its cached credentials on commit. */
+export async function setTenantDisabled(db: Kysely<Database>, id: string, disabled: boolean): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('tenants')
+      .set({ disabled_at: disabled ? sql<Date>`coalesce(disabled_at, now())` : null, updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await sql`select pg_notify(${TENANT_AUTH_CHANNEL}, ${id})`.execute(trx);
+    return true;
+  });
+}
+
+/** Deletes a tenant and, by the foreign keys' cascades, all of its data; its token stops working on commit. */
+export async function deleteTenant(db: Kysely<Database>, id: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx.deleteFrom('tenants').where('id', '=', id).executeTakeFirst();
+    if (result.numDeletedRows === 0n) return false;
+    await sql`select pg_notify(${TENANT_AUTH_CHANNEL}, ${id})`.execute(trx);
+    return true;
+  });
 }
 
 /** Each tenant's stored settings (jsonb), read inside the transaction that applies its commands. */
@@ -89,12 +160,27 @@ export async function updateTenant(
   return db.transaction().execute(update);
 }
 
-/** Swaps the token hash and tells every ingress (NOTIFY is delivered on commit) to drop its cached copy. */
-export async function replaceTenantTokenHash(db: Kysely<Database>, id: string, tokenHash: Buffer): Promise<boolean> {
+/**
+ * Swaps the token hash and tells every ingress (NOTIFY is delivered on commit) to drop its cached
+ * copy. With a grace period the token being replaced keeps working that long; without one it
+ * stops at once (and any earlier grace ends too).
+ */
+export async function replaceTenantTokenHash(
+  db: Kysely<Database>,
+  id: string,
+  tokenHash: Buffer,
+  graceSeconds = 0,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('tenants')
-      .set({ token_hash: tokenHash, token_rotated_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .set({
+        token_hash: tokenHash,
+        previous_token_hash: graceSeconds > 0 ? sql<Buffer>`token_hash` : null,
+        previous_token_expires_at: graceSeconds > 0 ? sql<Date>`now() + make_interval(secs => ${graceSeconds})` : null,
+        token_rotated_at: sql<Date>`now()`,
+        updated_at: sql<Date>`now()`,
+      })
       .where('id', '=', id)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) return false;

@@ -3,13 +3,22 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { isUuid, type Db } from '@scimflow/db';
 import type { WebhookPolicy } from '@scimflow/jobs';
-import { isStorableText, ScimError } from '@scimflow/scim';
+import { GroupResource, isStorableText, ScimError, searchFromQuery, UserResource } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
-import { parseOrBadRequest } from './admin-validation';
+import { parseOrBadRequest, requireTenant } from './admin-validation';
 import { createWebhook, describeDeadLetters, describeWebhooks, pollEvents, removeWebhook } from './event-admin';
 import { describeDigests, queryLog } from './log-admin';
-import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from './tenant-admin';
+import {
+  createTenant,
+  describeTenant,
+  removeTenant,
+  rotateTenantToken,
+  scimBaseUrl,
+  updateTenantSettings,
+} from './tenant-admin';
+import { describeTenantActivity, describeTenants } from './tenant-inventory';
+import { search } from '../scim/resource-reads';
 import { bearerToken } from './tokens';
 
 const createTenantBody = z
@@ -77,13 +86,46 @@ export function adminRouter(deps: {
   router.patch('/tenants/:id', async (req, res) => {
     const tenant = await updateTenantSettings(deps.db, tenantId(req), req.body, deps.publicUrl);
     if (!tenant) throw tenantNotFound(req.params.id);
+    deps.tokens.evict(req.params.id);
     res.json(tenant);
   });
 
+  router.get('/tenants', async (req, res) => {
+    res.json(await describeTenants(deps.db, req.query, deps.publicUrl));
+  });
+
+  router.delete('/tenants/:id', async (req, res) => {
+    if (!(await removeTenant(deps.db, tenantId(req)))) throw tenantNotFound(req.params.id);
+    deps.tokens.evict(req.params.id);
+    res.status(204).end();
+  });
+
+  router.get('/tenants/:id/summary', async (req, res) => {
+    res.json(await describeTenantActivity(deps.db, tenantId(req)));
+  });
+
+  // Read-only browsing of what a tenant's identity provider provisioned: the SCIM query language
+  // (filter, sortBy, startIndex, count, attributes) without the tenant's token.
+  for (const [path, resource] of [
+    ['users', UserResource],
+    ['groups', GroupResource],
+  ] as const) {
+    router.get(`/tenants/:id/${path}`, async (req, res) => {
+      const id = tenantId(req);
+      await requireTenant(deps.db, id);
+      await search(
+        { db: deps.db, tenantId: id, base: scimBaseUrl(deps.publicUrl, id) },
+        res,
+        resource,
+        searchFromQuery(req.query),
+      );
+    });
+  }
+
   router.post('/tenants/:id/token', async (req, res) => {
-    const rotated = await rotateTenantToken(deps.db, tenantId(req));
+    const rotated = await rotateTenantToken(deps.db, tenantId(req), req.body);
     if (!rotated) throw tenantNotFound(req.params.id);
-    // Other instances hear the NOTIFY; this one must not answer even one more request with the old token.
+    // Other instances hear the NOTIFY; this one must not answer even one more request from a stale copy.
     deps.tokens.evict(req.params.id);
     res.json(rotated);
   });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  deleteTenant,
   findTenant,
   insertTenant,
   replaceTenantTokenHash,
   resolveMembers,
+  setTenantDisabled,
   tenantSettingsSchema,
   updateTenant,
   validateRequiredPaths,
@@ -34,6 +36,11 @@ export interface TenantView {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly tokenRotatedAt: string;
+  /** While a rotation's grace period runs: when the previous token stops working. */
+  readonly previousTokenExpiresAt: string | null;
+  readonly tokenLastUsedAt: string | null;
+  readonly disabled: boolean;
+  readonly disabledAt: string | null;
   readonly settings: JsonObject;
 }
 
@@ -44,10 +51,34 @@ export async function createTenant(db: Db, name: string, publicUrl: string): Pro
   return { id: tenant.id, name: tenant.name, scimBaseUrl: scimBaseUrl(publicUrl, tenant.id), token };
 }
 
-/** Issues a new token; the old one stops working as soon as this commits. */
-export async function rotateTenantToken(db: Db, id: string): Promise<{ token: string } | undefined> {
+const rotationBody = z
+  .object({
+    /** How long the token being replaced keeps working (0: it stops as this commits, as the seeds' IdPs expect). */
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(0),
+  })
+  .strict();
+
+/** Issues a new token; the old one stops working as soon as this commits, or after `graceSeconds`. */
+export async function rotateTenantToken(
+  db: Db,
+  id: string,
+  body: unknown,
+): Promise<{ token: string; previousTokenExpiresAt: string | null } | undefined> {
+  const { graceSeconds } = parseOrBadRequest(rotationBody, body ?? {});
   const token = generateToken();
-  return (await replaceTenantTokenHash(db, id, hashToken(token))) ? { token } : undefined;
+  if (!(await replaceTenantTokenHash(db, id, hashToken(token), graceSeconds))) return undefined;
+  const expiresAt = graceSeconds > 0 ? (await findTenant(db, id))?.previousTokenExpiresAt : undefined;
+  return { token, previousTokenExpiresAt: expiresAt?.toISOString() ?? null };
+}
+
+/** Deletes the tenant with all its data; its SCIM URL answers 401 from the commit on. */
+export async function removeTenant(db: Db, id: string): Promise<boolean> {
+  return deleteTenant(db, id);
 }
 
 export async function describeTenant(db: Db, id: string, publicUrl: string): Promise<TenantView | undefined> {
@@ -60,6 +91,13 @@ export async function describeTenant(db: Db, id: string, publicUrl: string): Pro
     createdAt: tenant.createdAt.toISOString(),
     updatedAt: tenant.updatedAt.toISOString(),
     tokenRotatedAt: tenant.tokenRotatedAt.toISOString(),
+    previousTokenExpiresAt:
+      tenant.previousTokenExpiresAt && tenant.previousTokenExpiresAt > new Date()
+        ? tenant.previousTokenExpiresAt.toISOString()
+        : null,
+    tokenLastUsedAt: tenant.tokenLastUsedAt?.toISOString() ?? null,
+    disabled: tenant.disabledAt !== null,
+    disabledAt: tenant.disabledAt?.toISOString() ?? null,
     settings: tenant.settings,
   };
 }
@@ -81,6 +119,8 @@ export const tenantUpdateSchema = z
     notifyWindowSeconds: tenantSettingsSchema.shape.notifyWindowSeconds.nullable(),
     logRetentionDays: tenantSettingsSchema.shape.logRetentionDays.nullable(),
     budget: tenantSettingsSchema.shape.budget.nullable(),
+    /** true: SCIM requests get 403 (the data is kept); false: enabled again. */
+    disabled: z.boolean().optional(),
   })
   .strict();
 
@@ -93,7 +133,7 @@ export async function updateTenantSettings(
   const update = parseOrBadRequest(tenantUpdateSchema, body);
   const tenant = await findTenant(db, id);
   if (!tenant) return undefined;
-  const { name, ...changes } = update;
+  const { name, disabled, ...changes } = update;
   const settings: JsonObject = { ...tenant.settings };
   for (const [key, value] of Object.entries(changes)) {
     if (value === null) delete settings[key];
@@ -107,5 +147,6 @@ export async function updateTenantSettings(
   if (notGroups.length > 0)
     throw ScimError.badRequest('invalidValue', `defaultGroups: no such group in this tenant: ${notGroups.join(', ')}`);
   await updateTenant(db, id, { ...(name === undefined ? {} : { name }), settings });
+  if (disabled !== undefined) await setTenantDisabled(db, id, disabled);
   return describeTenant(db, id, publicUrl);
 }

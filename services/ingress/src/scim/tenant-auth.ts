@@ -1,6 +1,6 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { isCanonicalUuid } from '@scimflow/db';
+import { isCanonicalUuid, type TenantCredentials } from '@scimflow/db';
 import { bearerToken, tokenMatches } from '../admin/tokens';
 import { requestIdOf, setTenantId } from '../http/response-locals';
 import { sendScimError } from '../http/scim-response';
@@ -27,6 +27,29 @@ function requestKind(req: Request): { operation: string; resourceType: string } 
   return { operation, resourceType: req.path.split('/')[1] || 'ServiceProviderConfig' };
 }
 
+/** The current token, or the previous one while its rotation's grace period runs. */
+function accepts(credentials: TenantCredentials, token: string): boolean {
+  if (tokenMatches(token, credentials.tokenHash)) return true;
+  const previous = credentials.previous;
+  return previous !== undefined && previous.expiresAt.getTime() > Date.now() && tokenMatches(token, previous.tokenHash);
+}
+
+/** A disabled tenant's requests, with a valid token: 403, and a line in its log. */
+function refuseDisabled(deps: TenantAuthDeps, req: Request, res: Response, tenantId: string): void {
+  const requestId = requestIdOf(res);
+  const detail = 'This tenant is disabled; its administrator must ask the service provider to enable it';
+  deps.rejections.record({
+    tenantId,
+    id: uuidv7(),
+    ...requestKind(req),
+    outcome: 'failure',
+    httpStatus: 403,
+    detail,
+    ...(requestId === undefined ? {} : { requestId }),
+  });
+  sendScimError(res, { status: 403, detail });
+}
+
 /**
  * Authenticates `Authorization: Bearer <tenant token>` for the tenant named in the URL. A refusal
  * of an existing tenant's URL goes to that tenant's provisioning log (never the token: an admin
@@ -43,14 +66,17 @@ export function tenantAuth(deps: TenantAuthDeps): RequestHandler<{ tenantId: str
       return;
     }
     const token = bearerToken(req.get('authorization'));
-    const hash = await deps.tokens.tokenHash(tenantId);
-    const valid = token !== undefined && tokenMatches(token, hash ?? NO_TENANT) && hash !== undefined;
-    if (valid) {
+    const credentials = await deps.tokens.credentials(tenantId);
+    if (token !== undefined && credentials && accepts(credentials, token)) {
+      if (credentials.disabled) return refuseDisabled(deps, req, res, tenantId);
+      deps.tokens.used(tenantId);
       setTenantId(res, tenantId);
       next();
       return;
     }
-    const known = hash !== undefined;
+    // Unknown tenants are compared too, so they take as long as bad tokens.
+    if (!credentials && token !== undefined) tokenMatches(token, NO_TENANT);
+    const known = credentials !== undefined;
     const retryAfter = await deps.throttle.failed(req.ip ?? req.socket.remoteAddress ?? 'unknown');
     const kind = requestKind(req);
     if (retryAfter !== undefined) {

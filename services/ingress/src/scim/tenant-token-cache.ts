@@ -1,4 +1,11 @@
-import { findTenantTokenHash, NotifiedCache, TENANT_AUTH_CHANNEL, type Db } from '@scimflow/db';
+import {
+  findTenantCredentials,
+  NotifiedCache,
+  TENANT_AUTH_CHANNEL,
+  touchTenantToken,
+  type Db,
+  type TenantCredentials,
+} from '@scimflow/db';
 import type { Logger } from '@scimflow/telemetry';
 
 const TTL_MS = 60_000;
@@ -9,10 +16,12 @@ const TTL_MS = 60_000;
  * is down the cache is bypassed, so a rotated token can never keep working from a stale copy.
  */
 export class TenantTokenCache {
-  private readonly cache: NotifiedCache<Buffer>;
+  private readonly cache: NotifiedCache<TenantCredentials>;
+  /** When this process last recorded each tenant's token as used. */
+  private readonly touched = new Map<string, number>();
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     databaseUrl: string,
     private readonly logger: Logger,
   ) {
@@ -22,8 +31,8 @@ export class TenantTokenCache {
       applicationName: 'scimflow-ingress-listen',
       ttlMs: TTL_MS,
       load: async ([tenantId]) => {
-        const hash = tenantId === undefined ? undefined : await findTenantTokenHash(db, tenantId);
-        return new Map(tenantId !== undefined && hash ? [[tenantId, hash]] : []);
+        const credentials = tenantId === undefined ? undefined : await findTenantCredentials(db, tenantId);
+        return new Map(tenantId !== undefined && credentials ? [[tenantId, credentials]] : []);
       },
       onLost: () => this.logger.warn('token cache listener lost; reading tokens from the database until it is back'),
     });
@@ -39,9 +48,18 @@ export class TenantTokenCache {
     return this.cache.stop();
   }
 
-  /** The tenant's token hash, or undefined for an unknown tenant. */
-  tokenHash(tenantId: string): Promise<Buffer | undefined> {
+  /** The tenant's valid token hashes and state, or undefined for an unknown tenant. */
+  credentials(tenantId: string): Promise<TenantCredentials | undefined> {
     return this.cache.get(tenantId);
+  }
+
+  /** Records "token last used" for the inventory: one write per tenant and minute per ingress. */
+  used(tenantId: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(tenantId) ?? 0) < 60_000) return;
+    if (this.touched.size > 100_000) this.touched.clear();
+    this.touched.set(tenantId, now);
+    touchTenantToken(this.db, tenantId).catch(() => this.touched.delete(tenantId));
   }
 
   /** Called by this instance after it rotated a token itself, before the NOTIFY arrives. */
