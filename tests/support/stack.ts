@@ -12,6 +12,8 @@ import { TcpProxy } from './tcp-proxy';
 import { createTestDatabase, redisEnv, testRedis, type TestDatabase } from './test-database';
 
 export const ADMIN_TOKEN = 'integration-admin-token';
+/** Shared by ingress and notifier, so the links in digests open the console. */
+export const CONSOLE_SECRET = 'integration-console-secret-0123456789abcdef';
 
 export interface Tenant {
   readonly id: string;
@@ -100,6 +102,7 @@ export class Stack {
       DATABASE_URL: databaseUrl,
       ...redisEnv(),
       ADMIN_TOKEN,
+      CONSOLE_SECRET,
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       QUEUE_PREFIX: queuePrefix,

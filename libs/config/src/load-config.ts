@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -87,6 +88,8 @@ const queueEnv = {
 };
 type QueueEnv = BaseEnv & z.output<z.ZodObject<typeof queueEnv>>;
 
+const consoleSecret = z.string().min(32, 'must be at least 32 characters').optional();
+
 const publicUrlEnv = { PORT: int(0, 65_535).default(8080), PUBLIC_URL: httpUrl.optional() };
 
 function base(role: ServiceRole, v: BaseEnv) {
@@ -146,6 +149,8 @@ const ingressSchema = z
     ...queueEnv,
     ...publicUrlEnv,
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+    // Signs console sessions and customer links; the notifier needs the same one for digest links.
+    CONSOLE_SECRET: consoleSecret,
     // Entra fails a request after 60 s; answering 503 well before that lets it retry cleanly.
     REPLY_TIMEOUT_MS: int(100, 55_000).default(25_000),
     MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
@@ -169,6 +174,8 @@ const ingressSchema = z
     role: 'ingress' as const,
     port: v.PORT,
     adminToken: v.ADMIN_TOKEN,
+    /** Console sessions and customer links are signed with this (derived from ADMIN_TOKEN when unset). */
+    consoleSecret: v.CONSOLE_SECRET ?? createHash('sha256').update(`scimflow-console:${v.ADMIN_TOKEN}`).digest('hex'),
     publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
     replyTimeoutMs: v.REPLY_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
@@ -243,6 +250,8 @@ const notifierSchema = z
     NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
     NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
     NOTIFY_RETRY_BASE_MS: int(10, 3_600_000).default(5_000),
+    // The ingress's CONSOLE_SECRET: digests then carry a 7-day link to the customer's console page.
+    CONSOLE_SECRET: consoleSecret,
   })
   .transform((v) => ({
     ...queued('notifier', v),
@@ -256,6 +265,7 @@ const notifierSchema = z
     healthPort: v.NOTIFIER_HEALTH_PORT,
     /** First retry delay of a digest the SMTP server refused (doubling, 8 attempts). */
     retryBaseMs: v.NOTIFY_RETRY_BASE_MS,
+    consoleSecret: v.CONSOLE_SECRET,
   }));
 
 type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;

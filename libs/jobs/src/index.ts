@@ -7,3 +7,4 @@ export * from './scim-events';
 export * from './queues';
 export * from './webhook-target';
 export * from './worker-heartbeat';
+export * from './console-link';

@@ -96,6 +96,11 @@ export class JobQueue<Q extends QueueName> {
     return this.queue.toKey(jobId);
   }
 
+  /** The BullMQ queue itself, for Bull Board only (it reads jobs; it never adds them). */
+  forDashboard(): Queue {
+    return this.queue;
+  }
+
   onError(listener: (error: Error) => void): void {
     this.errorListener = listener;
   }

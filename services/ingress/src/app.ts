@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import type { IngressConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
@@ -10,6 +11,7 @@ import type { IngressMetrics } from './http/ingress-metrics';
 import { requestId } from './http/request-id';
 import { JSON_TYPES } from './scim/scim-context';
 import { scimRouter } from './scim/scim-router';
+import { consoleRouter } from './console/console-router';
 import type { CredentialThrottle } from './scim/credential-throttle';
 import type { RejectionLog } from './scim/rejection-log';
 import type { TenantBudgets } from './scim/tenant-budgets';
@@ -24,6 +26,8 @@ export interface AppDeps {
   readonly rejections: RejectionLog;
   readonly credentials: CredentialThrottle;
   readonly metrics: IngressMetrics;
+  /** Shown read-only in Bull Board at /admin/queues. */
+  readonly queues: readonly Queue[];
   readonly readiness: () => Promise<ReadinessReport>;
   readonly logger: Logger;
 }
@@ -54,10 +58,14 @@ export function createApp(deps: AppDeps): Express {
     limit: deps.config.maxBodyBytes,
   });
 
+  const consoleKeys = { adminToken: deps.config.adminToken, secret: deps.config.consoleSecret };
+  app.use(consoleRouter({ db: deps.db, publicUrl: deps.config.publicUrl, tokens: deps.tokens, keys: consoleKeys }));
   app.use(
     '/admin',
     parseJson,
     adminRouter({
+      consoleKeys,
+      queues: deps.queues,
       db: deps.db,
       adminToken: deps.config.adminToken,
       publicUrl: deps.config.publicUrl,

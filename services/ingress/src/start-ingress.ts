@@ -81,7 +81,19 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     perMinute: config.authFailuresPerMinute,
   });
 
+  // The other queues, for Bull Board only (it reads them; the ingress adds nothing to them).
+  const watched = [QueueName.notifications, QueueName.webhooks, QueueName.maintenance].map(
+    (name) =>
+      new JobQueue(name, {
+        connection: producer,
+        prefix: config.queuePrefix,
+        skipWaitingForReady: true,
+        skipVersionCheck: true,
+      }),
+  );
+  for (const other of watched) other.onError((error) => redisOutage.failed(error));
   const app = createApp({
+    queues: [queue, ...watched].map((each) => each.forDashboard()),
     config,
     db,
     bus,
@@ -125,7 +137,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       await bus.close();
       await rejections.stop();
       await Promise.all([tokens.stop(), budgets.stop()]);
-      await queue.close().catch(() => undefined);
+      await Promise.all([queue, ...watched].map((each) => each.close().catch(() => undefined)));
       await db.destroy();
       await Promise.all([producer.quit(), subscriber.quit()].map((p) => p.catch(() => undefined)));
     },

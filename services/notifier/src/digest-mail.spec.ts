@@ -52,7 +52,7 @@ const digest = (overrides: Partial<DigestContent> = {}): DigestContent => ({
 
 describe('composeDigest', () => {
   it('says how many failed, of which kind, which ones, when, and where to look', () => {
-    const mail = composeDigest(digest(), 'https://scim.example.com');
+    const mail = composeDigest(digest(), 'https://scim.example.com/console/idp?link=abc');
     expect(mail.subject).toBe('[scimflow] 3 provisioning failures for Acme');
     expect(mail.text).toContain('could not apply 3 provisioning requests for tenant "Acme"');
     expect(mail.text).toContain('between 2026-11-23 10:00:00 UTC and 2026-11-23 10:15:00 UTC');
@@ -61,24 +61,22 @@ describe('composeDigest', () => {
       "  - 10:00:01 create User alice@example.com: 409 uniqueness (userName 'alice@example.com' is already in use)",
     );
     expect(mail.text).toContain('  - 10:00:02 patch Group g-1: 400 invalidValue (No such member)');
-    expect(mail.text).toContain(
-      'GET https://scim.example.com/admin/tenants/9b3e0c2a-1d7f-4a8e-9c1b-2f4d6e8a0b1c/logs?status=failure&since=2026-11-23T10%3A00%3A00.000Z',
-    );
+    // The customer's own console page, never the operators' admin API.
+    expect(mail.text).toContain('  https://scim.example.com/console/idp?link=abc');
+    expect(mail.text).not.toContain('/admin/');
     expect(mail.text).not.toContain('more');
+    expect(composeDigest(digest(), undefined).text).toContain('ask your service provider for');
   });
 
   it('counts what it does not list', () => {
-    const mail = composeDigest(
-      digest({ total: 50_000, first: digest().first.slice(0, 2) }),
-      'https://scim.example.com',
-    );
+    const mail = composeDigest(digest({ total: 50_000, first: digest().first.slice(0, 2) }), undefined);
     expect(mail.subject).toBe('[scimflow] 50000 provisioning failures for Acme');
     expect(mail.text).toContain('The first 2:');
     expect(mail.text).toContain('... and 49998 more');
   });
 
   it('speaks of one failure in the singular', () => {
-    expect(composeDigest(digest({ total: 1, first: digest().first.slice(0, 1) }), 'http://x').subject).toBe(
+    expect(composeDigest(digest({ total: 1, first: digest().first.slice(0, 1) }), undefined).subject).toBe(
       '[scimflow] 1 provisioning failure for Acme',
     );
   });

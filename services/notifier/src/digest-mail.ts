@@ -21,11 +21,8 @@ function failureLine(failure: FailureRecord): string {
  * them by name and reason, and where to see all of them. Plain text: the names in it are chosen
  * by identity-provider admins, and text can't carry markup from them.
  */
-export function composeDigest(digest: DigestContent, publicUrl: string): DigestMail {
+export function composeDigest(digest: DigestContent, consoleLink: string | undefined): DigestMail {
   const plural = digest.total === 1 ? 'request' : 'requests';
-  const since = digest.windowStart.toISOString();
-  const until = new Date(digest.windowEnd.getTime() + 1000).toISOString();
-  const query = new URLSearchParams({ status: 'failure', since, until });
   const more = digest.total - digest.first.length;
   const lines = [
     `scimflow could not apply ${digest.total} provisioning ${plural} for tenant "${digest.tenantName}" (${digest.tenantId})`,
@@ -38,11 +35,19 @@ export function composeDigest(digest: DigestContent, publicUrl: string): DigestM
     ...digest.first.map(failureLine),
     ...(more > 0 ? [`  ... and ${more} more`] : []),
     '',
-    'Every request, with its trace id, is in the provisioning log:',
-    `  GET ${publicUrl}/admin/tenants/${digest.tenantId}/logs?${query.toString()}`,
-    `  npm run admin -- logs tail ${digest.tenantId} --status failure`,
+    // Customer admins get their own page, never the operators' tools (issue 11).
+    ...(consoleLink
+      ? [
+          'Every request, with its request id, is in your provisioning log, where you can also change who',
+          'gets these mails (the link works for 7 days):',
+          `  ${consoleLink}`,
+        ]
+      : [
+          'Every request, with its request id, is in your provisioning log; ask your service provider for',
+          'the link to your Identity Provider page in the scimflow console.',
+        ]),
     '',
-    `You get at most one such mail per window. Change the recipients with PATCH ${publicUrl}/admin/tenants/${digest.tenantId} {"notificationEmails": [...]}.`,
+    'You get at most one such mail per window.',
   ];
   return {
     subject: `[scimflow] ${digest.total} provisioning ${digest.total === 1 ? 'failure' : 'failures'} for ${digest.tenantName}`,

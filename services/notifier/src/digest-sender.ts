@@ -9,13 +9,15 @@ import {
   recordNotificationFailure,
   type Db,
 } from '@scimflow/db';
-import type { FailureRecord, JobQueue } from '@scimflow/jobs';
+import { customerLinkUrl, signConsoleToken, type FailureRecord, type JobQueue } from '@scimflow/jobs';
 import type { NotifierConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
 import { composeDigest } from './digest-mail';
 
 /** Failures listed by name in a digest; the rest are counted. */
 const LISTED = 20;
+/** How long the console link in a digest works. */
+const LINK_TTL_MS = 7 * 24 * 3600_000;
 const SEND_ATTEMPTS = 8;
 
 export interface DigestSenderDeps {
@@ -61,7 +63,13 @@ export class DigestSender {
       await recordDigestAttemptFailed(db, digestId, 'not sent: the notifier has no SMTP_URL');
       return 'undelivered';
     }
-    const mail = composeDigest(digest, config.publicUrl);
+    const link = config.consoleSecret
+      ? customerLinkUrl(
+          config.publicUrl,
+          signConsoleToken(config.consoleSecret, { kind: 'customer', tenantId: digest.tenantId }, LINK_TTL_MS),
+        )
+      : undefined;
+    const mail = composeDigest(digest, link);
     try {
       const info = await transport.sendMail({
         from: config.from,

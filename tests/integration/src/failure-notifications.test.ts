@@ -75,7 +75,9 @@ describe('failure notifications', () => {
     expect(text).toContain('create User: 400 invalidValue');
     expect(text).toContain('The first 20:');
     expect(text).toContain('... and 22 more');
-    expect(text).toContain(`GET ${ctx.stack.url}/admin/tenants/${tenantId}/logs?status=failure&since=`);
+    // A link to the customer's own console page (signed with the CONSOLE_SECRET ingress and notifier share).
+    expect(text).toMatch(new RegExp(`  ${ctx.stack.url}/console/idp\\?link=[\\w.%-]+\n`));
+    expect(text).not.toContain('/admin/');
 
     const recorded = await digests(tenantId);
     expect(recorded).toEqual([

@@ -117,3 +117,33 @@ export async function tenantActivity(db: Executor, tenantId: string): Promise<Te
     })),
   };
 }
+
+/** One minute of a tenant's provisioning log. */
+export interface ActivityMinute {
+  readonly minute: Date;
+  readonly writes: number;
+  readonly failures: number;
+  readonly throttled: number;
+}
+
+/** The tenant's writes, failures and 429s per minute over the last `minutes` (empty minutes left out). */
+export async function activityByMinute(db: Executor, tenantId: string, minutes: number): Promise<ActivityMinute[]> {
+  const since = uuidv7Floor(Date.now() - minutes * 60_000);
+  const { rows } = await sql<{ minute: Date; writes: number; failures: number; throttled: number }>`
+    select date_trunc('minute', at) as minute,
+      count(*) filter (where operation in ('create', 'replace', 'patch', 'delete'))::int as writes,
+      count(*) filter (where outcome = 'failure')::int as failures,
+      count(*) filter (where http_status = 429)::int as throttled
+    from provisioning_log where tenant_id = ${tenantId} and id >= ${since}::uuid
+    group by 1 order by 1`.execute(db);
+  return rows;
+}
+
+/** Users created in the last `minutes` (the running count of an initial sync, its "progress bar"). */
+export async function usersCreatedSince(db: Executor, tenantId: string, minutes: number): Promise<number> {
+  // User ids are uuidv7: a time range on the primary key.
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from users
+    where tenant_id = ${tenantId} and id >= ${uuidv7Floor(Date.now() - minutes * 60_000)}::uuid`.execute(db);
+  return rows[0]?.n ?? 0;
+}

@@ -1,15 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
 import { isUuid, type Db } from '@scimflow/db';
 import type { WebhookPolicy } from '@scimflow/jobs';
-import { GroupResource, isStorableText, ScimError, searchFromQuery, UserResource } from '@scimflow/scim';
+import { GroupResource, ScimError, searchFromQuery, UserResource } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
 import { parseOrBadRequest, requireTenant } from './admin-validation';
 import { createWebhook, describeDeadLetters, describeWebhooks, pollEvents, removeWebhook } from './event-admin';
 import { describeDigests, queryLog } from './log-admin';
 import {
+  createTenantBody,
   createTenant,
   describeTenant,
   removeTenant,
@@ -20,28 +21,26 @@ import {
 import { describeTenantActivity, describeTenants } from './tenant-inventory';
 import { search } from '../scim/resource-reads';
 import { bearerToken } from './tokens';
-
-const createTenantBody = z
-  .object({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates'),
-  })
-  .strict();
+import { OPERATOR_COOKIE, sessionOf, type ConsoleKeys } from '../console/console-auth';
+import { queueBoard } from './queue-board';
+import { registerAdminDocs } from './admin-docs';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** Bearer ADMIN_TOKEN, compared in constant time (digests have equal length whatever was sent). */
-function adminAuth(adminToken: string): RequestHandler {
+/**
+ * Bearer ADMIN_TOKEN, compared in constant time (digests have equal length whatever was sent), or
+ * — for reads only — the console's operator session cookie (SameSite=Strict: no other site's page
+ * can make the browser send it), which is how the console and Bull Board read through this API.
+ */
+function adminAuth(adminToken: string, keys: ConsoleKeys): RequestHandler {
   const expected = digest(adminToken);
   return (req, res, next) => {
     const token = bearerToken(req.get('authorization'));
     if (token !== undefined && timingSafeEqual(digest(token), expected)) return next();
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (token === undefined && read && sessionOf(keys, req, OPERATOR_COOKIE)?.kind === 'operator') return next();
     res.set('WWW-Authenticate', 'Bearer realm="scimflow-admin"');
     sendScimError(res, { status: 401, detail: 'Missing or invalid admin token' });
   };
@@ -62,6 +61,8 @@ const tenantId = (req: Request) => routeId(req, 'id', tenantNotFound);
 const webhookId = (req: Request) => routeId(req, 'webhookId', (id) => ScimError.notFound(`Webhook ${id} not found`));
 
 export function adminRouter(deps: {
+  consoleKeys: ConsoleKeys;
+  queues: readonly Queue[];
   db: Db;
   adminToken: string;
   publicUrl: string;
@@ -69,7 +70,9 @@ export function adminRouter(deps: {
   webhookPolicy: WebhookPolicy;
 }): Router {
   const router = Router();
-  router.use(adminAuth(deps.adminToken));
+  router.use(adminAuth(deps.adminToken, deps.consoleKeys));
+  router.use('/queues', queueBoard(deps.queues));
+  registerAdminDocs(router);
 
   router.post('/tenants', async (req, res) => {
     const { name } = parseOrBadRequest(createTenantBody, req.body);

@@ -16,7 +16,7 @@ import { resolveWebhookTarget, webhookUrlProblem, type PublishedEvent, type Webh
 import { ScimError } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
-const webhookBody = z
+export const webhookBody = z
   .object({ url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048) })
   .strict();
 
@@ -80,7 +80,7 @@ export async function describeDeadLetters(db: Db, tenantId: string, webhookId: s
   };
 }
 
-const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: limitParam }).strict();
+export const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: limitParam }).strict();
 
 /** The poll endpoint: the durable event log after a sequence, each item exactly as webhooks receive it. */
 export async function pollEvents(db: Db, tenantId: string, query: unknown) {

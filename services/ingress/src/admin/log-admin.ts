@@ -5,7 +5,7 @@ import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation
 
 const isoDate = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
-const logQuery = z
+export const logQuery = z
   .object({
     status: z.enum(['success', 'failure']).optional(),
     since: isoDate.optional(),

@@ -51,7 +51,7 @@ export async function createTenant(db: Db, name: string, publicUrl: string): Pro
   return { id: tenant.id, name: tenant.name, scimBaseUrl: scimBaseUrl(publicUrl, tenant.id), token };
 }
 
-const rotationBody = z
+export const rotationBody = z
   .object({
     /** How long the token being replaced keeps working (0: it stops as this commits, as the seeds' IdPs expect). */
     graceSeconds: z
@@ -108,6 +108,9 @@ const nameSchema = z
   .min(1)
   .max(200)
   .refine(isStorableText, 'must not contain NUL characters or unpaired surrogates');
+
+/** POST /admin/tenants. */
+export const createTenantBody = z.object({ name: nameSchema }).strict();
 
 /** PATCH /admin/tenants/{id}: `name` and any setting; a setting given as null is removed. */
 export const tenantUpdateSchema = z

@@ -4,7 +4,7 @@ import { ScimError } from '@scimflow/scim';
 import { parseOrBadRequest, requireTenant } from './admin-validation';
 import { scimBaseUrl } from './tenant-admin';
 
-const tenantsQuery = z
+export const tenantsQuery = z
   .object({
     /** Part of the name, any case. */
     q: z.string().trim().min(1).max(200).optional(),
