@@ -8,3 +8,4 @@ export * from './queues';
 export * from './webhook-target';
 export * from './worker-heartbeat';
 export * from './console-link';
+export * from './webhook-post';

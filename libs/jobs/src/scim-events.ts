@@ -33,6 +33,11 @@ export interface PublishedEvent extends RecordedEvent {
   readonly sequence: number;
 }
 
+/** A stored event as consumers receive it: the webhook body, the poll item, a replayed dead letter. */
+export function publishedEvent(stored: { readonly payload: RecordedEvent; readonly sequence: number }): PublishedEvent {
+  return { ...stored.payload, sequence: stored.sequence };
+}
+
 /** Membership add/remove events carry at most this many members each; bigger changes are split. */
 export const MEMBERS_PER_EVENT = 1000;
 

@@ -91,3 +91,16 @@ function hostAddress(url: URL): string | undefined {
 function isBlocked(address: string): boolean {
   return blocked.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
+
+/** Where a delivery connects, or why it may not: checked again for every run (SSRF, DNS rebinding). */
+export type WebhookTarget = { readonly address: string; readonly family: 4 | 6 } | { readonly refused: string };
+
+export async function checkedWebhookTarget(url: string, policy: WebhookPolicy): Promise<WebhookTarget> {
+  const problem = webhookUrlProblem(url, policy);
+  if (problem) return { refused: `not delivered: the URL ${problem}` };
+  try {
+    return await resolveWebhookTarget(new URL(url), policy);
+  } catch (error) {
+    return { refused: `not delivered: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}

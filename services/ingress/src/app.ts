@@ -59,7 +59,15 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const consoleKeys = { adminToken: deps.config.adminToken, secret: deps.config.consoleSecret };
-  app.use(consoleRouter({ db: deps.db, publicUrl: deps.config.publicUrl, tokens: deps.tokens, keys: consoleKeys }));
+  app.use(
+    consoleRouter({
+      db: deps.db,
+      publicUrl: deps.config.publicUrl,
+      tokens: deps.tokens,
+      keys: consoleKeys,
+      webhookPolicy: deps.config.webhookPolicy,
+    }),
+  );
   app.use(
     '/admin',
     parseJson,

@@ -40,7 +40,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
         skipVersionCheck: true,
       }),
   );
-  const metrics = createWorkerMetrics(counted);
+  const metrics = createWorkerMetrics(counted, db);
   const events = startEventServices(config, db, logger, outages, metrics.deliveries);
   const profiles = new TenantProfiles(db, config.databaseUrl, logger);
   await profiles.start(logger);

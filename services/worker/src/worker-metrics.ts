@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { deliveryLag, type Db } from '@scimflow/db';
 import type { JobQueue, QueueName } from '@scimflow/jobs';
 import { createMetricsRegistry, type Registry } from '@scimflow/telemetry';
 
@@ -13,7 +14,7 @@ export interface WorkerMetrics {
   readonly deliveries: Counter<'outcome'>;
 }
 
-export function createWorkerMetrics(queues: readonly JobQueue<QueueName>[]): WorkerMetrics {
+export function createWorkerMetrics(queues: readonly JobQueue<QueueName>[], db: Db): WorkerMetrics {
   const registry = createMetricsRegistry('worker');
   const registers = [registry];
   // Registered by construction; read by Prometheus only, through the registry.
@@ -33,6 +34,36 @@ export function createWorkerMetrics(queues: readonly JobQueue<QueueName>[]): Wor
       );
     },
   });
+  const lag = () => deliveryLag(db).catch(() => undefined);
+  // One query per scrape, shared by the gauges below (each collect() would otherwise run it).
+  let pending: ReturnType<typeof lag> | undefined;
+  const lagNow = () => {
+    pending ??= lag().finally(() => setTimeout(() => (pending = undefined), 1_000).unref());
+    return pending;
+  };
+  const gauge = (name: string, help: string, pick: (figures: NonNullable<Awaited<ReturnType<typeof lag>>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const figures = await lagNow();
+        if (figures) this.set(pick(figures));
+      },
+    });
+  gauge('scimflow_webhook_endpoints_behind', 'Webhook endpoints with undelivered events', (f) => f.endpointsBehind);
+  gauge('scimflow_webhook_lag_events_max', 'Most undelivered events of any one endpoint', (f) => f.maxLag);
+  gauge('scimflow_webhook_lag_events_total', 'Undelivered events summed over endpoints', (f) => f.totalLag);
+  gauge(
+    'scimflow_outbox_failures_pending',
+    'Failure records not yet relayed to the notifier',
+    (f) => f.failuresPending,
+  );
+  gauge(
+    'scimflow_outbox_failure_lag_seconds',
+    'Age of the oldest failure record not yet relayed',
+    (f) => f.oldestPendingFailureSeconds,
+  );
   return {
     registry,
     queueJobs,

@@ -79,6 +79,8 @@ describe('/metrics', () => {
     expect(find(scraped, 'scimflow_queue_jobs', { queue: 'commands', state: 'waiting' })).toHaveLength(1);
     expect(find(scraped, 'scimflow_queue_jobs', { queue: 'notifications', state: 'failed' })).toHaveLength(1);
     expect(scraped.types.get('scimflow_webhook_deliveries_total')).toBe('counter');
+    expect(find(scraped, 'scimflow_webhook_lag_events_max')).toEqual([expect.objectContaining({ value: 0 })]);
+    expect(find(scraped, 'scimflow_outbox_failures_pending')).toHaveLength(1);
     expect(scraped.types.get('scimflow_nodejs_eventloop_lag_seconds')).toBe('gauge');
   });
 

@@ -132,6 +132,26 @@ export async function deadLetterWebhookEvent(
   });
 }
 
+/** One endpoint, secret included (for posting to it). */
+export async function findWebhook(db: Executor, key: WebhookKey): Promise<WebhookRow | undefined> {
+  return db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('tenant_id', '=', key.tenantId)
+    .where('id', '=', key.id)
+    .executeTakeFirst();
+}
+
+/** A dead letter was delivered after all (a replay): it is no longer dead. */
+export async function removeDeadLetter(db: Executor, key: WebhookKey, sequence: number): Promise<void> {
+  await db
+    .deleteFrom('webhook_dead_letters')
+    .where('tenant_id', '=', key.tenantId)
+    .where('webhook_id', '=', key.id)
+    .where('sequence', '=', String(sequence))
+    .execute();
+}
+
 export async function listDeadLetters(db: Executor, key: WebhookKey, limit: number) {
   return db
     .selectFrom('webhook_dead_letters')
@@ -152,4 +172,36 @@ export async function webhooksBehind(db: Executor): Promise<WebhookKey[]> {
       and (w.lease_until is null or w.lease_until < now())
       and (w.next_attempt_at is null or w.next_attempt_at <= now())`.execute(db);
   return rows.map((row) => ({ tenantId: row.tenant_id, id: row.id }));
+}
+
+/** Across all tenants, for the worker's metrics (no per-tenant figures: those are the inventory's). */
+export async function deliveryLag(db: Executor): Promise<{
+  endpointsBehind: number;
+  maxLag: number;
+  totalLag: number;
+  failuresPending: number;
+  oldestPendingFailureSeconds: number;
+}> {
+  const { rows } = await sql<{
+    endpoints_behind: number;
+    max_lag: string | null;
+    total_lag: string | null;
+    failures_pending: number;
+    oldest_failure_s: number | null;
+  }>`
+    select count(*) filter (where c.last_sequence > w.delivered_sequence)::int as endpoints_behind,
+      max(c.last_sequence - w.delivered_sequence) as max_lag,
+      sum(c.last_sequence - w.delivered_sequence) as total_lag,
+      (select count(*)::int from outbox where kind = 'failure' and relayed_at is null) as failures_pending,
+      (select extract(epoch from now() - min(created_at))::float8 from outbox
+        where kind = 'failure' and relayed_at is null) as oldest_failure_s
+    from webhooks w join tenant_event_counters c on c.tenant_id = w.tenant_id`.execute(db);
+  const row = rows[0];
+  return {
+    endpointsBehind: row?.endpoints_behind ?? 0,
+    maxLag: Number(row?.max_lag ?? 0),
+    totalLag: Number(row?.total_lag ?? 0),
+    failuresPending: row?.failures_pending ?? 0,
+    oldestPendingFailureSeconds: row?.oldest_failure_s ?? 0,
+  };
 }

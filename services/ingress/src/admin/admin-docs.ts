@@ -108,6 +108,18 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
     responses: { 200: json },
   },
   {
+    method: 'post',
+    path: '/tenants/{id}/webhooks/{webhookId}/test',
+    summary: 'Post a signed test body to the endpoint and say what it answered',
+    responses: { 200: json },
+  },
+  {
+    method: 'post',
+    path: '/tenants/{id}/webhooks/{webhookId}/dead-letters/replay',
+    summary: 'Deliver dead-lettered events again, oldest first',
+    responses: { 200: json },
+  },
+  {
     method: 'get',
     path: '/tenants/{id}/events',
     summary: 'Poll the event log',

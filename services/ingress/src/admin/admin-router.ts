@@ -19,6 +19,7 @@ import {
   updateTenantSettings,
 } from './tenant-admin';
 import { describeTenantActivity, describeTenants } from './tenant-inventory';
+import { replayDeadLetters, testWebhook } from './webhook-actions';
 import { search } from '../scim/resource-reads';
 import { bearerToken } from './tokens';
 import { OPERATOR_COOKIE, sessionOf, type ConsoleKeys } from '../console/console-auth';
@@ -146,6 +147,12 @@ export function adminRouter(deps: {
   });
   router.get('/tenants/:id/webhooks/:webhookId/dead-letters', async (req, res) => {
     res.json(await describeDeadLetters(deps.db, tenantId(req), webhookId(req)));
+  });
+  router.post('/tenants/:id/webhooks/:webhookId/test', async (req, res) => {
+    res.json(await testWebhook(deps.db, { tenantId: tenantId(req), id: webhookId(req) }, deps.webhookPolicy));
+  });
+  router.post('/tenants/:id/webhooks/:webhookId/dead-letters/replay', async (req, res) => {
+    res.json(await replayDeadLetters(deps.db, { tenantId: tenantId(req), id: webhookId(req) }, deps.webhookPolicy));
   });
   router.get('/tenants/:id/events', async (req, res) => {
     res.json(await pollEvents(deps.db, tenantId(req), req.query));

@@ -12,7 +12,7 @@ import {
   type WebhookRow,
   type WebhookStatus,
 } from '@scimflow/db';
-import { resolveWebhookTarget, webhookUrlProblem, type PublishedEvent, type WebhookPolicy } from '@scimflow/jobs';
+import { publishedEvent, resolveWebhookTarget, webhookUrlProblem, type WebhookPolicy } from '@scimflow/jobs';
 import { ScimError } from '@scimflow/scim';
 import { limitParam, parseOrBadRequest, requireTenant } from './admin-validation';
 
@@ -87,5 +87,5 @@ export async function pollEvents(db: Db, tenantId: string, query: unknown) {
   const { after, limit: count } = parseOrBadRequest(eventsQuery, query);
   await requireTenant(db, tenantId);
   const events = await eventsAfter(db, tenantId, after, count);
-  return { items: events.map((event): PublishedEvent => ({ ...event.payload, sequence: event.sequence })) };
+  return { items: events.map(publishedEvent) };
 }

@@ -35,6 +35,18 @@ document.addEventListener('click', async (event) => {
   await navigator.clipboard.writeText(field.value);
   button.textContent = 'Copied';
 });
+// Live activity: the chart, progress and log are fetched again every 15 s (forms are left alone).
+const live = document.getElementById('activity');
+if (live) setInterval(async () => {
+  const response = await fetch(location.href, { headers: { accept: 'text/html' } });
+  if (!response.ok) return;
+  const next = new DOMParser().parseFromString(await response.text(), 'text/html');
+  for (const id of ['activity', 'log']) {
+    const fresh = next.getElementById(id);
+    const current = document.getElementById(id);
+    if (fresh && current) current.replaceWith(fresh);
+  }
+}, 15000);
 // Users and groups, read from the admin API with the operator's session cookie (GET only).
 document.addEventListener('submit', async (event) => {
   const form = event.target.closest('[data-browse]');

@@ -1,9 +1,10 @@
 import express, { Router, type Request, type Response } from 'express';
 import { isUuid, type Db } from '@scimflow/db';
-import { customerLinkUrl, signConsoleToken, verifyConsoleToken } from '@scimflow/jobs';
+import { customerLinkUrl, signConsoleToken, verifyConsoleToken, type WebhookPolicy } from '@scimflow/jobs';
 import { ScimError } from '@scimflow/scim';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
 import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from '../admin/tenant-admin';
+import { replayDeadLetters, testWebhook } from '../admin/webhook-actions';
 import { CONSOLE_CSS, CONSOLE_JS } from './console-assets';
 import {
   clearCookie,
@@ -32,6 +33,7 @@ export interface ConsoleDeps {
   readonly publicUrl: string;
   readonly tokens: TenantTokenCache;
   readonly keys: ConsoleKeys;
+  readonly webhookPolicy: WebhookPolicy;
 }
 
 function send(res: Response, title: string, body: SafeHtml, nav?: SafeHtml, status = 200): void {
@@ -215,6 +217,25 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       'New token',
       scimInfo(`New token for ${tenant.name}`, tenant.scimBaseUrl, rotated.token, `/console/tenants/${id}`),
       operatorNav(operatorCsrf(req)),
+    );
+  });
+  router.post('/console/tenants/:id/webhooks/:webhookId/:action', async (req, res) => {
+    const key = { tenantId: routeTenant(req), id: req.params.webhookId };
+    if (!isUuid(key.id)) throw ScimError.notFound('No such webhook');
+    if (req.params.action === 'test') {
+      const sent = await testWebhook(db, key, deps.webhookPolicy);
+      const notice = sent.delivered ? 'The endpoint accepted the test body.' : `Not delivered: ${sent.error ?? ''}`;
+      return operatorTenantPage(req, res, html`<p class="${sent.delivered ? 'notice' : 'error'}">${notice}</p>`);
+    }
+    if (req.params.action !== 'replay') throw ScimError.notFound('No such action');
+    const replay = await replayDeadLetters(db, key, deps.webhookPolicy);
+    const stopped = replay.stoppedAt
+      ? ` Stopped at event ${replay.stoppedAt.sequence}: ${replay.stoppedAt.error}.`
+      : '';
+    await operatorTenantPage(
+      req,
+      res,
+      html`<p class="notice">${replay.replayed} dead letters delivered, ${replay.remaining} left.${stopped}</p>`,
     );
   });
   router.post('/console/tenants/:id/link', async (req, res) => {

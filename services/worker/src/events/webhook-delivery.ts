@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import {
   acquireWebhookLease,
   deadLetterWebhookEvent,
@@ -11,17 +10,15 @@ import {
   type StoredEvent,
   type WebhookKey,
 } from '@scimflow/db';
-import { resolveWebhookTarget, webhookUrlProblem, type JobQueue } from '@scimflow/jobs';
+import { checkedWebhookTarget, postWebhook, publishedEvent, type JobQueue, type WebhookTarget } from '@scimflow/jobs';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Logger } from '@scimflow/telemetry';
-import { postJson } from './webhook-post';
 
 const PAGE = 100;
 /** Events delivered between two saves of an endpoint's cursor. */
 const FLUSH_EVERY = 50;
 
 /** Where a run posts: the checked address, or why it may not post at all. */
-type WebhookTarget = { readonly address: string; readonly family: 4 | 6 } | { readonly refused: string };
 
 /** How a delivery run ended: `delivered` is the endpoint's sequence when it did. */
 type RunOutcome = { readonly stopped: boolean; readonly delivered: number };
@@ -37,14 +34,9 @@ export interface WebhookDeliveryDeps {
   readonly deliveries: { inc(labels: { outcome: 'delivered' | 'failed' | 'dead_lettered' }): void };
 }
 
-/** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes with the endpoint's secret. */
-export function signature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
 /** The webhook body: the event as published, its sequence included. */
 export function eventBody(event: StoredEvent): string {
-  return JSON.stringify({ ...event.payload, sequence: event.sequence });
+  return JSON.stringify(publishedEvent(event));
 }
 
 /**
@@ -105,7 +97,7 @@ export class WebhookDelivery {
     for (;;) {
       const events = await eventsAfter(db, key.tenantId, delivered, PAGE);
       if (events.length === 0) return { stopped: !(await save(true)), delivered };
-      target ??= await this.targetOf(url);
+      target ??= await checkedWebhookTarget(url, this.deps.config.policy);
       for (const event of events) {
         const error = await this.post(url, target, secret, event);
         if (error === undefined) {
@@ -142,44 +134,17 @@ export class WebhookDelivery {
     }
   }
 
-  /** The address to post to, or why the endpoint may not be posted to (it then fails like a refusal). */
-  private async targetOf(url: string): Promise<WebhookTarget> {
-    const problem = webhookUrlProblem(url, this.deps.config.policy);
-    if (problem) return { refused: `not delivered: the URL ${problem}` };
-    try {
-      return await resolveWebhookTarget(new URL(url), this.deps.config.policy);
-    } catch (error) {
-      return { refused: `not delivered: ${error instanceof Error ? error.message : String(error)}` };
-    }
-  }
-
   /** Undefined when the endpoint accepted the event (2xx); otherwise why not. */
-  private async post(
-    url: string,
-    target: WebhookTarget,
-    secret: string,
-    event: StoredEvent,
-  ): Promise<string | undefined> {
-    const body = eventBody(event);
-    try {
-      if ('refused' in target) return target.refused;
-      const status = await postJson(
-        new URL(url),
-        target,
-        body,
-        {
-          'content-type': 'application/json',
-          'user-agent': 'scimflow-webhooks',
-          'x-scimflow-signature': signature(secret, body),
-          'x-scimflow-event-id': event.payload.jti,
-          'x-scimflow-sequence': String(event.sequence),
-          'x-scimflow-tenant': event.payload.tenant,
-        },
-        this.deps.config.timeoutMs,
-      );
-      return status >= 200 && status < 300 ? undefined : `HTTP ${status}`;
-    } catch (error) {
-      return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    }
+  private post(url: string, target: WebhookTarget, secret: string, event: StoredEvent): Promise<string | undefined> {
+    return postWebhook({
+      url,
+      target,
+      secret,
+      body: eventBody(event),
+      eventId: event.payload.jti,
+      sequence: event.sequence,
+      tenantId: event.payload.tenant,
+      timeoutMs: this.deps.config.timeoutMs,
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
@@ -57,4 +58,50 @@ function pinned(target: { address: string; family: 4 | 6 }) {
     if (options.all) callback(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);
   };
+}
+
+/** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes with the endpoint's secret. */
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** What one post to an endpoint carries besides the body. */
+export interface WebhookPost {
+  readonly url: string;
+  /** Where to connect (checked by resolveWebhookTarget), or why the endpoint may not be posted to. */
+  readonly target: { address: string; family: 4 | 6 } | { refused: string };
+  readonly secret: string;
+  readonly body: string;
+  readonly eventId: string;
+  /** The event's sequence; absent for a test post. */
+  readonly sequence?: number;
+  readonly tenantId: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Posts one signed body the way every delivery is posted (the worker's, a dead letter's replay, a
+ * test-send). Undefined when the endpoint accepted it (2xx); otherwise why not.
+ */
+export async function postWebhook(post: WebhookPost): Promise<string | undefined> {
+  try {
+    if ('refused' in post.target) return post.target.refused;
+    const status = await postJson(
+      new URL(post.url),
+      post.target,
+      post.body,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'scimflow-webhooks',
+        'x-scimflow-signature': signature(post.secret, post.body),
+        'x-scimflow-event-id': post.eventId,
+        ...(post.sequence === undefined ? {} : { 'x-scimflow-sequence': String(post.sequence) }),
+        'x-scimflow-tenant': post.tenantId,
+      },
+      post.timeoutMs,
+    );
+    return status >= 200 && status < 300 ? undefined : `HTTP ${status}`;
+  } catch (error) {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  }
 }
