@@ -139,9 +139,13 @@ function publicUrlOf(publicUrl: string | undefined, port = 8080): string {
 
 const migrateSchema = z.object(baseEnv).transform((v) => ({ ...base('migrate', v), role: 'migrate' as const }));
 
-const adminSchema = z
-  .object({ ...baseEnv, ...publicUrlEnv })
-  .transform((v) => ({ ...base('admin', v), role: 'admin' as const, publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT) }));
+const adminSchema = z.object({ ...baseEnv, ...publicUrlEnv, WEBHOOK_ALLOW_PRIVATE: flag }).transform((v) => ({
+  ...base('admin', v),
+  role: 'admin' as const,
+  publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
+  /** For `webhooks test` / `webhooks replay`: the same SSRF policy as the services'. */
+  webhookPolicy: { allowPrivate: v.WEBHOOK_ALLOW_PRIVATE },
+}));
 
 const ingressSchema = z
   .object({

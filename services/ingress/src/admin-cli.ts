@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@scimflow/config';
+import { loadConfig, type AdminConfig } from '@scimflow/config';
+import { GroupResource, searchFromQuery, UserResource } from '@scimflow/scim';
 import { createDatabase, isUuid, type Db } from '@scimflow/db';
 import { runMain } from '@scimflow/telemetry';
 import { tailLog } from './admin/log-tail';
@@ -8,8 +9,11 @@ import {
   describeTenant,
   removeTenant,
   rotateTenantToken,
+  scimBaseUrl,
   updateTenantSettings,
 } from './admin/tenant-admin';
+import { replayDeadLetters, testWebhook } from './admin/webhook-actions';
+import { searchPage } from './scim/resource-reads';
 import { describeTenantActivity, describeTenants } from './admin/tenant-inventory';
 
 const USAGE = `usage: npm run admin -- <command>
@@ -26,14 +30,35 @@ const USAGE = `usage: npm run admin -- <command>
   tenants update <id> <json>   change the name or settings, e.g.
                                '{"requiredAttributes": {"User": ["userName", "externalId"]}, "defaultGroups": ["<group id>"]}'
                                '{"notificationEmails": ["ops@acme.example"], "notifyWindowSeconds": 900, "logRetentionDays": 30}'
+  users list <id> [--filter <scim filter>] [--count <n>] [--start <i>]
+  groups list <id> [...the same]
+                               the tenant's users or groups (read-only; groups without their members)
+  webhooks test <id> <webhook id>
+                               post a signed test body to the endpoint; prints what it answered
+  webhooks replay <id> <webhook id>
+                               deliver its dead letters again, oldest first
   logs tail <id> [--status failure|success] [-n <lines>] [--follow]
                                print the tenant's provisioning log, oldest first; --follow keeps printing`;
 
 const TENANT_COMMANDS = new Set(['rotate-token', 'get', 'summary', 'disable', 'enable', 'delete', 'update']);
 
 /** Same operations as the admin HTTP API, straight against the database; prints JSON. */
-async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> {
+async function run(db: Db, config: AdminConfig, args: string[]): Promise<unknown> {
+  const { publicUrl } = config;
   const [group, command, arg] = args;
+  if ((group === 'users' || group === 'groups') && command === 'list' && arg && isUuid(arg)) {
+    if (!(await describeTenant(db, arg, publicUrl))) throw new Error(`tenant ${arg} not found`);
+    const resource = group === 'users' ? UserResource : GroupResource;
+    return searchPage({ db, tenantId: arg, base: scimBaseUrl(publicUrl, arg) }, resource, browseFlags(args.slice(3)));
+  }
+  if (group === 'webhooks' && (command === 'test' || command === 'replay') && arg && isUuid(arg)) {
+    const webhook = args[3];
+    if (!webhook || !isUuid(webhook)) throw new UsageError();
+    const key = { tenantId: arg, id: webhook };
+    return command === 'test'
+      ? testWebhook(db, key, config.webhookPolicy)
+      : replayDeadLetters(db, key, config.webhookPolicy);
+  }
   if (group === 'logs' && command === 'tail' && arg) {
     await tail(db, arg, args.slice(3));
     return undefined;
@@ -69,6 +94,19 @@ async function run(db: Db, publicUrl: string, args: string[]): Promise<unknown> 
     default:
       throw new UsageError();
   }
+}
+
+/** `users list` / `groups list` flags, as a SCIM query's parameters. */
+function browseFlags(flags: string[]) {
+  const { values } = parseArgs({
+    args: flags,
+    options: { filter: { type: 'string' }, count: { type: 'string' }, start: { type: 'string' } },
+  });
+  return searchFromQuery({
+    ...(values.filter === undefined ? {} : { filter: values.filter }),
+    ...(values.count === undefined ? {} : { count: values.count }),
+    ...(values.start === undefined ? {} : { startIndex: values.start }),
+  });
 }
 
 /** `tenants list` flags, as the API's query parameters. */
@@ -131,7 +169,7 @@ runMain(async () => {
   const config = loadConfig(process.env, 'admin');
   const db = createDatabase({ url: config.databaseUrl, poolSize: 1, applicationName: 'scimflow-admin' });
   try {
-    const result = await run(db, config.publicUrl, process.argv.slice(2));
+    const result = await run(db, config, process.argv.slice(2));
     if (result !== undefined) console.log(JSON.stringify(result, null, 2));
   } finally {
     await db.destroy();

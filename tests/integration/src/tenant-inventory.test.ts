@@ -158,7 +158,10 @@ describe('the tenant inventory', () => {
 
   it('does the same from the CLI', async () => {
     const tenant = await tenantNamed('Zq Cli Tenant');
-    const env = { DATABASE_URL: ctx.stack.database.url, PUBLIC_URL: ctx.stack.url };
+    await tenant.scim.post('/Users', { userName: 'cli-ada@example.com' });
+    await tenant.scim.post('/Users', { userName: 'cli-grace@example.com' });
+    const hook = await admin(ctx.stack.url, 'POST', `/tenants/${tenant.id}/webhooks`, { url: 'http://127.0.0.1:9/' });
+    const env = { DATABASE_URL: ctx.stack.database.url, PUBLIC_URL: ctx.stack.url, WEBHOOK_ALLOW_PRIVATE: 'true' };
     const run = async (...args: string[]) => {
       const cli = startScript('admin', env, { args });
       expect(await cli.exited).toBe(0);
@@ -168,13 +171,23 @@ describe('the tenant inventory', () => {
       items: [expect.objectContaining({ id: tenant.id })],
       nextCursor: null,
     });
+    expect(await run('users', 'list', tenant.id, '--filter', 'userName sw "cli-a"')).toMatchObject({
+      totalResults: 1,
+      Resources: [expect.objectContaining({ userName: 'cli-ada@example.com' })],
+    });
+    expect(await run('groups', 'list', tenant.id)).toMatchObject({ totalResults: 0, Resources: [] });
+    expect(await run('webhooks', 'test', tenant.id, String(hook.body.id))).toMatchObject({
+      delivered: false,
+      error: expect.stringContaining('ECONNREFUSED'),
+    });
+    expect(await run('webhooks', 'replay', tenant.id, String(hook.body.id))).toEqual({ replayed: 0, remaining: 0 });
     expect(await run('tenants', 'disable', tenant.id)).toMatchObject({ disabled: true });
     await waitFor(
       async () => (await tenant.scim.get('/Users')).status === 403,
       5_000,
       'the CLI disable to reach the ingress',
     );
-    expect(await run('tenants', 'summary', tenant.id)).toMatchObject({ users: 0, groups: 0 });
+    expect(await run('tenants', 'summary', tenant.id)).toMatchObject({ users: 2, groups: 0 });
     const rotated = await run('tenants', 'rotate-token', tenant.id, '--grace-seconds', '60');
     expect(rotated.previousTokenExpiresAt).toEqual(expect.any(String));
     expect(await run('tenants', 'delete', tenant.id)).toEqual({ deleted: tenant.id });

@@ -40,13 +40,8 @@ export interface ReadDeps {
   readonly tenantId: string;
 }
 
-/** GET /Users, GET /Groups, POST /…/.search. Groups are read in one snapshot (their members stream over many queries). */
-export async function search(
-  deps: ReadDeps,
-  res: Response,
-  resource: ResourceType,
-  request: SearchRequest,
-): Promise<void> {
+/** A search request as the repository's search spec, with how to render what it finds. */
+function searchPlan(deps: ReadDeps, resource: ResourceType, request: SearchRequest) {
   const mapping = sqlFor(resource);
   const where = request.filter ? compileFilter(mapping, request.filter) : undefined;
   const sort = sortSpec(mapping, request.sortBy, request.sortOrder);
@@ -66,6 +61,32 @@ export async function search(
     ...(sort ? { sort } : {}),
     page: pageOf(request, fingerprint),
   };
+  return { ctx, fingerprint, spec };
+}
+
+/**
+ * One page of users or groups as data, groups without their members (the operator's CLI browses
+ * with it; a 10,000-member group is read with GET /Groups/{id}, streamed).
+ */
+export async function searchPage(deps: ReadDeps, resource: ResourceType, request: SearchRequest) {
+  const { ctx, fingerprint, spec } = searchPlan(deps, resource, request);
+  const withGroups = resource.name === 'User' && projects(UserResource, ctx.projection, 'groups');
+  const page = await searchResources(deps.db, resource, { ...spec, withGroups });
+  return {
+    schemas: [Urn.ListResponse],
+    ...headerOf(page, request, fingerprint),
+    Resources: page.rows.map((row) => renderOne(resource, row, ctx)),
+  };
+}
+
+/** GET /Users, GET /Groups, POST /…/.search. Groups are read in one snapshot (their members stream over many queries). */
+export async function search(
+  deps: ReadDeps,
+  res: Response,
+  resource: ResourceType,
+  request: SearchRequest,
+): Promise<void> {
+  const { ctx, fingerprint, spec } = searchPlan(deps, resource, request);
   if (resource.name === 'User') {
     const withGroups = projects(UserResource, ctx.projection, 'groups');
     const page = await searchResources(deps.db, UserResource, { ...spec, withGroups });
