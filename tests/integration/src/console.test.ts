@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { admin } from '../../support/admin-client';
 import { ARTIFACTS, launchBrowser } from '../../support/browser';
 import { ScimClient } from '../../support/scim-client';
 import { ADMIN_TOKEN, useStack } from '../../support/stack';
@@ -123,6 +124,17 @@ describe('the console', () => {
     expect((await scim.get('/Users')).status).toBe(401);
     expect((await scim.withToken(token).get('/Users')).status).toBe(200);
     await customer.close();
+  }, 30_000);
+
+  it('test-sends to a webhook and replays its dead letters from the tenant page', async () => {
+    const tenantId = tenantUrl.split('/').pop() ?? '';
+    await admin(ctx.stack.url, 'POST', `/tenants/${tenantId}/webhooks`, { url: 'http://127.0.0.1:9/' });
+    await page.goto(tenantUrl);
+    expect(await page.textContent('#webhooks')).toContain('http://127.0.0.1:9/');
+    await page.click('#webhooks >> text=Test-send');
+    expect(await page.textContent('main .error')).toContain('Not delivered');
+    await page.click('#webhooks >> text=Replay dead letters');
+    expect(await page.textContent('main .notice')).toContain('0 dead letters delivered, 0 left');
   }, 30_000);
 
   it('refuses a form posted without the session’s CSRF token, and serves Bull Board to the operator', async () => {

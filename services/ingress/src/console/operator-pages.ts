@@ -158,22 +158,30 @@ export async function tenantPage(
           <tr>
             <th>URL</th>
             <th>Delivered</th>
+            <th>Lag</th>
             <th>Failing attempts</th>
             <th>Dead letters</th>
             <th>Last error</th>
+            <th></th>
           </tr>
         </thead>
         <tbody>
-          ${webhooks.items.map(
-            (hook) =>
-              html`<tr>
-                <td>${hook.url}</td>
-                <td>${hook.deliveredSequence}</td>
-                <td>${hook.failingAttempts}</td>
-                <td>${'deadLetters' in hook ? hook.deadLetters : ''}</td>
-                <td>${hook.lastError ?? ''}</td>
-              </tr>`,
-          )}
+          ${webhooks.items.map((hook) => {
+            const lag = lagOf.get(hook.id);
+            const action = (name: string, label: string) =>
+              html`<form method="post" action="/console/tenants/${tenant.id}/webhooks/${hook.id}/${name}">
+                ${csrfField(csrf)}<button type="submit">${label}</button>
+              </form>`;
+            return html`<tr>
+              <td>${hook.url}</td>
+              <td>${hook.deliveredSequence}</td>
+              <td>${lag?.lag ?? 0} events${lag?.oldestUndeliveredAt ? `, oldest ${lag.oldestUndeliveredAt}` : ''}</td>
+              <td>${hook.failingAttempts}</td>
+              <td>${'deadLetters' in hook ? hook.deadLetters : ''}</td>
+              <td>${hook.lastError ?? ''}</td>
+              <td class="actions">${action('test', 'Test-send')} ${action('replay', 'Replay dead letters')}</td>
+            </tr>`;
+          })}
         </tbody>
       </table>
     </section>
