@@ -103,6 +103,12 @@ describe('loadConfig', () => {
     const notifier = loadConfig(env, 'notifier');
     expect(notifier.publicUrl).toBe('http://localhost:28080');
     expect(notifier.smtpUrl).toBeUndefined();
+    expect(notifier.consoleSecret).toBeUndefined();
+    // Given the same ADMIN_TOKEN (npm start), the notifier signs digest links the ingress accepts.
+    const token = 'a-long-admin-token-0123456789';
+    expect(loadConfig({ ...env, ADMIN_TOKEN: token }, 'notifier').consoleSecret).toBe(
+      loadConfig({ ...valid, ADMIN_TOKEN: token }, 'ingress').consoleSecret,
+    );
   });
 
   it("checks the notifier's SMTP URL and reports its bad variables together", () => {

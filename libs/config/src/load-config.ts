@@ -88,6 +88,11 @@ const queueEnv = {
 };
 type QueueEnv = BaseEnv & z.output<z.ZodObject<typeof queueEnv>>;
 
+/** The console's signing key when CONSOLE_SECRET is unset: ingress and notifier derive the same one. */
+function derivedConsoleSecret(adminToken: string): string {
+  return createHash('sha256').update(`scimflow-console:${adminToken}`).digest('hex');
+}
+
 const consoleSecret = z.string().min(32, 'must be at least 32 characters').optional();
 
 const publicUrlEnv = { PORT: int(0, 65_535).default(8080), PUBLIC_URL: httpUrl.optional() };
@@ -179,7 +184,7 @@ const ingressSchema = z
     port: v.PORT,
     adminToken: v.ADMIN_TOKEN,
     /** Console sessions and customer links are signed with this (derived from ADMIN_TOKEN when unset). */
-    consoleSecret: v.CONSOLE_SECRET ?? createHash('sha256').update(`scimflow-console:${v.ADMIN_TOKEN}`).digest('hex'),
+    consoleSecret: v.CONSOLE_SECRET ?? derivedConsoleSecret(v.ADMIN_TOKEN),
     publicUrl: publicUrlOf(v.PUBLIC_URL, v.PORT),
     replyTimeoutMs: v.REPLY_TIMEOUT_MS,
     maxBodyBytes: v.MAX_BODY_BYTES,
@@ -254,8 +259,10 @@ const notifierSchema = z
     NOTIFY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
     NOTIFIER_HEALTH_PORT: int(0, 65_535).default(8082),
     NOTIFY_RETRY_BASE_MS: int(10, 3_600_000).default(5_000),
-    // The ingress's CONSOLE_SECRET: digests then carry a 7-day link to the customer's console page.
+    // The ingress's CONSOLE_SECRET (or, as the ingress does, one derived from ADMIN_TOKEN, which
+    // npm start gives every process): digests then carry a 7-day link to the customer's page.
     CONSOLE_SECRET: consoleSecret,
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .transform((v) => ({
     ...queued('notifier', v),
@@ -269,7 +276,7 @@ const notifierSchema = z
     healthPort: v.NOTIFIER_HEALTH_PORT,
     /** First retry delay of a digest the SMTP server refused (doubling, 8 attempts). */
     retryBaseMs: v.NOTIFY_RETRY_BASE_MS,
-    consoleSecret: v.CONSOLE_SECRET,
+    consoleSecret: v.CONSOLE_SECRET ?? (v.ADMIN_TOKEN === undefined ? undefined : derivedConsoleSecret(v.ADMIN_TOKEN)),
   }));
 
 type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;

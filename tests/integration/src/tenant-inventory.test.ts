@@ -61,6 +61,8 @@ describe('the tenant inventory', () => {
     );
     const summary = (await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/summary`)).body;
     expect(summary).toMatchObject({
+      tokenLastUsedAt: expect.any(String),
+      disabled: false,
       users: 1,
       groups: 0,
       lastRequestAt: expect.any(String),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listTenants, tenantActivity, type Db, type TenantListPosition } from '@scimflow/db';
+import { findTenant, listTenants, tenantActivity, type Db, type TenantListPosition } from '@scimflow/db';
 import { ScimError } from '@scimflow/scim';
-import { parseOrBadRequest, requireTenant } from './admin-validation';
+import { parseOrBadRequest } from './admin-validation';
 import { scimBaseUrl } from './tenant-admin';
 
 export const tenantsQuery = z
@@ -58,9 +58,12 @@ export async function describeTenants(db: Db, query: unknown, publicUrl: string)
 
 /** GET /admin/tenants/{id}/summary: who is syncing or failing, and which webhook lags. */
 export async function describeTenantActivity(db: Db, tenantId: string) {
-  await requireTenant(db, tenantId);
+  const tenant = await findTenant(db, tenantId);
+  if (!tenant) throw ScimError.notFound(`Tenant ${tenantId} not found`);
   const activity = await tenantActivity(db, tenantId);
   return {
+    tokenLastUsedAt: tenant.tokenLastUsedAt?.toISOString() ?? null,
+    disabled: tenant.disabledAt !== null,
     users: activity.users,
     groups: activity.groups,
     lastRequestAt: activity.lastRequestAt?.toISOString() ?? null,
