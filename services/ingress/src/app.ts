@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
       tokens: deps.tokens,
       keys: consoleKeys,
       webhookPolicy: deps.config.webhookPolicy,
+      credentials: deps.credentials,
     }),
   );
   app.use(
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
     adminRouter({
       consoleKeys,
       queues: deps.queues,
+      credentials: deps.credentials,
       db: deps.db,
       adminToken: deps.config.adminToken,
       publicUrl: deps.config.publicUrl,

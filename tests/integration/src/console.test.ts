@@ -148,4 +148,36 @@ describe('the console', () => {
     expect(docs?.status()).toBe(200);
     expect(await page.textContent('main')).toContain('PATCH /tenants/{id}');
   }, 30_000);
+
+  it('answers a flood of wrong admin tokens at sign-in with 429, as bad SCIM tokens are', async () => {
+    const attempt = () =>
+      fetch(`${ctx.stack.url}/console/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=guess-0123456789',
+        redirect: 'manual',
+      });
+    const statuses: number[] = [];
+    for (let n = 0; n < 25; n++) statuses.push((await attempt()).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.at(-1)).toBe(429);
+    const refused = await attempt();
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    // The right token still signs in: only failures are counted and refused.
+    const right = await fetch(`${ctx.stack.url}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${ADMIN_TOKEN}`,
+      redirect: 'manual',
+    });
+    expect(right.status).toBe(303);
+    // The admin API counts wrong bearer tokens against the same allowance.
+    const api = await fetch(`${ctx.stack.url}/admin/tenants`, {
+      headers: { authorization: 'Bearer guess-0123456789' },
+    });
+    expect(api.status).toBe(429);
+    expect(
+      (await fetch(`${ctx.stack.url}/admin/tenants`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status,
+    ).toBe(200);
+  });
 });

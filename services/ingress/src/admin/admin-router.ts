@@ -5,6 +5,7 @@ import { isUuid, type Db } from '@scimflow/db';
 import type { WebhookPolicy } from '@scimflow/jobs';
 import { GroupResource, ScimError, searchFromQuery, UserResource } from '@scimflow/scim';
 import { sendScimError } from '../http/scim-response';
+import type { CredentialThrottle } from '../scim/credential-throttle';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
 import { parseOrBadRequest, requireTenant } from './admin-validation';
 import { createWebhook, describeDeadLetters, describeWebhooks, pollEvents, removeWebhook } from './event-admin';
@@ -35,13 +36,22 @@ function digest(value: string): Buffer {
  * — for reads only — the console's operator session cookie (SameSite=Strict: no other site's page
  * can make the browser send it), which is how the console and Bull Board read through this API.
  */
-function adminAuth(adminToken: string, keys: ConsoleKeys): RequestHandler {
+function adminAuth(adminToken: string, keys: ConsoleKeys, credentials?: CredentialThrottle): RequestHandler {
   const expected = digest(adminToken);
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const token = bearerToken(req.get('authorization'));
     if (token !== undefined && timingSafeEqual(digest(token), expected)) return next();
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (token === undefined && read && sessionOf(keys, req, OPERATOR_COOKIE)?.kind === 'operator') return next();
+    // A wrong admin token counts against the address like a wrong SCIM token (past the allowance: 429).
+    const retryAfter = token === undefined ? undefined : await credentials?.failed(req.ip ?? 'unknown');
+    if (retryAfter !== undefined) {
+      res.set('Retry-After', String(retryAfter));
+      return sendScimError(res, {
+        status: 429,
+        detail: `Too many bad credentials from this address; retry after ${retryAfter} s`,
+      });
+    }
     res.set('WWW-Authenticate', 'Bearer realm="scimflow-admin"');
     sendScimError(res, { status: 401, detail: 'Missing or invalid admin token' });
   };
@@ -64,6 +74,8 @@ const webhookId = (req: Request) => routeId(req, 'webhookId', (id) => ScimError.
 export function adminRouter(deps: {
   consoleKeys: ConsoleKeys;
   queues: readonly Queue[];
+  /** Absent only where no Redis is at hand (the route-description test). */
+  credentials?: CredentialThrottle;
   db: Db;
   adminToken: string;
   publicUrl: string;
@@ -71,7 +83,7 @@ export function adminRouter(deps: {
   webhookPolicy: WebhookPolicy;
 }): Router {
   const router = Router();
-  router.use(adminAuth(deps.adminToken, deps.consoleKeys));
+  router.use(adminAuth(deps.adminToken, deps.consoleKeys, deps.credentials));
   router.use('/queues', queueBoard(deps.queues));
   registerAdminDocs(router);
 

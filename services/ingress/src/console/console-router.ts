@@ -2,6 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { isUuid, type Db } from '@scimflow/db';
 import { customerLinkUrl, signConsoleToken, verifyConsoleToken, type WebhookPolicy } from '@scimflow/jobs';
 import { ScimError } from '@scimflow/scim';
+import type { CredentialThrottle } from '../scim/credential-throttle';
 import type { TenantTokenCache } from '../scim/tenant-token-cache';
 import { createTenant, describeTenant, rotateTenantToken, updateTenantSettings } from '../admin/tenant-admin';
 import { replayDeadLetters, testWebhook } from '../admin/webhook-actions';
@@ -34,6 +35,8 @@ export interface ConsoleDeps {
   readonly tokens: TenantTokenCache;
   readonly keys: ConsoleKeys;
   readonly webhookPolicy: WebhookPolicy;
+  /** Wrong admin tokens at sign-in count against the client address, as bad SCIM tokens do. */
+  readonly credentials: CredentialThrottle;
 }
 
 function send(res: Response, title: string, body: SafeHtml, nav?: SafeHtml, status = 200): void {
@@ -81,11 +84,20 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   );
 
   router.get('/console/login', (_req, res) => send(res, 'Sign in', loginPage(false)));
-  router.post('/console/login', forms, (req, res) => {
+  router.post('/console/login', forms, async (req, res) => {
     const body: unknown = req.body;
     const token = typeof body === 'object' && body !== null && 'token' in body ? body.token : undefined;
-    if (signIn(keys, req, res, token)) res.redirect(303, '/console');
-    else send(res, 'Sign in', loginPage(true), undefined, 401);
+    if (signIn(keys, req, res, token)) return res.redirect(303, '/console');
+    const retryAfter = await deps.credentials.failed(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    if (retryAfter === undefined) return send(res, 'Sign in', loginPage(true), undefined, 401);
+    res.set('Retry-After', String(retryAfter));
+    send(
+      res,
+      'Sign in',
+      html`<p class="error">Too many wrong tokens from this address; try again in ${retryAfter} s.</p>`,
+      undefined,
+      429,
+    );
   });
   router.post('/console/logout', forms, requireCsrf(keys, OPERATOR_COOKIE), (_req, res) => {
     clearCookie(res, OPERATOR_COOKIE, '/');
