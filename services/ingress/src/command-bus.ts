@@ -1,5 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
-import { appliedOutcomeOf, isDatabaseUnavailable, type Db } from '@scimflow/db';
+import { appliedOutcomeOf, isDatabaseUnavailable, type Db, uuidv7 } from '@scimflow/db';
 import {
   CommandBatcher,
   parseReply,

@@ -1,5 +1,4 @@
 import type { Transporter } from 'nodemailer';
-import { v7 as uuidv7 } from 'uuid';
 import {
   closeDigest,
   findTenantSettings,
@@ -8,6 +7,7 @@ import {
   recordDigestAttemptFailed,
   recordNotificationFailure,
   type Db,
+  uuidv7,
 } from '@scimflow/db';
 import { customerLinkUrl, signConsoleToken, type FailureRecord, type JobQueue } from '@scimflow/jobs';
 import type { NotifierConfig } from '@scimflow/config';

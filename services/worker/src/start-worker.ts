@@ -1,6 +1,5 @@
 import type { WorkerConfig } from '@scimflow/config';
-import { createDatabase, pingDatabase, schemaReadiness } from '@scimflow/db';
-import { v7 as uuidv7 } from 'uuid';
+import { createDatabase, pingDatabase, schemaReadiness, uuidv7 } from '@scimflow/db';
 import { createJobWorker, createRedis, JobQueue, QueueName, startWorkerHeartbeat, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
 import { startCommandWorker } from './commands/start-command-worker';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
   deleteWebhook,
@@ -11,6 +10,7 @@ import {
   type Db,
   type WebhookRow,
   type WebhookStatus,
+  uuidv7,
 } from '@scimflow/db';
 import { publishedEvent, resolveWebhookTarget, webhookUrlProblem, type WebhookPolicy } from '@scimflow/jobs';
 import { ScimError } from '@scimflow/scim';

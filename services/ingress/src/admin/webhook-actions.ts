@@ -1,5 +1,12 @@
-import { v7 as uuidv7 } from 'uuid';
-import { eventsAfter, findWebhook, listDeadLetters, removeDeadLetter, type Db, type WebhookKey } from '@scimflow/db';
+import {
+  eventsAfter,
+  findWebhook,
+  listDeadLetters,
+  removeDeadLetter,
+  type Db,
+  type WebhookKey,
+  uuidv7,
+} from '@scimflow/db';
 import { checkedWebhookTarget, postWebhook, publishedEvent, type WebhookPolicy } from '@scimflow/jobs';
 import { ScimError } from '@scimflow/scim';
 

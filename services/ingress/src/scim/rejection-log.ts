@@ -1,6 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { v7 as uuidv7 } from 'uuid';
-import { isUuid, recordLogEntries, type Db, type LogEntry } from '@scimflow/db';
+import { isUuid, recordLogEntries, type Db, type LogEntry, uuidv7 } from '@scimflow/db';
 import { isJsonObject, type ScimErrorData } from '@scimflow/scim';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 import { isAnsweredByWorker, requestIdOf, scimErrorOf, tenantIdOf } from '../http/response-locals';

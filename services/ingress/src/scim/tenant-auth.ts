@@ -1,6 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { v7 as uuidv7 } from 'uuid';
-import { isCanonicalUuid, type TenantCredentials } from '@scimflow/db';
+import { isCanonicalUuid, type TenantCredentials, uuidv7 } from '@scimflow/db';
 import { bearerToken, tokenMatches } from '../admin/tokens';
 import { requestIdOf, setTenantId } from '../http/response-locals';
 import { sendScimError } from '../http/scim-response';

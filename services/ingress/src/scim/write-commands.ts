@@ -1,5 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
-import { isUuid } from '@scimflow/db';
+import { isUuid, uuidv7 } from '@scimflow/db';
 import { memberInputs, type CommandRequest } from '@scimflow/jobs';
 import {
   compilePatch,

@@ -1,4 +1,4 @@
-import type { MemberRef } from '@scimflow/db';
+import { uuidv7, type MemberRef } from '@scimflow/db';
 import {
   activationEvent,
   createdEvent,
@@ -10,7 +10,6 @@ import {
   type ResourceKind,
 } from '@scimflow/jobs';
 import type { ScimDocument, StoredResource } from '@scimflow/scim';
-import { v7 as uuidv7 } from 'uuid';
 import type { CommandContext } from './command-context';
 
 /**

@@ -1,4 +1,12 @@
-import { createUsersAtOnce, failureRecordOf, keyOf, summarize, type Db, type PlannedCreation } from '@scimflow/db';
+import {
+  createUsersAtOnce,
+  failureRecordOf,
+  keyOf,
+  summarize,
+  type Db,
+  type PlannedCreation,
+  uuidv7,
+} from '@scimflow/db';
 import {
   activationEvent,
   createdEvent,
@@ -8,7 +16,6 @@ import {
   type RecordedEvent,
 } from '@scimflow/jobs';
 import { ScimError, UserResource, type StoredResource } from '@scimflow/scim';
-import { v7 as uuidv7 } from 'uuid';
 import { failed, nameTaken, requireProfileAttributes, textOf, type CommandContext } from './command-context';
 import { logEntryOf } from './record-effects';
 

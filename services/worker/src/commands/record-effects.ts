@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import {
   findAppliedOutcomes,
   recordWriteEffects,
@@ -6,6 +5,7 @@ import {
   type Db,
   type LogEntry,
   type Trx,
+  uuidv7,
 } from '@scimflow/db';
 import { COMMAND_KIND, type Command, type CommandOutcome, type RecordedEvent } from '@scimflow/jobs';
 import type { ScimDocument, StoredResource } from '@scimflow/scim';

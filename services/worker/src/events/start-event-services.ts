@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { WorkerConfig } from '@scimflow/config';
 import type { Db } from '@scimflow/db';
 import { createJobWorker, createRedis, JobQueue, QueueName, type CommittedWrite } from '@scimflow/jobs';
@@ -7,6 +6,7 @@ import type { Outages } from '../outages';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { FailureRelay } from './failure-relay';
 import { WebhookDelivery, type WebhookDeliveryDeps } from './webhook-delivery';
+import { uuidv7 } from '@scimflow/db';
 
 const DAY_S = 24 * 3600;
 
