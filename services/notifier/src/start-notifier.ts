@@ -59,7 +59,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const queue = new JobQueue(QueueName.notifications, { connection: producer, prefix: config.queuePrefix });
   const transport = config.smtpUrl === undefined ? undefined : createTransport(config.smtpUrl);
   if (!transport)
-    logger.warn('SMTP_URL is not set: failure digests are kept undelivered (GET /admin/tenants/{id}/digests)');
+    logger.warn('SMTP_URL is not set: failure digests are kept undelivered (GET /admin/tenants/{id}/notifications)');
   const sender = new DigestSender({ db, queue, transport, config, logger });
   const redisOutage = outageLog(logger, 'Redis');
   // In the background: with Redis away at start-up the notifier still answers /healthz and /readyz.
