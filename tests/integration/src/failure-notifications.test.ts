@@ -78,6 +78,13 @@ describe('failure notifications', () => {
     // A link to the customer's own console page (signed with the CONSOLE_SECRET ingress and notifier share).
     expect(text).toMatch(new RegExp(`  ${ctx.stack.url}/console/idp\\?link=[\\w.%-]+\n`));
     expect(text).not.toContain('/admin/');
+    // The link opens the customer's page for this tenant (a cookie scoped to it, then the page).
+    const link = /(http:\/\/\S+\/console\/idp\?link=\S+)/.exec(text)?.[1] ?? '';
+    const opened = await fetch(link, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    const cookie = opened.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const page = await fetch(`${ctx.stack.url}/console/idp`, { headers: { cookie } });
+    expect(await page.text()).toContain('Identity Provider · notified');
 
     const recorded = await digests(tenantId);
     expect(recorded).toEqual([
