@@ -1,5 +1,8 @@
 import type { Router } from 'express';
 import { adminOpenApi, ADMIN_OPERATIONS } from './admin-docs';
+import { createDatabase } from '@scimflow/db';
+import { createLogger } from '@scimflow/telemetry';
+import { TenantTokenCache } from '../scim/tenant-token-cache';
 import { adminRouter } from './admin-router';
 
 /** Every route the admin router serves, as `METHOD /path/{param}`. */
@@ -12,15 +15,20 @@ function servedRoutes(router: Router): string[] {
   });
 }
 
+// Building the router connects to nothing (a pool connects at its first query, the token cache
+// when started), so nothing needs to listen at this address.
+const UNUSED_DATABASE = 'postgres://127.0.0.1:1/unused';
+const db = createDatabase({ url: UNUSED_DATABASE, poolSize: 1, applicationName: 'scimflow-docs-test' });
+afterAll(() => db.destroy());
+
 describe('the admin API description', () => {
   const router = adminRouter({
     consoleKeys: { adminToken: 'a'.repeat(20), secret: 'b'.repeat(40) },
     queues: [],
-    // Building the router touches none of these; requests would.
-    db: undefined as never,
+    db,
     adminToken: 'a'.repeat(20),
     publicUrl: 'http://localhost:8080',
-    tokens: undefined as never,
+    tokens: new TenantTokenCache(db, UNUSED_DATABASE, createLogger({ level: 'silent', service: 'test' })),
     webhookPolicy: { allowPrivate: false },
   });
 

@@ -23,117 +23,42 @@ export interface AdminOperation {
 const json = 'Answer as JSON';
 const scimList = 'A SCIM ListResponse (filter, sortBy, sortOrder, startIndex, count, attributes as in RFC 7644 §3.4.2)';
 
+/** One row of the table below: the answer is JSON with `status` unless `responses` says more. */
+function op(
+  method: Method,
+  path: string,
+  summary: string,
+  more: Partial<Pick<AdminOperation, 'query' | 'body' | 'responses'>> & { status?: number } = {},
+): AdminOperation {
+  const { status = 200, responses, ...schemas } = more;
+  return { method, path, summary, ...schemas, responses: responses ?? { [status]: json } };
+}
+
+const tenant = '/tenants/{id}';
+const webhook = `${tenant}/webhooks/{webhookId}`;
+
 export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
-  {
-    method: 'get',
-    path: '/tenants',
-    summary: 'List and search tenants',
-    query: tenantsQuery,
-    responses: { 200: json },
-  },
-  {
-    method: 'post',
-    path: '/tenants',
-    summary: 'Create a tenant (the token is shown once)',
-    body: createTenantBody,
-    responses: { 201: json },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}',
-    summary: 'A tenant and its settings',
-    responses: { 200: json, 404: 'No such tenant' },
-  },
-  {
-    method: 'patch',
-    path: '/tenants/{id}',
-    summary: 'Change the name, settings, or disable',
+  op('get', '/tenants', 'List and search tenants', { query: tenantsQuery }),
+  op('post', '/tenants', 'Create a tenant (the token is shown once)', { body: createTenantBody, status: 201 }),
+  op('get', tenant, 'A tenant and its settings', { responses: { 200: json, 404: 'No such tenant' } }),
+  op('patch', tenant, 'Change the name, settings, or disable', {
     body: tenantUpdateSchema,
     responses: { 200: json, 400: 'Invalid setting', 404: 'No such tenant' },
-  },
-  {
-    method: 'delete',
-    path: '/tenants/{id}',
-    summary: 'Delete a tenant and all its data',
-    responses: { 204: 'Deleted', 404: 'No such tenant' },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/summary',
-    summary: 'Size, last day of activity, webhook lag',
-    responses: { 200: json },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/users',
-    summary: "Browse the tenant's users (read-only)",
-    responses: { 200: scimList },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/groups',
-    summary: "Browse the tenant's groups (read-only)",
-    responses: { 200: scimList },
-  },
-  {
-    method: 'post',
-    path: '/tenants/{id}/token',
-    summary: 'Rotate the SCIM token',
-    body: rotationBody,
-    responses: { 200: json },
-  },
-  {
-    method: 'post',
-    path: '/tenants/{id}/webhooks',
-    summary: 'Register a webhook (the secret is shown once)',
-    body: webhookBody,
-    responses: { 201: json },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/webhooks',
-    summary: 'Webhooks and their delivery state',
-    responses: { 200: json },
-  },
-  {
-    method: 'delete',
-    path: '/tenants/{id}/webhooks/{webhookId}',
-    summary: 'Remove a webhook',
-    responses: { 204: 'Removed' },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/webhooks/{webhookId}/dead-letters',
-    summary: 'Events a webhook gave up on',
-    responses: { 200: json },
-  },
-  {
-    method: 'post',
-    path: '/tenants/{id}/webhooks/{webhookId}/test',
-    summary: 'Post a signed test body to the endpoint and say what it answered',
-    responses: { 200: json },
-  },
-  {
-    method: 'post',
-    path: '/tenants/{id}/webhooks/{webhookId}/dead-letters/replay',
-    summary: 'Deliver dead-lettered events again, oldest first',
-    responses: { 200: json },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/events',
-    summary: 'Poll the event log',
-    query: eventsQuery,
-    responses: { 200: json },
-  },
-  {
-    method: 'get',
-    path: '/tenants/{id}/logs',
-    summary: 'The provisioning log, newest first',
-    query: logQuery,
-    responses: { 200: json },
-  },
-  { method: 'get', path: '/tenants/{id}/notifications', summary: 'Failure digests', responses: { 200: json } },
+  }),
+  op('delete', tenant, 'Delete a tenant and all its data', { responses: { 204: 'Deleted', 404: 'No such tenant' } }),
+  op('get', `${tenant}/summary`, 'Size, last day of activity, webhook lag'),
+  op('get', `${tenant}/users`, "Browse the tenant's users (read-only)", { responses: { 200: scimList } }),
+  op('get', `${tenant}/groups`, "Browse the tenant's groups (read-only)", { responses: { 200: scimList } }),
+  op('post', `${tenant}/token`, 'Rotate the SCIM token', { body: rotationBody }),
+  op('post', `${tenant}/webhooks`, 'Register a webhook (the secret is shown once)', { body: webhookBody, status: 201 }),
+  op('get', `${tenant}/webhooks`, 'Webhooks and their delivery state'),
+  op('delete', webhook, 'Remove a webhook', { responses: { 204: 'Removed' } }),
+  op('get', `${webhook}/dead-letters`, 'Events a webhook gave up on'),
+  op('post', `${webhook}/test`, 'Post a signed test body to the endpoint and say what it answered'),
+  op('post', `${webhook}/dead-letters/replay`, 'Deliver dead-lettered events again, oldest first'),
+  op('get', `${tenant}/events`, 'Poll the event log', { query: eventsQuery }),
+  op('get', `${tenant}/logs`, 'The provisioning log, newest first', { query: logQuery }),
+  op('get', `${tenant}/notifications`, 'Failure digests'),
 ];
 
 /** The request's side of a schema (what a client sends, before transforms and defaults). */

@@ -78,3 +78,6 @@ export async function describeTenantActivity(db: Db, tenantId: string) {
     })),
   };
 }
+
+/** What the summary says about a tenant (the console shows it too). */
+export type TenantActivityView = Awaited<ReturnType<typeof describeTenantActivity>>;

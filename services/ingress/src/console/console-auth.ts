@@ -21,15 +21,11 @@ export function cookieOf(req: Request, name: string): string | undefined {
  * form post arrives without a session), Secure when served over https.
  */
 export function setCookie(req: Request, res: Response, name: string, value: string, path: string, ttlMs: number): void {
-  const secure = req.secure ? '; Secure' : '';
-  res.append(
-    'Set-Cookie',
-    `${name}=${encodeURIComponent(value)}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ttlMs / 1000)}${secure}`,
-  );
+  res.cookie(name, value, { path, httpOnly: true, sameSite: 'strict', secure: req.secure, maxAge: ttlMs });
 }
 
 export function clearCookie(res: Response, name: string, path: string): void {
-  res.append('Set-Cookie', `${name}=; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=0`);
+  res.clearCookie(name, { path, httpOnly: true, sameSite: 'strict' });
 }
 
 export interface ConsoleKeys {

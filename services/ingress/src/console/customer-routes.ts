@@ -46,7 +46,7 @@ export function registerCustomerRoutes(router: Router, deps: ConsoleDeps): void 
         undefined,
         403,
       );
-    const activity = await activitySections(db, tenant.id, '/console/idp', logFilters(req.query));
+    const { section: activity } = await activitySections(db, tenant.id, '/console/idp', logFilters(req.query));
     send(
       res,
       'Identity Provider',

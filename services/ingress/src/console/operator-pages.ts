@@ -1,6 +1,6 @@
 import type { Db } from '@scimflow/db';
 import type { TenantView } from '../admin/tenant-admin';
-import { describeTenantActivity, describeTenants } from '../admin/tenant-inventory';
+import { describeTenants, type TenantActivityView } from '../admin/tenant-inventory';
 import { describeWebhooks } from '../admin/event-admin';
 import { describeDigests } from '../admin/log-admin';
 import { html, type SafeHtml } from './html';
@@ -107,13 +107,10 @@ function settingsForm(tenant: TenantView, csrf: string): SafeHtml {
 export async function tenantPage(
   db: Db,
   tenant: TenantView,
-  sections: { activity: SafeHtml; csrf: string; notice?: SafeHtml },
+  sections: { activity: SafeHtml; summary: TenantActivityView; csrf: string; notice?: SafeHtml },
 ): Promise<SafeHtml> {
-  const [webhooks, digests, summary] = await Promise.all([
-    describeWebhooks(db, tenant.id),
-    describeDigests(db, tenant.id),
-    describeTenantActivity(db, tenant.id),
-  ]);
+  const [webhooks, digests] = await Promise.all([describeWebhooks(db, tenant.id), describeDigests(db, tenant.id)]);
+  const { summary } = sections;
   const lagOf = new Map(summary.webhooks.map((hook) => [hook.id, hook]));
   const { csrf } = sections;
   return html`<h1>${tenant.name}</h1>

@@ -134,9 +134,15 @@ async function operatorTenantPage(
       operatorNav(operatorCsrf(keys, req)),
       404,
     );
-  const activity = await activitySections(db, tenant.id, `/console/tenants/${tenant.id}`, logFilters(req.query));
+  const { section, summary } = await activitySections(
+    db,
+    tenant.id,
+    `/console/tenants/${tenant.id}`,
+    logFilters(req.query),
+  );
   const body = await tenantPage(db, tenant, {
-    activity,
+    activity: section,
+    summary,
     csrf: operatorCsrf(keys, req),
     ...(notice ? { notice } : {}),
   });

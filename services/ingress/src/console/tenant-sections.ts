@@ -1,5 +1,5 @@
 import { activityByMinute, usersCreatedSince, type Db } from '@scimflow/db';
-import { describeTenantActivity } from '../admin/tenant-inventory';
+import { describeTenantActivity, type TenantActivityView } from '../admin/tenant-inventory';
 import { queryLog } from '../admin/log-admin';
 import { html, type SafeHtml } from './html';
 import { activityChart, logTable } from './console-views';
@@ -21,14 +21,19 @@ export function logFilters(query: Record<string, unknown>): LogFilters {
  * What operator and customer pages both show: the last hour as a chart, the running count of an
  * initial sync (users created in the last hour of how many in all), 429s, and the log.
  */
-export async function activitySections(db: Db, tenantId: string, path: string, filters: LogFilters): Promise<SafeHtml> {
+export async function activitySections(
+  db: Db,
+  tenantId: string,
+  path: string,
+  filters: LogFilters,
+): Promise<{ section: SafeHtml; summary: TenantActivityView }> {
   const [summary, minutes, recent, log] = await Promise.all([
     describeTenantActivity(db, tenantId),
     activityByMinute(db, tenantId, 60),
     usersCreatedSince(db, tenantId, 60),
     queryLog(db, tenantId, { ...filters, limit: '50' }),
   ]);
-  return html`<section id="activity">
+  const section = html`<section id="activity">
       <h2>Activity</h2>
       <div class="progress" data-users="${summary.users}" data-recent="${recent}">
         <progress max="${Math.max(summary.users, 1)}" value="${recent}"></progress>
@@ -44,4 +49,5 @@ export async function activitySections(db: Db, tenantId: string, path: string, f
       ${activityChart(minutes)}
     </section>
     ${logTable(log.items, { path, ...(filters.status ? { status: filters.status } : {}), nextCursor: log.nextCursor })}`;
+  return { section, summary };
 }

@@ -86,17 +86,8 @@ export async function search(
   resource: ResourceType,
   request: SearchRequest,
 ): Promise<void> {
+  if (resource.name === 'User') return sendScim(res, 200, await searchPage(deps, UserResource, request));
   const { ctx, fingerprint, spec } = searchPlan(deps, resource, request);
-  if (resource.name === 'User') {
-    const withGroups = projects(UserResource, ctx.projection, 'groups');
-    const page = await searchResources(deps.db, UserResource, { ...spec, withGroups });
-    sendScim(res, 200, {
-      schemas: [Urn.ListResponse],
-      ...headerOf(page, request, fingerprint),
-      Resources: page.rows.map((user) => renderOne(UserResource, user, ctx)),
-    });
-    return;
-  }
   await readSnapshot(deps.db, async (trx) => {
     const page = await searchResources(trx, GroupResource, spec);
     startScimStream(res, 200);
