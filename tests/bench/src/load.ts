@@ -1,6 +1,8 @@
 // Load generators for `npm run bench`: closed loop (autocannon, N connections) and open loop (a
 // fixed arrival rate, whatever the latency: what many tenants' identity providers add up to).
+import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { sampleRss } from '../../support/processes';
 
@@ -79,6 +81,7 @@ export async function openLoop(
   const url = new URL(baseUrl);
   const total = Math.round(rate * durationS);
   const latencies: number[] = [];
+  const trace: { at: number; ms: number; method: string; status: number }[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
   const started = performance.now();
@@ -90,8 +93,10 @@ export async function openLoop(
     const spec = next(n);
     const record = async () => {
       try {
+        const sentAt = performance.now() - started;
         const { status, ms } = await send(url, spec);
         latencies.push(ms);
+        trace.push({ at: Math.round(sentAt), ms: Math.round(ms), method: spec.method, status });
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (status >= 300) errors++;
       } catch {
@@ -102,6 +107,9 @@ export async function openLoop(
     inFlight.push(record());
   }
   await Promise.all(inFlight);
+  // BENCH_TRACE=<dir>: every open-loop request's send time, latency and kind, to see where a tail comes from.
+  if (process.env.BENCH_TRACE)
+    writeFileSync(path.join(process.env.BENCH_TRACE, `open-${rate}.json`), JSON.stringify(trace));
   const sorted = latencies.toSorted((a, b) => a - b);
   const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { rate, sent: total, p50: Math.round(pick(0.5)), p99: Math.round(pick(0.99)), errors, statuses };

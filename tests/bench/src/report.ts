@@ -51,7 +51,8 @@ function reportMultiTenant(multi: MultiTenantFigures): void {
   console.log(`\n${multi.tenants} tenants, 70% POST / 30% PATCH group add, open loop`);
   for (const r of multi.rates)
     console.log(
-      `  ${String(r.rate).padStart(5)}/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms   errors ${r.errors} ${JSON.stringify(r.statuses)}`,
+      `  ${String(r.rate).padStart(5)}/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms   errors ${r.errors} ${JSON.stringify(r.statuses)}\n` +
+        `           cores busy ${r.coresBusy} of 2; CPU ms per request ${JSON.stringify(r.cpuMsPerRequest)}`,
     );
   console.log(`  highest rate with p99 <= 50 ms and no errors: ${multi.maxRateP99Under50ms}/s (target 1000)`);
 }

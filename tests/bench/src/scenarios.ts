@@ -104,9 +104,15 @@ export async function cpuPerWrite(ctx: ScenarioContext, rate = 100, durationS = 
   return { ratePerSecond: rate, scimflow, baseline, ratio: scimflow.total / Math.max(0.001, baseline.total) };
 }
 
+/** An open-loop rate, with where the machine's CPU went: ms per request by process group, and the share of both cores used. */
+export type RateFigures = OpenLoopFigures & {
+  readonly cpuMsPerRequest: Record<string, number>;
+  readonly coresBusy: number;
+};
+
 export interface MultiTenantFigures {
   readonly tenants: number;
-  readonly rates: readonly OpenLoopFigures[];
+  readonly rates: readonly RateFigures[];
   readonly maxRateP99Under50ms: number;
 }
 
@@ -135,8 +141,16 @@ export async function multiTenant(
     }),
   );
   await ctx.settle();
-  const results: OpenLoopFigures[] = [];
+  const results: RateFigures[] = [];
   for (const rate of rates) {
+    const cpu = cpuSince({
+      ingress: () => [ctx.pids.ingress],
+      worker: () => [ctx.pids.worker],
+      postgres: () => pidsNamed('postgres'),
+      redis: () => pidsNamed('redis-server'),
+      loadGenerator: () => [process.pid],
+    });
+    const started = performance.now();
     const figures = await openLoop(ctx.scimUrl, rate, durationS, (n) => {
       const target = prepared[n % prepared.length];
       if (!target) throw new Error('no tenant');
@@ -153,7 +167,15 @@ export async function multiTenant(
         }),
       };
     });
-    results.push(figures);
+    const used = cpu();
+    const elapsedMs = performance.now() - started;
+    results.push({
+      ...figures,
+      cpuMsPerRequest: Object.fromEntries(
+        Object.entries(used).map(([group, ms]) => [group, Number((ms / figures.sent).toFixed(3))]),
+      ),
+      coresBusy: Number((Object.values(used).reduce((sum, ms) => sum + ms, 0) / elapsedMs).toFixed(2)),
+    });
     await ctx.settle();
   }
   const underTarget = results.filter((r) => r.p99 <= 50 && r.errors === 0).map((r) => r.rate);

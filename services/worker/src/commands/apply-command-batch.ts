@@ -109,18 +109,22 @@ export async function applyCommandBatch(
   };
   const creations = await createdAtOnce(db, commands, run, options);
   if (creations) return creations.map((value) => ({ value }));
-  if (commands.length > 1) {
+  // First without savepoints (two round trips per update saved); a command refused after it may
+  // have written something rolls that attempt back, and the batch runs again with them.
+  for (const savepoints of commands.length > 1 ? [false, true] : []) {
     try {
       const { outcomes, committed: written } = await committed(
         db,
-        (trx) => applyInTransaction(trx, commands, run),
+        (trx) => applyInTransaction(trx, commands, { ...run, savepoints }),
         options.onUncertainCommit,
       );
       options.onCommitted?.(written);
       return outcomes.map((value) => ({ value }));
     } catch (error) {
       if (error instanceof DeadlinePassed) return refuseAll(db, commands, expired(), run, options.onCommitted);
+      if (error instanceof NeedsSavepoints) continue;
       // Otherwise one transaction per command, so whatever broke fails only its own command.
+      break;
     }
   }
   const results: ItemResult<CommandOutcome>[] = [];
@@ -165,7 +169,12 @@ interface Run {
   /** Whether some commands may have committed already (a rerun, or after an unclear failure). */
   readonly checkReplays: boolean;
   readonly profiles?: ApplyOptions['profiles'];
+  /** In a batch: take a savepoint before each update, so a refused one is undone alone. */
+  readonly savepoints?: boolean;
 }
+
+/** A command of a batch run without savepoints was refused: the attempt rolls back, to run again with them. */
+class NeedsSavepoints extends Error {}
 
 /** Commands whose transaction rolled back, answered with one outcome and logged on their own. */
 async function refuseAll(
@@ -336,7 +345,8 @@ async function applyInTransaction(
     live.filter((entry) => isSlotOf(entry, 'user.create')),
   );
   for (const [index, entry] of updates.entries()) {
-    entry.outcome = await applyAtomically(ctx, entry, commands.length === 1 ? undefined : `scimflow_${index}`);
+    const mode: AtomicMode = commands.length === 1 ? 'alone' : run.savepoints ? `scimflow_${index}` : 'optimistic';
+    entry.outcome = await applyAtomically(ctx, entry, mode);
   }
   await attachUserGroups(trx, updates);
 
@@ -387,17 +397,22 @@ class CommandRefused extends Error {
   }
 }
 
+/** How an update is undone if refused: its own transaction, the batch attempt, or a savepoint of that name. */
+type AtomicMode = 'alone' | 'optimistic' | `scimflow_${number}`;
+
 /**
  * One update, all or nothing (RFC 7644 §3.5.2: a PATCH is atomic). A command refused after it
- * wrote something is undone: in a batch, back to a savepoint taken before it (its rows and events
- * in the batch's view restored too); alone, by rolling its transaction back.
+ * wrote something is undone: alone, by rolling its transaction back; in a batch, back to a
+ * savepoint taken before it (its rows and events in the batch's view restored too), or, in a
+ * batch run without savepoints (`optimistic`), by rolling the attempt back to run it with them.
  */
 async function applyAtomically(
   ctx: CommandContext,
   entry: CommandSlot<UpdateName> & { readonly before?: StoredResource },
-  savepointName: string | undefined,
+  mode: AtomicMode,
 ): Promise<CommandOutcome> {
   const before = { users: new Map(ctx.rows.users), groups: new Map(ctx.rows.groups), events: ctx.events.length };
+  const savepointName = mode === 'alone' || mode === 'optimistic' ? undefined : mode;
   if (savepointName) await savepoint(ctx.trx, savepointName);
   try {
     const outcome = await applyUpdate(ctx, entry);
@@ -405,6 +420,7 @@ async function applyAtomically(
     return outcome;
   } catch (error) {
     if (!(error instanceof ScimError)) throw error;
+    if (mode === 'optimistic') throw new NeedsSavepoints();
     if (!savepointName) throw new CommandRefused(error, entry.before);
     await rollbackToSavepoint(ctx.trx, savepointName);
     for (const table of ['users', 'groups'] as const) {
