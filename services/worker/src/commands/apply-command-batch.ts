@@ -30,7 +30,7 @@ import type {
 } from '@scimflow/jobs';
 import { canCreateAtOnce, createAtOnce } from './create-users-at-once';
 import { recordEffects, recordRefusals } from './record-effects';
-import { failed, isSlotOf, nameTaken, textOf, type CommandContext, type CommandSlot } from './command-context';
+import { failed, isSlotOf, nameTakenOutcome, textOf, type CommandContext, type CommandSlot } from './command-context';
 import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
 import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
 
@@ -233,7 +233,7 @@ async function applyAlone(
           if (attempt < MAX_CONFLICT_RETRIES) continue;
           return refused(notApplied('It kept conflicting with concurrent writes'));
         case 'nameTaken':
-          return refused(failed(nameTaken(failure.table, nameOf(command))));
+          return refused(nameTakenOutcome(failure.table, nameOf(command)));
         case 'missingMember':
           return refused(
             failed(ScimError.badRequest('invalidValue', 'A member does not exist in this tenant; nothing was applied')),

@@ -54,13 +54,21 @@ export function failed(error: ScimError): CommandOutcome {
 
 const UNIQUE_ATTRIBUTE: Record<ResourceTable, string> = { users: 'userName', groups: 'displayName' };
 
-export function nameTaken(table: ResourceTable, name?: string): ScimError {
+function nameTakenDetail(table: ResourceTable, name?: string): string {
   const attribute = UNIQUE_ATTRIBUTE[table];
-  return new ScimError(
-    409,
-    `${typeof name === 'string' ? `${attribute} '${name}'` : attribute} is already in use in this tenant`,
-    'uniqueness',
-  );
+  return `${typeof name === 'string' ? `${attribute} '${name}'` : attribute} is already in use in this tenant`;
+}
+
+export function nameTaken(table: ResourceTable, name?: string): ScimError {
+  return new ScimError(409, nameTakenDetail(table, name), 'uniqueness');
+}
+
+/**
+ * The 409 outcome itself, with no Error built: every create plans it in case its name is taken
+ * (capturing a stack per create was 2% of the worker's CPU at 100 writes/s).
+ */
+export function nameTakenOutcome(table: ResourceTable, name?: string): CommandOutcome {
+  return { ok: false, error: { status: 409, scimType: 'uniqueness', detail: nameTakenDetail(table, name) } };
 }
 
 /** The locked row a command updates: it exists in the tenant, and its If-Match holds. */

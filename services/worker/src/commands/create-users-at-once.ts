@@ -16,7 +16,7 @@ import {
   type RecordedEvent,
 } from '@scimflow/jobs';
 import { ScimError, UserResource, type StoredResource } from '@scimflow/scim';
-import { failed, nameTaken, requireProfileAttributes, textOf, type CommandContext } from './command-context';
+import { failed, nameTakenOutcome, requireProfileAttributes, textOf, type CommandContext } from './command-context';
 import { logEntryOf } from './record-effects';
 
 type UserCreate = CommandOf<'user.create'>;
@@ -60,7 +60,7 @@ export async function createAtOnce(
   const outcomes = commands.map((command): CommandOutcome => {
     const resource = inserted.get(keyOf(command.tenantId, command.data.userId));
     if (resource) return { ok: true, status: 201, resource };
-    return refusals.get(command.id) ?? failed(nameTaken('users', textOf(command.data.data.userName)));
+    return refusals.get(command.id) ?? nameTakenOutcome('users', textOf(command.data.data.userName));
   });
   const eventTenants = commands.filter((c) => inserted.has(keyOf(c.tenantId, c.data.userId))).map((c) => c.tenantId);
   return {
@@ -84,7 +84,7 @@ function refusalOf(command: UserCreate, run: CreationRun): CommandOutcome | unde
 
 function plan(command: UserCreate, refused: CommandOutcome | undefined, run: CreationRun): PlannedCreation {
   const user = { tenantId: command.tenantId, id: command.data.userId, data: command.data.data };
-  const taken = refused ?? failed(nameTaken('users', textOf(command.data.data.userName)));
+  const taken = refused ?? nameTakenOutcome('users', textOf(command.data.data.userName));
   const takenLog = logEntryOf({ command, outcome: taken }, run.now);
   const ending = { outcome: summarize(taken), log: takenLog, failure: failureRecordOf(takenLog, new Date(run.now)) };
   // A refused command inserts nothing: both of its endings are the refusal.

@@ -24,7 +24,7 @@ import {
   lockedRow,
   textOf,
   type CommandSlot,
-  nameTaken,
+  nameTakenOutcome,
   remember,
   requireProfileAttributes,
   writeDocument,
@@ -75,7 +75,7 @@ export async function createGroups(
     const { command } = slot;
     const resource = inserted.get(keyOf(command.tenantId, command.data.groupId));
     if (!resource) {
-      slot.outcome = failed(nameTaken('groups', textOf(command.data.data.displayName)));
+      slot.outcome = nameTakenOutcome('groups', textOf(command.data.data.displayName));
       continue;
     }
     const added = await addMembers(ctx.trx, command.tenantId, resource.id, members);

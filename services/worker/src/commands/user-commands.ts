@@ -24,7 +24,7 @@ import {
   lockedRow,
   textOf,
   type CommandSlot,
-  nameTaken,
+  nameTakenOutcome,
   remember,
   requireProfileAttributes,
   writeDocument,
@@ -61,7 +61,7 @@ export async function createUsers(ctx: CommandContext, creates: readonly Command
     const { command } = slot;
     const resource = inserted.get(keyOf(command.tenantId, command.data.userId));
     if (!resource) {
-      slot.outcome = failed(nameTaken('users', textOf(command.data.data.userName)));
+      slot.outcome = nameTakenOutcome('users', textOf(command.data.data.userName));
       continue;
     }
     slot.outcome = { ok: true, status: 201, resource };
