@@ -27,10 +27,12 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     poolSize: config.db.poolSize,
     applicationName: 'scimflow-ingress',
   });
+  // BullMQ's queues on one connection; budgets, throttles and reply reads on another (see RedisRole).
+  const queueConnection = createRedis(config.redis, 'queue-producer', 'scimflow-ingress-queue');
   const producer = createRedis(config.redis, 'producer', 'scimflow-ingress');
   const subscriber = createRedis(config.redis, 'subscriber', 'scimflow-ingress-replies');
   const queue = new JobQueue(QueueName.commands, {
-    connection: producer,
+    connection: queueConnection,
     prefix: config.queuePrefix,
     ...queueTelemetry(config.otel.endpoint, () => new BullMQOtel({ tracerName: 'scimflow' })),
     // Fail fast while Redis is down instead of waiting for it (BullMQ: producers in HTTP handlers).
@@ -42,6 +44,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   // An outage is logged when it starts, summarised, and when it ends: not once per reconnect attempt.
   const redisOutage = outageLog(logger, 'Redis');
   watchRedis(producer, redisOutage);
+  watchRedis(queueConnection, redisOutage);
   watchRedis(subscriber, redisOutage);
   queue.onError((error) => redisOutage.failed(error));
   const metrics = new IngressMetrics();
@@ -85,7 +88,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const watched = [QueueName.notifications, QueueName.webhooks, QueueName.maintenance].map(
     (name) =>
       new JobQueue(name, {
-        connection: producer,
+        connection: queueConnection,
         prefix: config.queuePrefix,
         skipWaitingForReady: true,
         skipVersionCheck: true,
@@ -139,7 +142,9 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       await Promise.all([tokens.stop(), budgets.stop()]);
       await Promise.all([queue, ...watched].map((each) => each.close().catch(() => undefined)));
       await db.destroy();
-      await Promise.all([producer.quit(), subscriber.quit()].map((p) => p.catch(() => undefined)));
+      await Promise.all(
+        [producer.quit(), queueConnection.quit(), subscriber.quit()].map((p) => p.catch(() => undefined)),
+      );
     },
   };
 }

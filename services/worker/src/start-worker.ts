@@ -28,7 +28,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   watchRedis(connection, outages.redis);
   const publisher = createRedis(config.redis, 'worker', 'scimflow-worker-replies');
   // Fails fast while Redis is away, so a scrape answers without the queue depths instead of hanging.
-  const metricsRedis = createRedis(config.redis, 'producer', 'scimflow-worker-metrics');
+  const metricsRedis = createRedis(config.redis, 'queue-producer', 'scimflow-worker-metrics');
   metricsRedis.on('error', () => undefined);
   const counted = Object.values(QueueName).map(
     (name) =>
