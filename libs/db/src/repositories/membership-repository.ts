@@ -52,6 +52,46 @@ export async function addMembers(
   return rows;
 }
 
+/** What `addFoundMembers` saw: each id that is a user or group of the tenant, and the memberships it created. */
+export interface FoundMembers {
+  readonly found: Map<string, MemberType>;
+  readonly added: MemberRef[];
+}
+
+/**
+ * Adds those of these ids that are users or groups of the tenant, in the one round trip that
+ * resolves them (a PATCH adding members is most of a sync's group writes). The caller refuses the
+ * command — rolling this back — when an id was not found; the group itself is never added.
+ */
+export async function addFoundMembers(
+  trx: Executor,
+  tenantId: string,
+  groupId: string,
+  ids: readonly string[],
+): Promise<FoundMembers> {
+  if (ids.length === 0) return { found: new Map(), added: [] };
+  const { rows } = await sql<MemberRef & { added: boolean }>`
+    with found as (
+      select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
+      union all
+      select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
+    ), added as (
+      insert into group_members (tenant_id, group_id, user_id, member_group_id)
+      select ${tenantId}::uuid, ${groupId}::uuid,
+        case when type = 'User' then id end, case when type = 'Group' then id end
+      from found where id <> ${groupId}::uuid
+      on conflict do nothing
+      returning coalesce(user_id, member_group_id) as id
+    )
+    select found.id, found.type, added.id is not null as added from found left join added on added.id = found.id`.execute(
+    trx,
+  );
+  return {
+    found: new Map(rows.map((row) => [row.id, row.type])),
+    added: rows.filter((row) => row.added).map(({ id, type }) => ({ id, type })),
+  };
+}
+
 /** Removes these members; returns the ones that were members. */
 export async function removeMembers(
   trx: Executor,

@@ -5,6 +5,7 @@ import { GroupSql, compileRelationFilter } from '../index';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/test-database';
 import { insertTenant } from './tenant-repository';
 import {
+  addFoundMembers,
   addMembers,
   groupsContaining,
   groupsOfUsers,
@@ -175,6 +176,36 @@ describe('memberships', () => {
     const [other] = (await users(tenantB, 'other-tenant@example.com')) as [string];
     await expect(addMembers(t.db, tenantA, g, [{ id: other, type: 'User' }])).rejects.toMatchObject({ code: '23503' });
     await expect(addMembers(t.db, tenantA, g, [{ id: g, type: 'Group' }])).rejects.toMatchObject({ code: '23514' });
+  });
+
+  it('are resolved and added in one statement: only users and groups of the tenant, never the group itself', async () => {
+    const [u1, u2] = (await users(tenantA, 'found1@example.com', 'found2@example.com')) as [string, string];
+    const [other] = (await users(tenantB, 'found-elsewhere@example.com')) as [string];
+    const g = await group(tenantA, 'Found');
+    const sub = await group(tenantA, 'Found child');
+    await addMembers(t.db, tenantA, g, [{ id: u2, type: 'User' }]);
+    const missing = uuidv7();
+
+    const { found, added } = await addFoundMembers(t.db, tenantA, g, [u1, u2, sub, g, other, missing]);
+    expect(found).toEqual(
+      new Map([
+        [u1, 'User'],
+        [u2, 'User'],
+        [sub, 'Group'],
+        [g, 'Group'],
+      ]),
+    );
+    // u2 was a member already; the group itself is found (for the caller to refuse) but not added.
+    expect(added.toSorted((a, b) => a.id.localeCompare(b.id))).toEqual(
+      [
+        { id: u1, type: 'User' },
+        { id: sub, type: 'Group' },
+      ].toSorted((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).toSorted()).toEqual(
+      [u1, u2, sub].toSorted(),
+    );
+    expect(await addFoundMembers(t.db, tenantA, g, [])).toEqual({ found: new Map(), added: [] });
   });
 
   it('stream a large group in bounded slices', async () => {

@@ -127,8 +127,12 @@ export async function applyCommandBatch(
       break;
     }
   }
+  // The batch transaction or the one-statement create may have failed in COMMIT: look up what
+  // committed. A lone command of another kind ran nothing yet, so only a rerun job needs to look.
+  const ranBefore = commands.length > 1 || commands.some((command) => command.name === 'user.create');
+  const aloneRun = ranBefore ? { ...run, checkReplays: true } : run;
   const results: ItemResult<CommandOutcome>[] = [];
-  for (const command of commands) results.push(await applyAlone(db, command, run, options));
+  for (const command of commands) results.push(await applyAlone(db, command, aloneRun, options));
   return results;
 }
 
@@ -206,11 +210,10 @@ async function refuseAll(
 async function applyAlone(
   db: Db,
   command: Command,
-  batchRun: Run,
+  firstRun: Run,
   { onBug, onCommitted, onUncertainCommit }: ApplyOptions,
 ): Promise<ItemResult<CommandOutcome>> {
-  // The batch transaction may have failed in COMMIT: look up what committed.
-  const run = { ...batchRun, checkReplays: true };
+  let run = firstRun;
   const refused = async (outcome: CommandOutcome, before?: StoredResource) =>
     (await refuseAll(db, [command], outcome, run, onCommitted, before))[0] ?? { value: outcome };
   for (let attempt = 1; ; attempt++) {
@@ -226,6 +229,12 @@ async function applyAlone(
       return { value };
     } catch (error) {
       if (error instanceof DeadlinePassed) return refused(expired());
+      // Run without the look-up, a command an earlier job applied fails on its applied-command key,
+      // or is refused by its own effect: look it up before answering anything but success.
+      if (!run.checkReplays && !isDatabaseUnavailable(error)) {
+        run = { ...run, checkReplays: true };
+        continue;
+      }
       if (error instanceof CommandRefused) return refused(failed(error.refusal), error.before);
       const failure = classifyWriteError(error);
       switch (failure.kind) {

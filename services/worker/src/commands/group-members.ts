@@ -1,4 +1,5 @@
 import {
+  addFoundMembers,
   addMembers,
   compileRelationFilter,
   GroupSql,
@@ -82,6 +83,17 @@ export async function applyMemberOperations(
         "Members are added, replaced or removed whole: use path 'members' or 'members[value eq \"id\"]'",
       );
     }
+  }
+  const [only] = operations;
+  if (operations.length === 1 && only?.kind === 'set' && only.op === 'add') {
+    // The common PATCH (Entra and Okta add members one operation at a time): resolved and added at once.
+    const inputs = memberInputs(only.value);
+    const wanted = [...new Set(inputs.map((input) => input.value.toLowerCase()))].filter(isUuid);
+    const { found, added } = await addFoundMembers(ctx.trx, tenantId, groupId, wanted);
+    checkMembers(inputs, found, groupId);
+    const changes = new MemberChanges();
+    changes.add(added);
+    return changes;
   }
   const adding = operations.flatMap((operation) => (operation.kind === 'set' ? memberInputs(operation.value) : []));
   const known = new Map(
