@@ -2,7 +2,7 @@ import type { WorkerConfig } from '@scimflow/config';
 import { createDatabase, pingDatabase, schemaReadiness, uuidv7 } from '@scimflow/db';
 import { createJobWorker, createRedis, JobQueue, QueueName, startWorkerHeartbeat, watchRedis } from '@scimflow/jobs';
 import { checkReadiness, closeConsumers, portOf, startHealthServer, type Logger } from '@scimflow/telemetry';
-import { startCommandWorker } from './commands/start-command-worker';
+import { startCommandWorkers } from './commands/start-command-worker';
 import { TenantProfiles } from './commands/tenant-profiles';
 import { startEventServices } from './events/start-event-services';
 import { maintenanceHandlers, scheduleMaintenance } from './maintenance';
@@ -44,7 +44,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const profiles = new TenantProfiles(db, config.databaseUrl, logger);
   await profiles.start(logger);
   // The two sides meet only through the database: the command worker says what it committed.
-  const worker = startCommandWorker({
+  const commandWorkers = startCommandWorkers({
     config,
     db,
     connection,
@@ -81,7 +81,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
 
   const health = await startHealthServer(
     config.healthPort,
-    () => worker.isRunning(),
+    () => commandWorkers.every((worker) => worker.isRunning()),
     () =>
       checkReadiness({ postgres: () => pingDatabase(db), redis: () => connection.ping() }, [
         { check: () => schemaReadiness(db), fallback: { schema: 'unknown' } },
@@ -96,7 +96,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     async close() {
       health.close();
       await stopHeartbeat();
-      if (await closeConsumers([worker, maintenance, events], config.shutdownTimeoutMs)) {
+      if (await closeConsumers([...commandWorkers, maintenance, events], config.shutdownTimeoutMs)) {
         logger.warn('shutdown timeout reached; unfinished jobs will be retried by another worker');
       }
       await maintenanceQueue.close();
