@@ -56,21 +56,25 @@ export async function addMembers(
 export interface FoundMembers {
   readonly found: Map<string, MemberType>;
   readonly added: MemberRef[];
+  /** The group's new version, when it was asked to bump it and a membership was added. */
+  readonly bumped?: { readonly version: number; readonly lastModified: string };
 }
 
 /**
  * Adds those of these ids that are users or groups of the tenant, in the one round trip that
- * resolves them (a PATCH adding members is most of a sync's group writes). The caller refuses the
- * command — rolling this back — when an id was not found; the group itself is never added.
+ * resolves them (a PATCH adding members is most of a sync's group writes) and, with `bumpGroup`,
+ * gives the group its new version when a membership was added. The caller refuses the command —
+ * rolling this back — when an id was not found; the group itself is never added.
  */
 export async function addFoundMembers(
   trx: Executor,
   tenantId: string,
   groupId: string,
   ids: readonly string[],
+  bumpGroup: boolean,
 ): Promise<FoundMembers> {
   if (ids.length === 0) return { found: new Map(), added: [] };
-  const { rows } = await sql<MemberRef & { added: boolean }>`
+  const { rows } = await sql<MemberRef & { added: boolean; version: number | null; updated_at: Date | null }>`
     with found as (
       select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
       union all
@@ -82,13 +86,23 @@ export async function addFoundMembers(
       from found where id <> ${groupId}::uuid
       on conflict do nothing
       returning coalesce(user_id, member_group_id) as id
+    ), bumped as (
+      update groups set version = version + 1, updated_at = now()
+      where ${bumpGroup}::boolean and tenant_id = ${tenantId} and id = ${groupId}::uuid and exists (select 1 from added)
+      returning version, updated_at
     )
-    select found.id, found.type, added.id is not null as added from found left join added on added.id = found.id`.execute(
-    trx,
-  );
+    select found.id, found.type, added.id is not null as added, bumped.version, bumped.updated_at
+    from found left join added on added.id = found.id left join bumped on true`.execute(trx);
+  // Every row carries the one bumped row (a cross join), or nulls.
+  const [first] = rows;
+  const bumped =
+    first && first.version !== null && first.updated_at !== null
+      ? { version: first.version, lastModified: first.updated_at.toISOString() }
+      : undefined;
   return {
     found: new Map(rows.map((row) => [row.id, row.type])),
     added: rows.filter((row) => row.added).map(({ id, type }) => ({ id, type })),
+    ...(bumped ? { bumped } : {}),
   };
 }
 

@@ -186,7 +186,8 @@ describe('memberships', () => {
     await addMembers(t.db, tenantA, g, [{ id: u2, type: 'User' }]);
     const missing = uuidv7();
 
-    const { found, added } = await addFoundMembers(t.db, tenantA, g, [u1, u2, sub, g, other, missing]);
+    const { found, added, bumped } = await addFoundMembers(t.db, tenantA, g, [u1, u2, sub, g, other, missing], false);
+    expect(bumped).toBeUndefined();
     expect(found).toEqual(
       new Map([
         [u1, 'User'],
@@ -205,7 +206,18 @@ describe('memberships', () => {
     expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).toSorted()).toEqual(
       [u1, u2, sub].toSorted(),
     );
-    expect(await addFoundMembers(t.db, tenantA, g, [])).toEqual({ found: new Map(), added: [] });
+    expect(await addFoundMembers(t.db, tenantA, g, [], true)).toEqual({ found: new Map(), added: [] });
+
+    // Asked to, it gives the group a new version, but only when a membership was added.
+    const before = await findResource(t.db, 'groups', { tenantId: tenantA, id: g });
+    const [u3] = (await users(tenantA, 'found3@example.com')) as [string];
+    const again = await addFoundMembers(t.db, tenantA, g, [u1], true);
+    expect(again).toMatchObject({ added: [] });
+    expect(again.bumped).toBeUndefined();
+    const bumping = await addFoundMembers(t.db, tenantA, g, [u1, u3], true);
+    expect(bumping.added).toEqual([{ id: u3, type: 'User' }]);
+    expect(bumping.bumped?.version).toBe((before?.version ?? 0) + 1);
+    expect((await findResource(t.db, 'groups', { tenantId: tenantA, id: g }))?.version).toBe(bumping.bumped?.version);
   });
 
   it('stream a large group in bounded slices', async () => {

@@ -316,6 +316,17 @@ describe('groups', () => {
     expect(await memberIds(groupId)).toEqual([a, b].toSorted());
   });
 
+  it('gives a group one new version per member-adding PATCH of a batch, and undoes a refused one alone', async () => {
+    const [a, b] = [await createUser('batched-a@example.com'), await createUser('batched-b@example.com')];
+    const groupId = await createGroup('Batched adds');
+    const add = (value: string) =>
+      command('group.patch', { groupId, operations: [patchOp('add', 'members', [{ value }])], returnResource: true });
+    const results = outcomes(await applyCommandBatch(t.db, [add(a), add(uuidv7()), add(b), add(groupId)], later()));
+    expect(results.map((o) => (o.ok ? o.resource?.version : o.error.status))).toEqual([2, 400, 3, 400]);
+    expect(await memberIds(groupId)).toEqual([a, b].toSorted());
+    expect((await findResource(t.db, 'groups', { tenantId, id: groupId }))?.version).toBe(3);
+  });
+
   it('loses none of 20 concurrent member additions to one group', async () => {
     const groupId = await createGroup('Crowded');
     const members = await Promise.all(Array.from({ length: 20 }, (_, n) => createUser(`crowd-${n}@example.com`)));

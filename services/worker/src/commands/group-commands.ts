@@ -113,8 +113,14 @@ export async function patchGroup(ctx: CommandContext, command: CommandOf<'group.
   );
   requireProfileAttributes(ctx, tenantId, GroupResource, doc);
   const written = await writeDocument(ctx, 'groups', tenantId, current, doc);
-  const changes = await applyMemberOperations(ctx, tenantId, data.groupId, operations.filter(isMembersOperation));
-  return updated(ctx, command, current, written, changes);
+  const { changes, bumped } = await applyMemberOperations(
+    ctx,
+    tenantId,
+    data.groupId,
+    operations.filter(isMembersOperation),
+    written === current ? current : undefined,
+  );
+  return updated(ctx, command, current, bumped ?? written, changes);
 }
 
 /** One new version for the whole command, then its events (which carry that version). */

@@ -12,9 +12,9 @@ import {
   type MemberType,
 } from '@scimflow/db';
 import { memberInputs, type MemberInput } from '@scimflow/jobs';
-import { ScimError, type AtomicOperation } from '@scimflow/scim';
+import { ScimError, type AtomicOperation, type StoredResource } from '@scimflow/scim';
 import { MemberChanges } from './change-events';
-import type { CommandContext } from './command-context';
+import { remember, type CommandContext } from './command-context';
 
 const SHOWN_MISSING = 10;
 
@@ -70,12 +70,20 @@ export function isMembersOperation(operation: AtomicOperation): boolean {
  * it adds. Entra removes with `path: "members"` plus a value list, or `members[value eq "id"]`;
  * Okta adds, removes by filter, or replaces the whole list. Returns the net changes.
  */
+export interface MemberOutcome {
+  readonly changes: MemberChanges;
+  /** The group with its new version, when the statement that added its members gave it one. */
+  readonly bumped?: StoredResource;
+}
+
 export async function applyMemberOperations(
   ctx: CommandContext,
   tenantId: string,
   groupId: string,
   operations: readonly AtomicOperation[],
-): Promise<MemberChanges> {
+  /** The group as locked, when its document was not written: a members-only change must give it a new version. */
+  unwritten?: StoredResource,
+): Promise<MemberOutcome> {
   for (const operation of operations) {
     if (operation.target.sub || (operation.kind === 'set' && operation.target.filter)) {
       throw ScimError.badRequest(
@@ -89,11 +97,12 @@ export async function applyMemberOperations(
     // The common PATCH (Entra and Okta add members one operation at a time): resolved and added at once.
     const inputs = memberInputs(only.value);
     const wanted = [...new Set(inputs.map((input) => input.value.toLowerCase()))].filter(isUuid);
-    const { found, added } = await addFoundMembers(ctx.trx, tenantId, groupId, wanted);
+    const { found, added, bumped } = await addFoundMembers(ctx.trx, tenantId, groupId, wanted, unwritten !== undefined);
     checkMembers(inputs, found, groupId);
     const changes = new MemberChanges();
     changes.add(added);
-    return changes;
+    if (!unwritten || !bumped) return { changes };
+    return { changes, bumped: remember(ctx, 'groups', tenantId, { ...unwritten, ...bumped }) };
   }
   const adding = operations.flatMap((operation) => (operation.kind === 'set' ? memberInputs(operation.value) : []));
   const known = new Map(
@@ -133,5 +142,5 @@ export async function applyMemberOperations(
       changes.remove(await removeMembersWhere(ctx.trx, tenantId, groupId, condition));
     }
   }
-  return changes;
+  return { changes };
 }
