@@ -269,7 +269,7 @@ async function main(): Promise<void> {
       return;
     }
     if (process.env.BENCH_ONLY === 'cpu') {
-      const only = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10));
+      const only = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10), ROUNDS);
       console.log(`BENCH_JSON ${JSON.stringify({ cpu: only })}`);
       return;
     }
@@ -323,7 +323,7 @@ async function main(): Promise<void> {
     }
 
     console.log('CPU per POST at 100/s...');
-    const cpu = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10));
+    const cpu = await cpuPerWrite(ctx, 100, Number(process.env.BENCH_CPU_DURATION ?? 10), ROUNDS);
     console.log(`40 tenants, open loop at ${RATES.join(', ')}/s...`);
     const multi = await multiTenant(ctx, RATES, Number(process.env.BENCH_MT_DURATION ?? 6));
     console.log('fairness: five small tenants alone, then beside a 20,000-user sync...');

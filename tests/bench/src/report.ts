@@ -44,7 +44,7 @@ function reportCpu(cpu: CpuFigures): void {
   console.log(
     `  baseline  ${ms(cpu.baseline.total)} = server ${ms(cpu.baseline.server)} + Postgres ${ms(cpu.baseline.postgres)}`,
   );
-  console.log(`  ratio ${cpu.ratio.toFixed(2)} (target <= 3)`);
+  console.log(`  ratio ${cpu.ratio.toFixed(2)} (target <= 3), the median of rounds ${cpu.ratios.join(' / ')}`);
 }
 
 function reportMultiTenant(multi: MultiTenantFigures): void {
