@@ -166,9 +166,13 @@ async function main(): Promise<void> {
   };
   const profileDir = process.env.BENCH_PROFILE;
   // BENCH_NODE_ARGS="--max-semi-space-size=16 ...": other V8 flags for the services than the defaults.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? SERVICE_NODE_FLAGS;
-  const ingress = startScript('ingress', env, { nodeArgs: [...nodeArgs, ...profileArgs(profileDir, 'ingress')] });
-  const worker = startScript('worker', env, { nodeArgs: [...nodeArgs, ...profileArgs(profileDir, 'worker')] });
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean);
+  const ingress = startScript('ingress', env, {
+    nodeArgs: [...(nodeArgs ?? SERVICE_NODE_FLAGS.ingress), ...profileArgs(profileDir, 'ingress')],
+  });
+  const worker = startScript('worker', env, {
+    nodeArgs: [...(nodeArgs ?? SERVICE_NODE_FLAGS.worker), ...profileArgs(profileDir, 'worker')],
+  });
   // The baseline runs as a bare Node would (no heap flags).
   const baseline = startScript(
     'bench-baseline',
