@@ -167,6 +167,8 @@ const ingressSchema = z
     BULK_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
     INGRESS_BATCH_SIZE: int(1, 1000).default(100),
     INGRESS_BATCHES_IN_FLIGHT: int(1, 1000).default(8),
+    INGRESS_EAGER_BATCHES: int(1, 1000).default(2),
+    INGRESS_BATCH_PATIENCE_MS: int(0, 1000).default(5),
     // Entra's guidance for gallery apps: at least 25 requests/s per tenant, more in bursts.
     TENANT_WRITES_PER_SECOND: z.coerce.number().min(0.1).max(100_000).default(50),
     TENANT_WRITE_BURST: int(1, 1_000_000).default(200),
@@ -194,6 +196,9 @@ const ingressSchema = z
     batchSize: v.INGRESS_BATCH_SIZE,
     /** Most jobs one ingress has waiting for a worker at once; commands arriving meanwhile form the next batch. */
     batchesInFlight: v.INGRESS_BATCHES_IN_FLIGHT,
+    /** Jobs sent as soon as commands wait; the rest of batchesInFlight only once one has waited batchPatienceMs. */
+    eagerBatches: Math.min(v.INGRESS_EAGER_BATCHES, v.INGRESS_BATCHES_IN_FLIGHT),
+    batchPatienceMs: v.INGRESS_BATCH_PATIENCE_MS,
     /** Each tenant's share unless its settings say otherwise (settings.budget). */
     tenantBudget: {
       writesPerSecond: v.TENANT_WRITES_PER_SECOND,

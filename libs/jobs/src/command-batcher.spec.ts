@@ -37,6 +37,36 @@ describe('CommandBatcher', () => {
     expect(batcher.load).toBe(0);
   });
 
+  it('starts flushes past the eager ones only once an item has waited the patience, with all that waited', async () => {
+    const started: { at: number; items: number[] }[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batcher = new CommandBatcher<number, number>(
+      async (items) => {
+        started.push({ at: Date.now(), items: [...items] });
+        if (items.includes(0)) await gate;
+        return items.map((item) => ({ value: item }));
+      },
+      { maxBatchSize: 100, maxParallel: 3, eagerParallel: 1, patienceMs: 300 },
+    );
+    const t0 = Date.now();
+    const first = batcher.submit(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The eager slot is taken by a flush that hangs: these wait out the patience, then go out together.
+    const later = [1, 2, 3].map((n) => batcher.submit(n));
+    await Promise.all(later);
+    expect(started.map((s) => s.items)).toEqual([[0], [1, 2, 3]]);
+    expect((started[1]?.at ?? 0) - t0).toBeGreaterThanOrEqual(290);
+    release();
+    await first;
+    // Idle again: a lone item goes out at once, not after the patience.
+    const before = Date.now();
+    await batcher.submit(4);
+    expect(Date.now() - before).toBeLessThan(250);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batcher.load).toBe(0);
+  });
+
   it('fails only the items that failed, or the whole batch when the flush throws', async () => {
     const batcher = new CommandBatcher<number, number>(
       async (items) => {

@@ -6,6 +6,13 @@ export interface BatcherOptions {
   readonly maxBatchSize: number;
   /** Most flushes in progress at once. */
   readonly maxParallel: number;
+  /**
+   * Flushes that start as soon as items wait; past them (up to maxParallel) one starts only once
+   * the oldest waiting item has waited `patienceMs`, so items share flushes instead of each taking a
+   * slot, while a slow flush still can't hold the others up for longer than that. Default: maxParallel.
+   */
+  readonly eagerParallel?: number;
+  readonly patienceMs?: number;
 }
 
 interface Pending<T, R> {
@@ -28,6 +35,7 @@ export class CommandBatcher<T, R> {
   private waiting = 0;
   private running = 0;
   private scheduled = false;
+  private patienceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly flushBatch: (items: readonly T[]) => Promise<readonly ItemResult<R>[]>,
@@ -73,7 +81,13 @@ export class CommandBatcher<T, R> {
   }
 
   private drain(): void {
-    while (this.waiting > 0 && this.running < this.options.maxParallel) {
+    const { maxParallel, eagerParallel = maxParallel, patienceMs = 0 } = this.options;
+    while (this.waiting > 0 && this.running < maxParallel) {
+      const waited = this.running >= eagerParallel ? this.oldestWait() : patienceMs;
+      if (waited < patienceMs) {
+        this.drainAfter(patienceMs - waited);
+        return;
+      }
       const batch = this.takeBatch();
       this.running++;
       void this.flush(batch).finally(() => {
@@ -81,6 +95,14 @@ export class CommandBatcher<T, R> {
         if (this.waiting > 0) this.schedule();
       });
     }
+  }
+
+  private drainAfter(ms: number): void {
+    if (this.patienceTimer) return;
+    this.patienceTimer = setTimeout(() => {
+      this.patienceTimer = undefined;
+      this.drain();
+    }, ms);
   }
 
   /** Round robin over the keys' lines; a key served moves to the back, an emptied line is dropped. */

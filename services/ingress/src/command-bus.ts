@@ -44,6 +44,8 @@ export interface CommandBusOptions {
   readonly replyTimeoutMs: number;
   readonly batchSize: number;
   readonly batchesInFlight: number;
+  readonly eagerBatches: number;
+  readonly batchPatienceMs: number;
   /** New writes are refused at once while the oldest waiting command has waited this long. */
   readonly queueWaitLimitMs: number;
   /** Where a failed enqueue goes: Redis's outage log (a line when it starts and ends, not one per batch). */
@@ -91,6 +93,8 @@ export class CommandBus {
     this.batcher = new CommandBatcher((commands) => this.dispatch(commands), {
       maxBatchSize: options.batchSize,
       maxParallel: options.batchesInFlight,
+      eagerParallel: options.eagerBatches,
+      patienceMs: options.batchPatienceMs,
     });
   }
 

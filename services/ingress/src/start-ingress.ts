@@ -58,6 +58,8 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     replyTimeoutMs: config.replyTimeoutMs,
     batchSize: config.batchSize,
     batchesInFlight: config.batchesInFlight,
+    eagerBatches: config.eagerBatches,
+    batchPatienceMs: config.batchPatienceMs,
     queueWaitLimitMs: config.queueWaitLimitMs,
     redisOutage,
     metrics,
