@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ADMIN_TOKEN, freePort } from './stack';
 import { startScript, stopProcess, waitForHttp, type ServiceProcess } from './processes';
 import { ScimClient } from './scim-client';
-import { createTestDatabase, redisEnv, type TestDatabase } from './test-database';
+import { deletePrefixKeys } from './redis-keys';
+import { createTestDatabase, redisEnv, testRedis, type TestDatabase } from './test-database';
 
 /** The built services as separate processes, as `npm start` and compose run them. */
 export class ProcessStack {
@@ -92,5 +93,9 @@ export class ProcessStack {
   async stop(): Promise<void> {
     await Promise.all([...Object.values(this.processes), ...this.more].map((service) => stopProcess(service)));
     await this.database.drop();
+    const prefix = this.env.QUEUE_PREFIX;
+    if (!prefix) return;
+    const redis = testRedis();
+    await deletePrefixKeys(redis, prefix).finally(() => redis.disconnect());
   }
 }

@@ -1,13 +1,12 @@
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Cluster } from 'ioredis';
 import { loadConfig, type Env } from '@scimflow/config';
 import { createLogger } from '@scimflow/telemetry';
 import { startIngress, type IngressHandle } from '../../services/ingress/src/start-ingress';
 import { startNotifier, type NotifierHandle } from '../../services/notifier/src/start-notifier';
 import { startWorker, type WorkerHandle } from '../../services/worker/src/start-worker';
 import { ScimClient } from './scim-client';
+import { deletePrefixKeys } from './redis-keys';
 import { TcpProxy } from './tcp-proxy';
 import { createTestDatabase, redisEnv, testRedis, type TestDatabase } from './test-database';
 
@@ -164,28 +163,8 @@ export class Stack {
     await this.stopWorkers();
     await this.postgresProxy?.stop();
     await this.database.drop();
-    await deleteKeys(`{${this.queuePrefix}}*`);
-    await deleteKeys(`${this.queuePrefix}:*`);
-  }
-}
-
-/** Deletes the keys a stack left, on every master when Redis is a cluster. */
-async function deleteKeys(pattern: string): Promise<void> {
-  const client = testRedis();
-  try {
-    // A cluster client knows its masters once it is ready.
-    if (client.status !== 'ready') await once(client, 'ready');
-    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
-    for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        for (const key of keys) await node.del(key);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-  } finally {
-    client.disconnect();
+    const redis = testRedis();
+    await deletePrefixKeys(redis, this.queuePrefix).finally(() => redis.disconnect());
   }
 }
 

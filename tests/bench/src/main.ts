@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
+import { createRedis } from '@scimflow/jobs';
 import {
   rssBytes,
   sampleRss,
@@ -12,6 +13,7 @@ import {
   stopProcess,
   waitForHttp,
 } from '../../support/processes';
+import { deletePrefixKeys } from '../../support/redis-keys';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
 import { cpuSince, pidsNamed } from './cpu';
 import { closedLoop, type Figures } from './load';
@@ -375,6 +377,8 @@ async function main(): Promise<void> {
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
+    const redis = createRedis({ url: redisUrl }, 'worker', 'scimflow-bench');
+    await deletePrefixKeys(redis, env.QUEUE_PREFIX).finally(() => redis.disconnect());
   }
 }
 
