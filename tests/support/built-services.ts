@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
+import { createRedis } from '@scimflow/jobs';
 import { startScript, stopProcess, waitForHttp, type ServiceProcess } from './processes';
+import { deletePrefixKeys } from './redis-keys';
 
 /**
  * The built ingress and worker (dist/), as processes, on a database of their own created on
  * DATABASE_URL's server and on REDIS_URL: what the command-line harnesses (`npm run conformance`,
- * `npm run fuzz`) drive. `stop()` ends the processes and drops the database.
+ * `npm run fuzz`) drive. `stop()` ends the processes, drops the database and deletes the queue's Redis keys.
  */
 export interface BuiltServices {
   readonly url: string;
@@ -48,6 +50,7 @@ export async function startBuiltServices(name: string, env: Record<string, strin
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const database = `scimflow_${name}_${Date.now().toString(36)}`;
+  const queuePrefix = database.replaceAll('_', '-');
   const server = new Client({ connectionString: serverUrl });
   await server.connect();
   await server.query(`create database ${database}`);
@@ -58,6 +61,8 @@ export async function startBuiltServices(name: string, env: Record<string, strin
     await Promise.all(processes.map((service) => stopProcess(service)));
     await server.query(`drop database if exists ${database} with (force)`);
     await server.end();
+    const redis = createRedis({ url: redisUrl }, 'worker', `scimflow-${name}`);
+    await deletePrefixKeys(redis, queuePrefix).finally(() => redis.disconnect());
   };
   try {
     const db = createDatabase({ url: databaseUrl.href, poolSize: 1, applicationName: `scimflow-${name}` });
@@ -72,7 +77,7 @@ export async function startBuiltServices(name: string, env: Record<string, strin
       ADMIN_TOKEN: adminToken,
       PORT: String(port),
       PUBLIC_URL: url,
-      QUEUE_PREFIX: database.replaceAll('_', '-'),
+      QUEUE_PREFIX: queuePrefix,
       WORKER_HEALTH_PORT: '0',
       LOG_LEVEL: 'warn',
       ...env,
