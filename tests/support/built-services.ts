@@ -61,8 +61,7 @@ export async function startBuiltServices(name: string, env: Record<string, strin
     await Promise.all(processes.map((service) => stopProcess(service)));
     await server.query(`drop database if exists ${database} with (force)`);
     await server.end();
-    const redis = createRedis({ url: redisUrl }, 'worker', `scimflow-${name}`);
-    await deletePrefixKeys(redis, queuePrefix).finally(() => redis.disconnect());
+    await deletePrefixKeys(createRedis({ url: redisUrl }, 'worker', `scimflow-${name}`), queuePrefix);
   };
   try {
     const db = createDatabase({ url: databaseUrl.href, poolSize: 1, applicationName: `scimflow-${name}` });

@@ -94,8 +94,6 @@ export class ProcessStack {
     await Promise.all([...Object.values(this.processes), ...this.more].map((service) => stopProcess(service)));
     await this.database.drop();
     const prefix = this.env.QUEUE_PREFIX;
-    if (!prefix) return;
-    const redis = testRedis();
-    await deletePrefixKeys(redis, prefix).finally(() => redis.disconnect());
+    if (prefix) await deletePrefixKeys(testRedis(), prefix);
   }
 }

@@ -163,8 +163,7 @@ export class Stack {
     await this.stopWorkers();
     await this.postgresProxy?.stop();
     await this.database.drop();
-    const redis = testRedis();
-    await deletePrefixKeys(redis, this.queuePrefix).finally(() => redis.disconnect());
+    await deletePrefixKeys(testRedis(), this.queuePrefix);
   }
 }
 

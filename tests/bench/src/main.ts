@@ -377,8 +377,7 @@ async function main(): Promise<void> {
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
-    const redis = createRedis({ url: redisUrl }, 'worker', 'scimflow-bench');
-    await deletePrefixKeys(redis, env.QUEUE_PREFIX).finally(() => redis.disconnect());
+    await deletePrefixKeys(createRedis({ url: redisUrl }, 'worker', 'scimflow-bench'), env.QUEUE_PREFIX);
   }
 }
 

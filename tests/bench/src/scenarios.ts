@@ -81,10 +81,9 @@ export async function cpuPerWrite(ctx: ScenarioContext, rate = 100, durationS = 
   const tenant = await ctx.createTenant('cpu', { writesPerSecond: 10_000, writeBurst: 10_000 });
   const measured: { scimflow: ScimflowCpu; baseline: BaselineCpu; ratio: number }[] = [];
   for (let round = 0; round < rounds; round++) {
-    const first = round % 2 === 0 ? 'scimflow' : 'baseline';
-    const one = first === 'scimflow' ? await scimflowCpu(ctx, tenant, rate, durationS) : undefined;
+    const early = round % 2 === 0 ? await scimflowCpu(ctx, tenant, rate, durationS) : undefined;
     const baseline = await baselineCpu(ctx, rate, durationS);
-    const scimflow = one ?? (await scimflowCpu(ctx, tenant, rate, durationS));
+    const scimflow = early ?? (await scimflowCpu(ctx, tenant, rate, durationS));
     measured.push({ scimflow, baseline, ratio: scimflow.total / Math.max(0.001, baseline.total) });
   }
   const median = measured.toSorted((a, b) => a.ratio - b.ratio)[Math.floor(measured.length / 2)];

@@ -24,11 +24,16 @@ export async function resolveMembers(
   ids: readonly string[],
 ): Promise<Map<string, MemberType>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await sql<{ id: string; type: MemberType }>`
+  const { rows } = await sql<{ id: string; type: MemberType }>`${membersAmong(tenantId, ids)}`.execute(db);
+  return new Map(rows.map((row) => [row.id, row.type]));
+}
+
+/** The users and groups of the tenant among these ids, with their type: `(id, type)` rows. */
+function membersAmong(tenantId: string, ids: readonly string[]) {
+  return sql`
     select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
     union all
-    select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`.execute(db);
-  return new Map(rows.map((row) => [row.id, row.type]));
+    select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${ids}::uuid[])`;
 }
 
 /** The changed member of each inserted or deleted membership row. */
@@ -75,11 +80,7 @@ export async function addFoundMembers(
 ): Promise<FoundMembers> {
   if (ids.length === 0) return { found: new Map(), added: [] };
   const { rows } = await sql<MemberRef & { added: boolean; version: number | null; updated_at: Date | null }>`
-    with found as (
-      select id, 'User' as type from users where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
-      union all
-      select id, 'Group' as type from groups where tenant_id = ${tenantId} and id = any(${ids}::uuid[])
-    ), added as (
+    with found as (${membersAmong(tenantId, ids)}), added as (
       insert into group_members (tenant_id, group_id, user_id, member_group_id)
       select ${tenantId}::uuid, ${groupId}::uuid,
         case when type = 'User' then id end, case when type = 'Group' then id end

@@ -28,9 +28,13 @@ export async function resolveMemberInputs(
   inputs: readonly MemberInput[],
   groupId?: string,
 ): Promise<MemberRef[]> {
-  const wanted = [...new Set(inputs.map((input) => input.value.toLowerCase()))];
-  const found = await resolveMembers(ctx.trx, tenantId, wanted.filter(isUuid));
+  const found = await resolveMembers(ctx.trx, tenantId, memberIdsOf(inputs));
   return checkMembers(inputs, found, groupId);
+}
+
+/** The distinct ids the inputs name that can be ids at all (others are simply not found). */
+function memberIdsOf(inputs: readonly MemberInput[]): string[] {
+  return [...new Set(inputs.map((input) => input.value.toLowerCase()))].filter(isUuid);
 }
 
 export function checkMembers(
@@ -65,17 +69,17 @@ export function isMembersOperation(operation: AtomicOperation): boolean {
   return operation.target.namespace === null && operation.target.attr.name === 'members';
 }
 
-/**
- * Applies a PATCH's operations on `members` as SQL deltas, in order, after checking every member
- * it adds. Entra removes with `path: "members"` plus a value list, or `members[value eq "id"]`;
- * Okta adds, removes by filter, or replaces the whole list. Returns the net changes.
- */
 export interface MemberOutcome {
   readonly changes: MemberChanges;
   /** The group with its new version, when the statement that added its members gave it one. */
   readonly bumped?: StoredResource;
 }
 
+/**
+ * Applies a PATCH's operations on `members` as SQL deltas, in order, after checking every member
+ * it adds. Entra removes with `path: "members"` plus a value list, or `members[value eq "id"]`;
+ * Okta adds, removes by filter, or replaces the whole list. Returns the net changes.
+ */
 export async function applyMemberOperations(
   ctx: CommandContext,
   tenantId: string,
@@ -96,8 +100,8 @@ export async function applyMemberOperations(
   if (operations.length === 1 && only?.kind === 'set' && only.op === 'add') {
     // The common PATCH (Entra and Okta add members one operation at a time): resolved and added at once.
     const inputs = memberInputs(only.value);
-    const wanted = [...new Set(inputs.map((input) => input.value.toLowerCase()))].filter(isUuid);
-    const { found, added, bumped } = await addFoundMembers(ctx.trx, tenantId, groupId, wanted, unwritten !== undefined);
+    const ids = memberIdsOf(inputs);
+    const { found, added, bumped } = await addFoundMembers(ctx.trx, tenantId, groupId, ids, unwritten !== undefined);
     checkMembers(inputs, found, groupId);
     const changes = new MemberChanges();
     changes.add(added);
