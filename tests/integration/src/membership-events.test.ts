@@ -136,7 +136,14 @@ describe('membership events', () => {
     expect(page.body.items?.map((item) => item.sequence)).toEqual([11, 12]);
     expect((await admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/events?after=-1`)).status).toBe(400);
 
-    const status = await admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/webhooks`);
+    const webhooks = () => admin(ctx.stack.url, 'GET', `/tenants/${tenantId}/webhooks`);
+    // The receiver has the last post before its answer reaches the worker, which then records it.
+    await waitFor(
+      async () => (await webhooks()).body.items?.[0]?.deliveredSequence === expected.length,
+      10_000,
+      'the last delivery recorded',
+    );
+    const status = await webhooks();
     expect(status.body.items).toEqual([
       expect.objectContaining({ id: hook.id, deliveredSequence: expected.length, deadLetters: 0, failingAttempts: 0 }),
     ]);
@@ -181,8 +188,11 @@ describe('membership events', () => {
       expect(flaky.deliveries.map((delivery) => delivery.body.sequence)).toEqual([1, 3]);
       expect(failures).toBe(2 + 3);
 
-      const listed = await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/webhooks`);
-      expect(listed.body.items?.[0]).toMatchObject({ deliveredSequence: 3, deadLetters: 1, failingAttempts: 0 });
+      // The receiver has the last post before its answer reaches the worker, which then records it.
+      const statusOf = async () =>
+        (await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/webhooks`)).body.items?.[0];
+      await waitFor(async () => (await statusOf())?.deliveredSequence === 3, 10_000, 'the last delivery recorded');
+      expect(await statusOf()).toMatchObject({ deliveredSequence: 3, deadLetters: 1, failingAttempts: 0 });
       const dead = await admin(ctx.stack.url, 'GET', `/tenants/${tenant.id}/webhooks/${hook.id}/dead-letters`);
       expect(dead.body.items).toEqual([expect.objectContaining({ sequence: 2, attempts: 3, lastError: 'HTTP 503' })]);
 
