@@ -1,1 +1,1 @@
-module.exports = require('../../jest.project.js')(__dirname, 'ingress');
+module.exports = require('../../jest.project.js')(__dirname, 'ingress', { services: true });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   budgetOverrides,
   findTenantSettings,
@@ -9,36 +8,7 @@ import {
 } from '@scimflow/db';
 import type { RedisClient } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
-
-/**
- * One round trip decides a request: a GCRA token bucket (the "theoretical arrival time" of the
- * next request, in ms of Redis's own clock, so every ingress agrees) and, for writes, a set of
- * requests in progress whose members expire on their own if an ingress dies holding them.
- * KEYS: bucket, in-flight set (or the bucket again for reads). ARGV: interval ms, burst,
- * in-flight limit (0: none), request id, in-flight lease ms, then ids of this tenant's writes
- * that have finished since (released here, saving a round trip each). Returns {admitted, retry-after ms, 1: over the rate | 2: too many in flight}.
- */
-const ADMIT = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local next_tat = tat + interval
-local allowed_at = next_tat - interval * burst
-if allowed_at > now then return {0, math.ceil(allowed_at - now), 1} end
-local limit = tonumber(ARGV[3])
-if #ARGV > 5 then redis.call('ZREM', KEYS[2], unpack(ARGV, 6)) end
-if limit > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  if redis.call('ZCARD', KEYS[2]) >= limit then return {0, 1000, 2} end
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[4])
-  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]))
-end
-redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil(next_tat - now + interval * burst) + 1000)
-return {1, 0}`;
-const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
+import { BudgetBuckets, type BucketSpec, type Verdict } from './budget-buckets';
 
 export type Admission =
   | { readonly admitted: true; release(): void }
@@ -79,9 +49,11 @@ export class TenantBudgets {
   /** Finished writes whose in-flight places are still to be given back, by tenant. */
   private readonly finished = new Map<string, string[]>();
   private readonly releaser: NodeJS.Timeout;
+  private readonly buckets: BudgetBuckets;
   private lastWarning = 0;
 
   constructor(private readonly options: TenantBudgetsOptions) {
+    this.buckets = new BudgetBuckets(options.redis, (error) => this.warnOnce(error));
     this.overrides = new NotifiedCache({
       databaseUrl: options.databaseUrl,
       channel: TENANT_SETTINGS_CHANNEL,
@@ -115,21 +87,22 @@ export class TenantBudgets {
 
   async admitWrite(tenantId: string, requestId: string): Promise<Admission> {
     const budget = await this.budgetOf(tenantId);
-    const [bucket, inFlight] = [this.key(tenantId, 'writes'), this.key(tenantId, 'in-flight')];
-    // At most a few hundred carried along (a script's arguments go on Lua's stack); the rest wait for the timer.
-    const waiting = this.finished.get(tenantId) ?? [];
-    const done = waiting.splice(0, 256);
-    if (waiting.length === 0) this.finished.delete(tenantId);
     const decided = await this.ask(
-      [bucket, inFlight],
-      [
-        1000 / budget.writesPerSecond,
-        budget.writeBurst,
-        budget.writesInFlight,
-        requestId,
-        this.options.leaseMs,
-        ...done,
-      ],
+      {
+        keys: [this.key(tenantId, 'writes'), this.key(tenantId, 'in-flight')],
+        intervalMs: 1000 / budget.writesPerSecond,
+        burst: budget.writeBurst,
+        inFlightLimit: budget.writesInFlight,
+        leaseMs: this.options.leaseMs,
+        // Finished writes still holding their places are given back by this ask; the rest wait for the timer.
+        takeFinished: (max) => {
+          const waiting = this.finished.get(tenantId) ?? [];
+          const done = waiting.splice(0, max);
+          if (waiting.length === 0) this.finished.delete(tenantId);
+          return done;
+        },
+      },
+      (asked) => this.buckets.admitOne(asked, requestId),
     );
     if (decided === undefined) return ADMITTED_READ;
     if (!decided.admitted) return decided;
@@ -146,9 +119,14 @@ export class TenantBudgets {
   async admitRead(tenantId: string): Promise<Admission> {
     const budget = await this.budgetOf(tenantId);
     const bucket = this.key(tenantId, 'reads');
-    return (
-      (await this.ask([bucket, bucket], [1000 / budget.readsPerSecond, budget.readBurst, 0, '', 0])) ?? ADMITTED_READ
-    );
+    const spec: BucketSpec = {
+      keys: [bucket, bucket],
+      intervalMs: 1000 / budget.readsPerSecond,
+      burst: budget.readBurst,
+      inFlightLimit: 0,
+      leaseMs: 0,
+    };
+    return (await this.ask(spec, (asked) => this.buckets.admit(asked, undefined))) ?? ADMITTED_READ;
   }
 
   /** Gives back the places of finished writes no later admission has carried along. */
@@ -164,46 +142,30 @@ export class TenantBudgets {
     return `${this.options.prefix}:budget:{${tenantId}}:${name}`;
   }
 
-  /** The script's verdict, or undefined when Redis couldn't be asked. */
-  private async ask(keys: [string, string], args: (string | number)[]): Promise<Admission | undefined> {
+  /** The verdict, or undefined when Redis couldn't be asked. */
+  private async ask(
+    spec: BucketSpec,
+    decide: (spec: BucketSpec) => Promise<Verdict | undefined>,
+  ): Promise<Admission | undefined> {
     // Keyed by the budget too: a raised budget must ask Redis again at once.
-    const known = this.overUntil.get(`${keys[0]} ${args[0]} ${args[1]}`);
+    const rateKey = `${spec.keys[0]} ${spec.intervalMs} ${spec.burst}`;
+    const known = this.overUntil.get(rateKey);
     if (known && known.until > Date.now())
       return { admitted: false, retryAfterSeconds: known.retryAfterSeconds, reason: known.reason };
-    const decided = await this.askRedis(keys, args);
-    if (decided && !decided.admitted && decided.reason === RATE_REASON) {
-      if (this.overUntil.size > 10_000) this.overUntil.clear();
-      this.overUntil.set(`${keys[0]} ${args[0]} ${args[1]}`, { ...decided, until: Date.now() + decided.waitMs });
-    }
-    return decided;
-  }
-
-  private async askRedis(
-    keys: [string, string],
-    args: (string | number)[],
-  ): Promise<(Admission & { waitMs: number }) | undefined> {
-    const { redis } = this.options;
-    let result: unknown;
-    try {
-      result = await redis.evalsha(ADMIT_SHA, 2, ...keys, ...args).catch(async (error: unknown) => {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return redis.eval(ADMIT, 2, ...keys, ...args);
-      });
-    } catch (error) {
-      this.warnOnce(error);
-      return undefined;
-    }
-    if (!Array.isArray(result)) return undefined;
-    const [admitted, retryMs, why] = result;
-    if (admitted === 1) return { admitted: true, release: () => undefined, waitMs: 0 };
-    const waitMs = typeof retryMs === 'number' ? retryMs : 1000;
-    return {
+    const verdict = await decide(spec);
+    if (verdict === undefined) return undefined;
+    if (verdict.admitted) return { admitted: true, release: () => undefined };
+    const refusal: Extract<Admission, { admitted: false }> = {
       admitted: false,
-      waitMs,
       // Okta waits the integer Retry-After (5 minutes when absent), Entra honours it too.
-      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
-      reason: why === 2 ? IN_FLIGHT_REASON : RATE_REASON,
+      retryAfterSeconds: Math.max(1, Math.ceil(verdict.waitMs / 1000)),
+      reason: verdict.inFlight ? IN_FLIGHT_REASON : RATE_REASON,
     };
+    if (!verdict.inFlight) {
+      if (this.overUntil.size > 10_000) this.overUntil.clear();
+      this.overUntil.set(rateKey, { ...refusal, until: Date.now() + verdict.waitMs });
+    }
+    return refusal;
   }
 
   private warnOnce(error: unknown): void {
