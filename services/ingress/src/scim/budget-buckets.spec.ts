@@ -84,6 +84,23 @@ describe('budget buckets', () => {
     expect(errors).toEqual([]);
   });
 
+  it('gives back finished places even when the rate refuses the ask that carries them', async () => {
+    // They used to be dropped with the refusal and held until their lease ran out: a throttled
+    // tenant's in-flight set filled with finished writes, and it got a third of its rate.
+    const buckets = new BudgetBuckets(redis, (error) => errors.push(error));
+    const finished: string[] = [];
+    const bucket = spec('refused-release', {
+      burst: 1,
+      inFlightLimit: 5,
+      takeFinished: (max) => finished.splice(0, max),
+    });
+    expect(await buckets.admitOne(bucket, 'first')).toEqual({ admitted: true });
+    finished.push('first');
+    expect(await buckets.admitOne(bucket, 'second')).toMatchObject({ admitted: false, inFlight: false });
+    expect(await redis.zrange(bucket.keys[1], '0', '-1')).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
   it('lets every request through when Redis cannot be asked, and says why', async () => {
     const seen: unknown[] = [];
     const broken = new Redis('redis://127.0.0.1:1', {
