@@ -42,6 +42,7 @@ const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
 
 /** A script's arguments go on Lua's stack: at most this many asks (and as many releases) per round trip. */
 const MAX_PER_ASK = 256;
+const ADMITTED: Verdict = { admitted: true };
 
 /** What one bucket allows; the same for every request of a tenant (a changed budget applies from the next ask). */
 export interface BucketSpec {
@@ -87,8 +88,7 @@ export class BudgetBuckets {
    */
   async admitOne(spec: BucketSpec, id: string): Promise<Verdict | undefined> {
     try {
-      const [granted, waitMs, why] = await this.run(spec, [{ id, settle: () => undefined }]);
-      return granted > 0 ? { admitted: true } : { admitted: false, waitMs, inFlight: why === 2 };
+      return verdictOf(0, await this.run(spec, [id]));
     } catch (error) {
       this.onError(error);
       return undefined;
@@ -115,9 +115,11 @@ export class BudgetBuckets {
     if (queue.asks.length === 0) this.waiting.delete(bucket);
     this.asking.add(bucket);
     try {
-      const [granted, waitMs, why] = await this.run(queue.spec, asks);
-      const refused: Verdict = { admitted: false, waitMs, inFlight: why === 2 };
-      asks.forEach((ask, n) => ask.settle(n < granted ? { admitted: true } : refused));
+      const answer = await this.run(
+        queue.spec,
+        asks.map((ask) => ask.id),
+      );
+      asks.forEach((ask, n) => ask.settle(verdictOf(n, answer)));
     } catch (error) {
       this.onError(error);
       for (const ask of asks) ask.settle(undefined);
@@ -127,14 +129,15 @@ export class BudgetBuckets {
     }
   }
 
-  private async run(spec: BucketSpec, asks: readonly Ask[]): Promise<[number, number, number]> {
-    const ids = spec.inFlightLimit > 0 ? asks.map((ask) => ask.id ?? '') : [];
+  /** The script's answer for these requests, in order (their ids: in-flight members, for writes). */
+  private async run(spec: BucketSpec, requestIds: readonly (string | undefined)[]): Promise<Answer> {
+    const ids = spec.inFlightLimit > 0 ? requestIds.map((id) => id ?? '') : [];
     const args = [
       spec.intervalMs,
       spec.burst,
       spec.inFlightLimit,
       spec.leaseMs,
-      asks.length,
+      requestIds.length,
       ids.length,
       ...ids,
       ...(spec.takeFinished?.(MAX_PER_ASK) ?? []),
@@ -146,6 +149,17 @@ export class BudgetBuckets {
     const numbers: number[] = Array.isArray(result) ? result.filter((value) => typeof value === 'number') : [];
     const [granted, waitMs = 1000, why = 1] = numbers;
     if (granted === undefined) throw new Error('the budget script answered something unexpected');
-    return [granted, waitMs, why];
+    return { granted, refused: { admitted: false, waitMs, inFlight: why === 2 } };
   }
+}
+
+/** What the script said for a run of requests: the first `granted` are in, the rest get `refused`. */
+interface Answer {
+  readonly granted: number;
+  readonly refused: Verdict;
+}
+
+/** The verdict of the n-th request (from 0) of an answered run. */
+function verdictOf(n: number, answer: Answer): Verdict {
+  return n < answer.granted ? ADMITTED : answer.refused;
 }
