@@ -12,7 +12,11 @@ export interface Scrape {
 }
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
-const SAMPLE = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (-?[0-9.]+(?:e[+-]?[0-9]+)?|[+-]Inf|NaN)(?: -?\\d+)?$`);
+// Prometheus reads a value with Go's ParseFloat, which takes Inf and NaN in any case; prom-client
+// writes `Nan` (e.g. the event-loop mean before its first sample), so the reader must take it too.
+const SAMPLE = new RegExp(
+  `^(${NAME})(?:\\{(.*)\\})? (-?[0-9.]+(?:e[+-]?[0-9]+)?|[+-]?[Ii][Nn][Ff]|[Nn][Aa][Nn])(?: -?\\d+)?$`,
+);
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)",?/y;
 const COMMENT = new RegExp(`^# (HELP|TYPE) (${NAME}) ?(.*)$`);
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
@@ -52,9 +56,16 @@ export function parseExposition(text: string): Scrape {
     if (!family) throw bad('belongs to no declared family');
     if (types.get(family) === 'histogram' && name === `${family}_bucket` && labels.le === undefined)
       throw bad('is a bucket without le');
-    samples.push({ name, labels, value: Number(match[3]) });
+    samples.push({ name, labels, value: valueOf(match[3]) });
   }
   return { types, samples };
+}
+
+function valueOf(text: string): number {
+  const word = text.toLowerCase();
+  if (word === 'nan') return NaN;
+  if (word.endsWith('inf')) return word.startsWith('-') ? -Infinity : Infinity;
+  return Number(text);
 }
 
 function familyOf(name: string, types: ReadonlyMap<string, string>): string | undefined {

@@ -40,6 +40,11 @@ describe('/metrics', () => {
     expect(() => parseExposition('a 1\n')).toThrow(/no declared family/);
     expect(() => parseExposition('# TYPE a counter\na{x=1} 2\n')).toThrow(/malformed label/);
     expect(() => parseExposition('# TYPE a counter\na two\n')).toThrow(/not a sample/);
+    // prom-client's spelling of NaN, seen when a scrape came before the event loop's first sample.
+    expect(parseExposition('# TYPE g gauge\ng Nan\ng{x="1"} +Inf\n').samples.map((s) => s.value)).toEqual([
+      NaN,
+      Infinity,
+    ]);
     expect(() => parseExposition('# TYPE h histogram\nh_bucket 2\n')).toThrow(/without le/);
   });
 
