@@ -1,8 +1,6 @@
 import { appliedOutcomeOf, isDatabaseUnavailable, type Db, uuidv7 } from '@scimflow/db';
 import {
   CommandBatcher,
-  parseReply,
-  parseStoredOutcomes,
   replyChannel,
   type Command,
   type CommandOutcome,
@@ -14,6 +12,7 @@ import {
 } from '@scimflow/jobs';
 import { currentTraceparent, type Logger } from '@scimflow/telemetry';
 import type { BusMetrics } from './http/ingress-metrics';
+import { ReplyTracker } from './reply-tracker';
 
 /** The queue is unreachable, or no worker answered in time: the client should retry later (503). */
 export class CommandUnavailableError extends Error {
@@ -54,42 +53,34 @@ export interface CommandBusOptions {
   readonly logger: Logger;
 }
 
-interface PendingJob {
-  /** `missing`: what a command without an outcome is told (the job timed out, the ingress is closing...). */
-  readonly resolve: (settled: { outcomes: readonly CommandOutcome[]; missing: string }) => void;
-  readonly deadline: number;
-  nextPollAt: number;
-  pollDelay: number;
-}
-
-const FIRST_POLL_MS = 1_000;
 /** How long after its arrival a write may wait for Postgres to say whether it was applied. */
 const VERDICT_WAIT_MS = 45_000;
 const VERDICT_RETRY_MS = 500;
-const MAX_POLL_DELAY_MS = 4_000;
-const TICK_MS = 250;
 
 /**
  * Sends SCIM commands to the worker and waits for their outcomes.
  *
  * Commands arriving while earlier batches are in flight are sent together as one job, so
- * BullMQ's per-job cost is paid per batch. Replies normally arrive on this instance's pub/sub
- * channel within milliseconds; pub/sub drops messages while the subscriber is disconnected (and
- * QueueEvents has documented gaps: bullmq#2341, #2517, #2749), so a job whose reply is overdue is
- * looked up in its stored result, with backoff. Every command has its own deadline: past it the
- * caller gets a CommandUnavailableError (503), and a job still waiting is removed so it can't
- * apply after the client was told it failed.
+ * BullMQ's per-job cost is paid per batch; the ReplyTracker waits for each job's outcomes. Every
+ * command has its own deadline: past it the caller gets a CommandUnavailableError (503), and a
+ * job still waiting is removed so it can't apply after the client was told it failed.
  */
 export class CommandBus {
   private readonly batcher: CommandBatcher<Command, CommandOutcome>;
-  private readonly jobs = new Map<string, PendingJob>();
+  private readonly replies: ReplyTracker;
   private readonly deadlines = new Map<string, number>();
   private readonly channel: string;
-  private ticker: NodeJS.Timeout | undefined;
-  private polling = false;
 
   constructor(private readonly options: CommandBusOptions) {
     this.channel = replyChannel(options.prefix, options.instanceId);
+    this.replies = new ReplyTracker({
+      queue: options.queue,
+      subscriber: options.subscriber,
+      reader: options.reader,
+      channel: this.channel,
+      logger: options.logger,
+      onSubscribeError: (error) => options.redisOutage.failed(error),
+    });
     this.batcher = new CommandBatcher((commands) => this.dispatch(commands), {
       maxBatchSize: options.batchSize,
       maxParallel: options.batchesInFlight,
@@ -99,20 +90,7 @@ export class CommandBus {
   }
 
   start(): void {
-    const { subscriber } = this.options;
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) this.onReply(message);
-    });
-    // After a reconnect, replies published meanwhile are gone: look every pending job up now.
-    subscriber.on('ready', () => {
-      for (const job of this.jobs.values()) job.nextPollAt = 0;
-    });
-    this.ticker = setInterval(() => void this.poll(), TICK_MS);
-    this.ticker.unref();
-    // Not awaited: with Redis away at start-up the ingress must still listen (and answer 503s);
-    // ioredis subscribes once connected and again after each reconnect, and a reply published
-    // before that is found by polling the job's stored result.
-    subscriber.subscribe(this.channel).catch((error: unknown) => this.options.redisOutage.failed(error));
+    this.replies.start();
   }
 
   async send(sender: { tenantId: string; requestId?: string }, request: CommandRequest): Promise<CommandOutcome> {
@@ -202,13 +180,8 @@ export class CommandBus {
   }
 
   /** Stops listening. Callers drain HTTP first, so nothing should be pending; anything left gets a 503. */
-  async close(): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker);
-    for (const [jobId, job] of this.jobs) {
-      this.jobs.delete(jobId);
-      job.resolve({ outcomes: [], missing: 'The service is shutting down; try again' });
-    }
-    await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  close(): Promise<void> {
+    return this.replies.close('The service is shutting down; try again');
   }
 
   /** Sends one batch as one job and waits for its outcomes. */
@@ -221,9 +194,7 @@ export class CommandBus {
       }));
     const jobId = uuidv7();
     this.options.metrics.observeBatch(commands.length);
-    const settled = new Promise<{ outcomes: readonly CommandOutcome[]; missing: string }>((resolve) => {
-      this.jobs.set(jobId, { resolve, deadline, nextPollAt: now + FIRST_POLL_MS, pollDelay: FIRST_POLL_MS });
-    });
+    const settled = this.replies.expect(jobId, deadline);
     const data: JobMap['commands.apply'] = { replyTo: this.channel, deadline, commands };
     try {
       await this.options.queue.add('commands.apply', data, {
@@ -232,71 +203,13 @@ export class CommandBus {
         backoff: { type: 'exponential', delay: 200 },
       });
     } catch (error) {
-      this.jobs.delete(jobId);
+      this.replies.forget(jobId);
       this.options.redisOutage.failed(error);
       return commands.map(() => ({ value: neverSent('The provisioning queue is unavailable; try again shortly') }));
     }
     const { outcomes, missing } = await settled;
     return commands.map((_, index) => ({ value: outcomes[index] ?? unavailable(missing) }));
   }
-
-  private onReply(message: string): void {
-    const reply = parseReply(message);
-    if (reply) this.settle(reply.jobId, reply.outcomes);
-    else this.options.logger.warn('ignoring an unreadable reply message');
-  }
-
-  private settle(
-    jobId: string,
-    outcomes: readonly CommandOutcome[],
-    missing = 'The service could not apply the request; try again later',
-  ): void {
-    const job = this.jobs.get(jobId);
-    if (!job) return;
-    this.jobs.delete(jobId);
-    job.resolve({ outcomes, missing });
-  }
-
-  /** Looks up the stored result of every job whose reply is overdue, in one pipeline. */
-  private async poll(): Promise<void> {
-    if (this.polling || this.jobs.size === 0) return;
-    this.polling = true;
-    try {
-      const now = Date.now();
-      const due = [...this.jobs].filter(([, job]) => job.nextPollAt <= now || job.deadline <= now);
-      if (due.length === 0) return;
-      const pipeline = this.options.reader.pipeline();
-      for (const [jobId] of due) pipeline.hmget(this.options.queue.toKey(jobId), 'finishedOn', 'returnvalue');
-      const replies = await pipeline.exec().catch(() => null);
-      for (const [index, [jobId, job]] of due.entries()) {
-        const fields = replies?.[index]?.[1];
-        const stored = Array.isArray(fields) ? storedOutcomes(fields) : undefined;
-        if (stored) this.settle(jobId, stored);
-        else if (job.deadline <= now) await this.expire(jobId);
-        else {
-          job.nextPollAt = now + job.pollDelay;
-          job.pollDelay = Math.min(job.pollDelay * 2, MAX_POLL_DELAY_MS);
-        }
-      }
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async expire(jobId: string): Promise<void> {
-    // A job still waiting is removed, so it can never apply after the client was told 503.
-    // One already running may still commit; the client's retry then sees its effect.
-    await this.options.queue.remove(jobId).catch(() => 0);
-    this.settle(jobId, [], 'No worker answered in time; the request was not applied. Try again');
-  }
-}
-
-/** A finished job's stored outcomes; a job that failed for good answers 503 for each command. */
-function storedOutcomes([finishedOn, returnvalue]: unknown[]): readonly CommandOutcome[] | undefined {
-  if (!finishedOn) return undefined;
-  // A job that failed once and then completed keeps its old failedReason; the return value wins.
-  // Unreadable or absent: an empty list, answered 503 per command.
-  return (typeof returnvalue === 'string' ? parseStoredOutcomes(returnvalue) : undefined) ?? [];
 }
 
 /** The status a thrown send error is answered with (see the error handler). */
