@@ -61,6 +61,23 @@ describe('tenant budgets', () => {
     expect(others.map((response) => response.status)).toEqual([201, 201, 201, 201, 201]);
   });
 
+  it('holds each refusal for its own pause, so refusals that came together do not come back together', async () => {
+    const herd = await ctx.stack.createTenant('herd');
+    await setBudget(herd, { writesPerSecond: 1, writeBurst: 1 });
+    expect((await herd.scim.post('/Users', { userName: 'herd-first@example.com' })).status).toBe(201);
+    const sent = performance.now();
+    const answeredAfter = await Promise.all(
+      Array.from({ length: 10 }, async (_, n) => {
+        const response = await herd.scim.post('/Users', { userName: `herd-${n}@example.com` });
+        expect(response.status).toBe(429);
+        return performance.now() - sent;
+      }),
+    );
+    // Half a second at least (a client retrying at once can't flood), and not all at one moment.
+    expect(Math.min(...answeredAfter)).toBeGreaterThanOrEqual(450);
+    expect(Math.max(...answeredAfter) - Math.min(...answeredAfter)).toBeGreaterThan(50);
+  });
+
   it('limits the writes a tenant has in progress at once', async () => {
     const tenant = await ctx.stack.createTenant('one-at-a-time');
     await setBudget(tenant, { writesInFlight: 1, writesPerSecond: 1000, writeBurst: 1000 });
