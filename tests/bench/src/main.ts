@@ -262,6 +262,9 @@ async function main(): Promise<void> {
       pids: { ingress: ingress.child.pid, worker: worker.child.pid, baseline: baseline.child.pid },
       createTenant,
       settle,
+      checkpoint: async () => {
+        await raw.query('checkpoint').catch((error: unknown) => console.log(`  (no CHECKPOINT: ${String(error)})`));
+      },
     };
     // BENCH_ONLY=cpu: just the CPU-per-write figure (e.g. with BENCH_PROFILE, to profile one write).
     if (process.env.BENCH_ONLY === 'multi') {

@@ -17,6 +17,12 @@ export interface ScenarioContext {
   createTenant(name: string, budget?: Record<string, number>): Promise<BenchTenant>;
   /** Waits until the after-write work (event delivery, failure relay) has caught up. */
   settle(): Promise<number>;
+  /**
+   * Has Postgres write its checkpoint now. Its timed checkpoint comes every 5 minutes and spreads its
+   * writes over most of that; a stage that compares two phases must not have one of them inside it
+   * (seen: fairness 'beside a sync' ran inside the timed checkpoint in three full runs in a row).
+   */
+  checkpoint(): Promise<void>;
 }
 
 let unique = 0;
@@ -174,6 +180,7 @@ export async function multiTenant(
     }),
   );
   await ctx.settle();
+  await ctx.checkpoint();
   const results: RateFigures[] = [];
   for (const rate of rates) {
     const cpu = cpuSince({
@@ -244,6 +251,7 @@ export async function fairness(ctx: ScenarioContext, durationS: number): Promise
   const smallLoad = () =>
     openLoop(ctx.scimUrl, 50, durationS, (n) => postUser(small[n % small.length] ?? big, 'small'));
   await ctx.settle();
+  await ctx.checkpoint();
   const alone = await smallLoad();
   await ctx.settle();
   const sync = closedLoop(
