@@ -8,6 +8,8 @@ import { compileFilter } from './query/filter-sql';
 import { GroupSql, UserSql } from './query/resource-sql';
 import { searchResources } from './query/resource-search';
 import { groupsContaining, groupsOfUsers } from './repositories/membership-repository';
+import { pendingFailures } from './repositories/outbox-repository';
+import { searchLog } from './repositories/provisioning-log-repository';
 
 // The identity providers' hot lookups must use indexes: each runs once per user or group of an
 // initial sync. This runs the SQL the repositories really send (captured by kysely's log) and
@@ -39,7 +41,10 @@ afterAll(async () => {
   await t.drop();
 });
 
-/** 3 tenants × 3,000 users with work emails, 300 groups, each user in two groups. */
+/**
+ * 3 tenants × 3,000 users with work emails, 300 groups, each user in two groups; for the first
+ * tenant, 20,000 events and 20,000 successful writes in the outbox and the log, and 3 failures.
+ */
 async function seed(): Promise<void> {
   for (const id of tenants) {
     await client.query(`insert into tenants (id, name, token_hash) values ($1::uuid, $1::text, '\\x00')`, [id]);
@@ -62,6 +67,22 @@ async function seed(): Promise<void> {
       [id],
     );
   }
+  await client.query(
+    `insert into outbox (id, tenant_id, kind, payload, sequence)
+     select gen_random_uuid(), $1, 'event', '{}', n from generate_series(1, 20000) n`,
+    [tenantId],
+  );
+  await client.query(
+    `insert into outbox (id, tenant_id, kind, payload) select gen_random_uuid(), $1, 'failure', '{}' from generate_series(1, 3)`,
+    [tenantId],
+  );
+  await client.query(
+    `insert into provisioning_log (tenant_id, id, operation, resource_type, outcome, http_status)
+     select $1, gen_random_uuid(), 'create', 'User', case when n % 7000 = 0 then 'failure' else 'success' end,
+       case when n % 7000 = 0 then 400 else 201 end
+     from generate_series(1, 20000) n`,
+    [tenantId],
+  );
   await client.query('analyze');
 }
 
@@ -120,6 +141,21 @@ const lookup = (resource: typeof UserResource, filter: string) => (executor: Kys
     page: { mode: 'index', offset: 0, limit: 100 },
     withGroups: true,
   });
+
+describe('the background polls and the failure views', () => {
+  // A partial index serves a generic plan only when the query states its predicate as a literal.
+  it("the failure relay's poll (every second) uses outbox_failures_pending_idx, not a scan of the events", async () => {
+    expectIndexed(await plansOf((executor) => pendingFailures(executor, 500)), 'outbox', 'outbox_failures_pending_idx');
+  });
+
+  it("a tenant's failures in the provisioning log use provisioning_log_failures_idx", async () => {
+    expectIndexed(
+      await plansOf((executor) => searchLog(executor, tenantId, { outcome: 'failure', limit: 50 })),
+      'provisioning_log',
+      'provisioning_log_failures_idx',
+    );
+  });
+});
 
 describe("the identity providers' hot lookups", () => {
   it.each([

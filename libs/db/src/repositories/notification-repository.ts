@@ -27,7 +27,8 @@ export async function recordNotificationFailure(
       .selectFrom('notification_digests')
       .select(['id', 'due_at'])
       .where('tenant_id', '=', failure.tenantId)
-      .where('status', '=', 'open')
+      // A literal, so the generic plan can use notification_digests_open_key (see pendingFailures).
+      .where('status', '=', sql.lit('open'))
       .executeTakeFirstOrThrow();
     await trx
       .insertInto('notification_failures')

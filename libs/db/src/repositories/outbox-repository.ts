@@ -31,7 +31,10 @@ export async function pendingFailures(db: Executor, limit: number): Promise<Outb
   const rows = await db
     .selectFrom('outbox')
     .select(['id', 'tenant_id', 'payload'])
-    .where('kind', '=', 'failure')
+    // A literal, not a parameter: under the generic plan (plan_cache_mode=force_generic_plan) only
+    // a literal proves the partial index's `kind = 'failure'`; with a parameter this poll, every
+    // second, was a parallel seq scan of the whole outbox (18 ms at 100,000 events).
+    .where('kind', '=', sql.lit('failure'))
     .where('relayed_at', 'is', null)
     .orderBy('position')
     .limit(limit)

@@ -104,7 +104,8 @@ export interface LogQuery {
 /** Newest first (or oldest first), by id: uuidv7 ids order by time. */
 export async function searchLog(db: Executor, tenantId: string, query: LogQuery): Promise<LogRow[]> {
   let select = db.selectFrom('provisioning_log').selectAll().where('tenant_id', '=', tenantId);
-  if (query.outcome) select = select.where('outcome', '=', query.outcome);
+  // A literal: only then can the generic plan use provisioning_log_failures_idx (see pendingFailures).
+  if (query.outcome) select = select.where('outcome', '=', sql.lit(query.outcome));
   if (query.since) select = select.where('at', '>=', query.since);
   if (query.until) select = select.where('at', '<', query.until);
   if (query.resourceType) select = select.where('resource_type', '=', query.resourceType);
