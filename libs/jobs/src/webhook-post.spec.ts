@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { postWebhook, signature, type WebhookPost } from './webhook-post';
 
 interface Received {
@@ -26,9 +25,15 @@ async function endpoint(answer: (req: IncomingMessage, res: ServerResponse) => v
   server.on('connection', () => connections++);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the endpoint is not on a TCP port');
   servers.push(server);
-  return { port, received, connections: () => connections };
+  return {
+    port: address.port,
+    received,
+    connections: () => connections,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 const servers: Server[] = [];
@@ -95,9 +100,8 @@ describe('postWebhook', () => {
 
   it('reports a refused connection and a refused target without posting', async () => {
     const closed = await endpoint(() => undefined);
-    const port = closed.port;
-    await new Promise((resolve) => servers.pop()?.close(resolve));
-    expect(await post(`http://127.0.0.1:${port}/`)).toMatch(/ECONNREFUSED/);
+    await closed.close();
+    expect(await post(`http://127.0.0.1:${closed.port}/`)).toMatch(/ECONNREFUSED/);
     expect(await post('http://10.0.0.1/', { target: { refused: 'private or reserved address (10.0.0.1)' } })).toBe(
       'private or reserved address (10.0.0.1)',
     );
