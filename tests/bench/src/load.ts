@@ -14,6 +14,15 @@ export interface Figures {
   p99: number;
   rssMb: number;
   errors: number;
+  /** scimflow only: commands the ingress sent per queue job over the run (how much batching formed). */
+  commandsPerJob?: number;
+}
+
+/** The ingress's batch-size histogram so far (sum of commands, count of jobs), from its /metrics. */
+export async function batchTotals(scimUrl: string): Promise<{ commands: number; jobs: number }> {
+  const text = await (await fetch(`${scimUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { commands: read('scimflow_command_batch_size_sum'), jobs: read('scimflow_command_batch_size_count') };
 }
 
 export async function closedLoop(

@@ -16,7 +16,7 @@ import {
 import { deletePrefixKeys } from '../../support/redis-keys';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
 import { cpuSince, pidsNamed } from './cpu';
-import { closedLoop, type Figures } from './load';
+import { batchTotals, closedLoop, type Figures } from './load';
 import { profileArgs, summarizeProfiles } from './profile';
 import { report, reportScenarios } from './report';
 import { cpuPerWrite, entraUser, fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
@@ -69,20 +69,19 @@ async function compare(baseline: Side, scimflow: Side, settle: () => Promise<num
   }
   const mid = (list: Figures[], pick: (f: Figures) => number) =>
     list.map(pick).toSorted((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
-  const median = (list: Figures[]): Figures => ({
-    reqPerSec: mid(list, (f) => f.reqPerSec),
-    p50: mid(list, (f) => f.p50),
-    p99: mid(list, (f) => f.p99),
-    rssMb: Math.max(...list.map((f) => f.rssMb)),
-    errors: list.reduce((sum, f) => sum + f.errors, 0),
-    // CPU per request: of the median-throughput run.
-    ...(list.toSorted((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(list.length / 2)]?.cpuMsPerRequest
-      ? {
-          cpuMsPerRequest: list.toSorted((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(list.length / 2)]
-            ?.cpuMsPerRequest,
-        }
-      : {}),
-  });
+  const median = (list: Figures[]): Figures => {
+    // CPU per request and batching: of the median-throughput run.
+    const middle = list.toSorted((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(list.length / 2)];
+    return {
+      reqPerSec: mid(list, (f) => f.reqPerSec),
+      p50: mid(list, (f) => f.p50),
+      p99: mid(list, (f) => f.p99),
+      rssMb: Math.max(...list.map((f) => f.rssMb)),
+      errors: list.reduce((sum, f) => sum + f.errors, 0),
+      ...(middle?.cpuMsPerRequest ? { cpuMsPerRequest: middle.cpuMsPerRequest } : {}),
+      ...(middle?.commandsPerJob !== undefined ? { commandsPerJob: middle.commandsPerJob } : {}),
+    };
+  };
   const base = median(runs.baseline);
   const scim = median(runs.scimflow);
   return {
@@ -236,12 +235,18 @@ async function main(): Promise<void> {
         redis,
         loadGenerator: () => [process.pid],
       });
+      const batchesBefore = await batchTotals(scimUrl);
       const figures = await closedLoop(scimUrl, tenant.headers, requests, scimPids, {
         connections: CONNECTIONS,
         durationS: DURATION_S,
       });
+      const batchesAfter = await batchTotals(scimUrl);
+      const jobs = batchesAfter.jobs - batchesBefore.jobs;
       return {
         ...figures,
+        ...(jobs > 0
+          ? { commandsPerJob: Number(((batchesAfter.commands - batchesBefore.commands) / jobs).toFixed(2)) }
+          : {}),
         cpuMsPerRequest: perRequest(cpu(), figures.reqPerSec * DURATION_S),
         ingressRssMb: ingressRss() / 1024 / 1024,
         workerRssMb: workerRss() / 1024 / 1024,

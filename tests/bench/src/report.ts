@@ -14,6 +14,8 @@ export function report(name: string, run: { baseline: Figures; scimflow: Figures
       .join(', ');
   console.log(`  CPU ms per request: baseline ${cpu(run.baseline)}`);
   console.log(`                      scimflow ${cpu(run.scimflow)}`);
+  if (run.scimflow.commandsPerJob !== undefined)
+    console.log(`  commands per queue job (scimflow, median run): ${run.scimflow.commandsPerJob}`);
   console.log(
     `  ratio scimflow/baseline: throughput ${run.ratio.toFixed(2)} (target >= 1.0), p99 ${(run.scimflow.p99 / Math.max(1, run.baseline.p99)).toFixed(2)}`,
   );
