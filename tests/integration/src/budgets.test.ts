@@ -1,6 +1,7 @@
 import { admin } from '../../support/admin-client';
 import { waitFor } from '../../support/processes';
 import { useStack, type Tenant } from '../../support/stack';
+import { testRedis } from '../../support/test-database';
 
 // Issue 9, part B: every tenant has a fair share, and is told 429 (not queued) past it.
 
@@ -76,6 +77,36 @@ describe('tenant budgets', () => {
     // Half a second at least (a client retrying at once can't flood), and not all at one moment.
     expect(Math.min(...answeredAfter)).toBeGreaterThanOrEqual(450);
     expect(Math.max(...answeredAfter) - Math.min(...answeredAfter)).toBeGreaterThan(50);
+  });
+
+  it('takes places ahead for a steady writer, never admitting past the budget, and gives unused ones back', async () => {
+    const tenant = await ctx.stack.createTenant('steady');
+    // A burst of 24 lets the ingress take up to 3 places ahead of each ask; the rate refills one in 10 s.
+    await setBudget(tenant, { writesPerSecond: 0.1, writeBurst: 24, writesInFlight: 64 });
+    const redis = testRedis();
+    const inFlight = `${ctx.stack.queuePrefix}:budget:{${tenant.id}}:in-flight`;
+    try {
+      const started = performance.now();
+      const statuses: number[] = [];
+      const heldAhead: number[] = [];
+      for (let n = 0; n < 27; n++) {
+        // The ingress takes places ahead after a window (250 ms) in which the tenant wrote steadily.
+        if (n === 8) await new Promise((resolve) => setTimeout(resolve, 300));
+        statuses.push((await tenant.scim.post('/Users', { userName: `steady-${n}@example.com` })).status);
+        // Places ahead are members "<request id>+<n>" of the shared in-flight set, like any write's.
+        heldAhead.push((await redis.zrange(inFlight, '0', '-1')).filter((id) => id.includes('+')).length);
+      }
+      const refills = Math.floor((performance.now() - started) / 10_000) + 1;
+      const created = statuses.filter((status) => status === 201).length;
+      expect(statuses.slice(0, 24)).toEqual(Array(24).fill(201));
+      expect(created).toBeLessThanOrEqual(24 + refills);
+      expect(statuses).toContain(429);
+      expect(Math.max(...heldAhead)).toBeGreaterThan(0);
+      // Unused places are given back when their hold ends: nothing stays in flight.
+      await waitFor(async () => (await redis.zcard(inFlight)) === 0, 3_000, 'the in-flight set to empty');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('limits the writes a tenant has in progress at once', async () => {

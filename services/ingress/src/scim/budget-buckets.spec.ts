@@ -50,8 +50,23 @@ describe('budget buckets', () => {
     const asks = jest.spyOn(redis, 'evalsha');
     const bucket = spec('writes', { burst: 2, inFlightLimit: 10 });
     const verdicts = await Promise.all(['a', 'b', 'c'].map((id) => buckets.admitOne(bucket, id)));
-    expect(verdicts.map((verdict) => verdict?.admitted)).toEqual([true, true, false]);
+    expect(verdicts.map((answer) => answer?.verdict.admitted)).toEqual([true, true, false]);
     expect(asks).toHaveBeenCalledTimes(3);
+    expect(errors).toEqual([]);
+  });
+
+  it('grants places ahead after the write asked for, only as far as the budget allows', async () => {
+    const buckets = new BudgetBuckets(redis, (error) => errors.push(error));
+    const bucket = spec('ahead', { burst: 4, inFlightLimit: 3 });
+    const first = await buckets.admitOne(bucket, 'w1', ['w1+1', 'w1+2', 'w1+3']);
+    // Three places fit in flight: the write's own and two ahead.
+    expect(first).toEqual({ verdict: { admitted: true }, ahead: ['w1+1', 'w1+2'] });
+    expect((await redis.zrange(bucket.keys[1], '0', '-1')).toSorted()).toEqual(['w1', 'w1+1', 'w1+2']);
+    // The places ahead are spent for everyone: another write finds the set full.
+    expect(await buckets.admitOne(bucket, 'w2', ['w2+1'])).toEqual({
+      verdict: { admitted: false, waitMs: 1000, inFlight: true },
+      ahead: [],
+    });
     expect(errors).toEqual([]);
   });
 
@@ -94,9 +109,9 @@ describe('budget buckets', () => {
       inFlightLimit: 5,
       takeFinished: (max) => finished.splice(0, max),
     });
-    expect(await buckets.admitOne(bucket, 'first')).toEqual({ admitted: true });
+    expect((await buckets.admitOne(bucket, 'first'))?.verdict).toEqual({ admitted: true });
     finished.push('first');
-    expect(await buckets.admitOne(bucket, 'second')).toMatchObject({ admitted: false, inFlight: false });
+    expect((await buckets.admitOne(bucket, 'second'))?.verdict).toMatchObject({ admitted: false, inFlight: false });
     expect(await redis.zrange(bucket.keys[1], '0', '-1')).toEqual([]);
     expect(errors).toEqual([]);
   });

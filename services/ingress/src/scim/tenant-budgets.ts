@@ -9,6 +9,7 @@ import {
 import type { RedisClient } from '@scimflow/jobs';
 import type { Logger } from '@scimflow/telemetry';
 import { BudgetBuckets, type BucketSpec, type Verdict } from './budget-buckets';
+import { PlacesAhead } from './places-ahead';
 
 export type Admission =
   | { readonly admitted: true; release(): void }
@@ -51,6 +52,9 @@ export class TenantBudgets {
   /** Armed only while finished writes wait: an idle ingress isn't woken 20 times a second. */
   private releaser: NodeJS.Timeout | undefined;
   private readonly buckets: BudgetBuckets;
+  private readonly ahead = new PlacesAhead((tenantId, ids) => {
+    for (const id of ids) this.finishedWrite(tenantId, id);
+  });
   private lastWarning = 0;
 
   constructor(private readonly options: TenantBudgetsOptions) {
@@ -74,6 +78,7 @@ export class TenantBudgets {
   }
 
   stop(): Promise<void> {
+    this.ahead.releaseAll();
     clearTimeout(this.releaser);
     this.releaseFinished();
     return this.overrides.stop();
@@ -86,37 +91,56 @@ export class TenantBudgets {
 
   async admitWrite(tenantId: string, requestId: string): Promise<Admission> {
     const budget = await this.budgetOf(tenantId);
-    const decided = await this.ask(
-      {
-        keys: [this.key(tenantId, 'writes'), this.key(tenantId, 'in-flight')],
-        intervalMs: 1000 / budget.writesPerSecond,
-        burst: budget.writeBurst,
-        inFlightLimit: budget.writesInFlight,
-        leaseMs: this.options.leaseMs,
-        // Finished writes still holding their places are given back by this ask; the rest wait for the timer.
-        takeFinished: (max) => {
-          const waiting = this.finished.get(tenantId) ?? [];
-          const done = waiting.splice(0, max);
-          if (waiting.length === 0) this.finished.delete(tenantId);
-          return done;
-        },
+    const spec: BucketSpec = {
+      keys: [this.key(tenantId, 'writes'), this.key(tenantId, 'in-flight')],
+      intervalMs: 1000 / budget.writesPerSecond,
+      burst: budget.writeBurst,
+      inFlightLimit: budget.writesInFlight,
+      leaseMs: this.options.leaseMs,
+      // Finished writes still holding their places are given back by this ask; the rest wait for the timer.
+      takeFinished: (max) => {
+        const waiting = this.finished.get(tenantId) ?? [];
+        const done = waiting.splice(0, max);
+        if (waiting.length === 0) this.finished.delete(tenantId);
+        return done;
       },
-      (asked) => this.buckets.admitOne(asked, requestId),
-    );
+    };
+    const budgetKey = `${spec.intervalMs} ${spec.burst} ${spec.inFlightLimit}`;
+    const held = this.ahead.take(tenantId, budgetKey);
+    if (held !== undefined) return this.admittedWrite(tenantId, held);
+    const decided = await this.ask(spec, async (asked) => {
+      const wanted = this.ahead.wanted(tenantId, asked);
+      const ahead = Array.from({ length: wanted }, (_, n) => `${requestId}+${n + 1}`);
+      const answer = await this.buckets.admitOne(asked, requestId, ahead);
+      if (wanted > 0) this.ahead.keep(tenantId, budgetKey, answer?.ahead ?? []);
+      return answer?.verdict;
+    });
     if (decided === undefined) return ADMITTED_READ;
     if (!decided.admitted) return decided;
+    return this.admittedWrite(tenantId, requestId);
+  }
+
+  /** An admitted write: `place` is its member of the in-flight set, given back when it is answered. */
+  private admittedWrite(tenantId: string, place: string): Admission {
+    this.ahead.admitted(tenantId);
     return {
       admitted: true,
       release: () => {
-        const list = this.finished.get(tenantId);
-        if (list) list.push(requestId);
-        else this.finished.set(tenantId, [requestId]);
-        if (this.releaser === undefined) {
-          this.releaser = setTimeout(() => this.releaseFinished(), RELEASE_MS);
-          this.releaser.unref();
-        }
+        this.ahead.answered(tenantId);
+        this.finishedWrite(tenantId, place);
       },
     };
+  }
+
+  /** A place to give back: carried by the tenant's next ask, or by the timer. */
+  private finishedWrite(tenantId: string, place: string): void {
+    const list = this.finished.get(tenantId);
+    if (list) list.push(place);
+    else this.finished.set(tenantId, [place]);
+    if (this.releaser === undefined) {
+      this.releaser = setTimeout(() => this.releaseFinished(), RELEASE_MS);
+      this.releaser.unref();
+    }
   }
 
   async admitRead(tenantId: string): Promise<Admission> {
