@@ -5,6 +5,7 @@ import { Agent, request } from 'node:http';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { sampleRss } from '../../support/processes';
+import { parseExposition } from '../../support/prometheus-text';
 
 export interface Figures {
   /** CPU ms per request by process group (ingress, worker, Postgres, Redis, the load generator). */
@@ -20,8 +21,8 @@ export interface Figures {
 
 /** The ingress's batch-size histogram so far (sum of commands, count of jobs), from its /metrics. */
 export async function batchTotals(scimUrl: string): Promise<{ commands: number; jobs: number }> {
-  const text = await (await fetch(`${scimUrl}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const { samples } = parseExposition(await (await fetch(`${scimUrl}/metrics`)).text());
+  const read = (name: string) => samples.find((sample) => sample.name === name)?.value ?? 0;
   return { commands: read('scimflow_command_batch_size_sum'), jobs: read('scimflow_command_batch_size_count') };
 }
 

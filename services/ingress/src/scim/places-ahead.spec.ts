@@ -14,7 +14,7 @@ describe('places ahead', () => {
 
   /** Asks as an ingress does: how many ahead, then the answer (none granted, here). */
   const ask = (ahead: PlacesAhead, limits: typeof budget, now: number) => {
-    const wanted = ahead.wanted('t', limits, now);
+    const wanted = ahead.startAsk('t', limits, now);
     ahead.keep('t', 'budget', [], now);
     return wanted;
   };
@@ -61,10 +61,10 @@ describe('places ahead', () => {
   it('lets one ask at a time take places ahead: concurrent asks would each take some, and most would go unused', () => {
     const ahead = places();
     steady(ahead, 50, 0);
-    expect(ahead.wanted('t', budget, HOLD_MS)).toBe(8);
-    expect(ahead.wanted('t', budget, HOLD_MS)).toBe(0);
+    expect(ahead.startAsk('t', budget, HOLD_MS)).toBe(8);
+    expect(ahead.startAsk('t', budget, HOLD_MS)).toBe(0);
     ahead.keep('t', 'budget', [], HOLD_MS);
-    expect(ahead.wanted('t', budget, HOLD_MS)).toBe(8);
+    expect(ahead.startAsk('t', budget, HOLD_MS)).toBe(8);
   });
 
   it('hands out the places it keeps under the same budget, until the hold ends', () => {

@@ -9,9 +9,9 @@
  * writing now and then takes none. Small budgets take none either: their exact counts matter more
  * than a round trip. Nor does a tenant with many writes in progress here: its places would crowd
  * its in-flight limit (finished writes give their places back lazily, carried by the next ask),
- * and at that concurrency ioredis already pipelines the asks. An unused place is given back (its in-flight member removed) when its hold
- * ends; its rate token stays spent, so the tenant loses at most MAX_AHEAD writes of rate when it
- * stops writing.
+ * and at that concurrency ioredis already pipelines the asks. An unused place is given back (its
+ * in-flight member removed) when its hold ends; its rate token stays spent, so the tenant loses at
+ * most MAX_AHEAD writes of rate when it stops writing.
  */
 export const HOLD_MS = 250;
 const MAX_AHEAD = 8;
@@ -85,10 +85,10 @@ export class PlacesAhead {
   }
 
   /**
-   * How many places to take ahead for the tenant's next writes, beside the one asked for now. When
-   * some, the ask is out until `keep` is told its answer (with no places, if it failed).
+   * Starts an ask: how many places to take ahead for the tenant's next writes, beside the one asked
+   * for now. When some, the ask is out (no other takes places ahead) until `keep` is told its answer.
    */
-  wanted(tenantId: string, budget: { readonly burst: number; readonly inFlightLimit: number }, now = Date.now()) {
+  startAsk(tenantId: string, budget: { readonly burst: number; readonly inFlightLimit: number }, now = Date.now()) {
     const wanted = this.count(tenantId, budget, now);
     if (wanted > 0) this.asking.add(tenantId);
     return wanted;
@@ -103,7 +103,7 @@ export class PlacesAhead {
     return Math.max(0, Math.min(cap, room, recent - 1));
   }
 
-  /** Keeps places granted ahead, until the hold ends. */
+  /** Ends an ask: keeps the places it was granted ahead (none, if it failed), until the hold ends. */
   keep(tenantId: string, budgetKey: string, ids: readonly string[], now = Date.now()): void {
     this.asking.delete(tenantId);
     if (ids.length === 0) return;

@@ -109,9 +109,10 @@ export class TenantBudgets {
     const held = this.ahead.take(tenantId, budgetKey);
     if (held !== undefined) return this.admittedWrite(tenantId, held);
     const decided = await this.ask(spec, async (asked) => {
-      const wanted = this.ahead.wanted(tenantId, asked);
+      const wanted = this.ahead.startAsk(tenantId, asked);
       const ahead = Array.from({ length: wanted }, (_, n) => `${requestId}+${n + 1}`);
       const answer = await this.buckets.admitOne(asked, requestId, ahead);
+      // Only the ask that started taking places ahead ends it; a concurrent plain ask must not.
       if (wanted > 0) this.ahead.keep(tenantId, budgetKey, answer?.ahead ?? []);
       return answer?.verdict;
     });
