@@ -90,8 +90,9 @@ describe('tenant budgets', () => {
       const statuses: number[] = [];
       const heldAhead: number[] = [];
       for (let n = 0; n < 27; n++) {
-        // The ingress takes places ahead after a window (250 ms) in which the tenant wrote steadily.
-        if (n === 8) await new Promise((resolve) => setTimeout(resolve, 300));
+        // A steady writer: spaced so its writes span several of the ingress's 250 ms pace windows on
+        // a fast machine too (a fixed pause after a few writes could land past the next window).
+        await new Promise((resolve) => setTimeout(resolve, 20));
         statuses.push((await tenant.scim.post('/Users', { userName: `steady-${n}@example.com` })).status);
         // Places ahead are members "<request id>+<n>" of the shared in-flight set, like any write's.
         heldAhead.push((await redis.zrange(inFlight, '0', '-1')).filter((id) => id.includes('+')).length);
