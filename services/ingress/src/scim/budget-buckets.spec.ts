@@ -70,6 +70,19 @@ describe('budget buckets', () => {
     expect(errors).toEqual([]);
   });
 
+  it('takes back unused places ahead: their in-flight members and their rate tokens', async () => {
+    const buckets = new BudgetBuckets(redis, (error) => errors.push(error));
+    const bucket = spec('give-back', { burst: 3, inFlightLimit: 10 });
+    expect((await buckets.admitOne(bucket, 'v1', ['v1+1', 'v1+2']))?.ahead).toEqual(['v1+1', 'v1+2']);
+    expect((await buckets.admitOne(bucket, 'v2'))?.verdict.admitted).toBe(false);
+    await buckets.giveBack(bucket, ['v1+1', 'v1+2']);
+    expect(await redis.zrange(bucket.keys[1], '0', '-1')).toEqual(['v1']);
+    // Both tokens are back, and no more: the bucket holds what it did before they were taken.
+    const after = await Promise.all(['v3', 'v4', 'v5'].map((id) => buckets.admitOne(bucket, id)));
+    expect(after.map((answer) => answer?.verdict.admitted)).toEqual([true, true, false]);
+    expect(errors).toEqual([]);
+  });
+
   it('refills at the rate', async () => {
     const buckets = new BudgetBuckets(redis, (error) => errors.push(error));
     const bucket = spec('refill', { intervalMs: 50, burst: 1 });

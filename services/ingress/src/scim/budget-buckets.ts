@@ -40,6 +40,24 @@ if short == 2 then return {granted, 1000, 2} end
 return {granted, math.max(1, math.ceil(next_tat + interval - interval * burst - now)), 1}`;
 const ADMIT_SHA = createHash('sha1').update(ADMIT).digest('hex');
 
+/**
+ * Gives back places granted ahead that no write used: their in-flight members, and their rate
+ * tokens (the theoretical arrival time moves back one interval each; GCRA grants add up, so this
+ * undoes exactly those grants whoever else was granted since). KEYS: bucket, in-flight set.
+ * ARGV: interval ms, burst, then the places' ids.
+ */
+const GIVE_BACK = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+redis.call('ZREM', KEYS[2], unpack(ARGV, 3))
+local tat = tonumber(redis.call('GET', KEYS[1]) or now) - interval * (#ARGV - 2)
+if tat <= now then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], tat, 'PX', math.ceil(tat - now + interval * burst) + 1000)
+return 1`;
+const GIVE_BACK_SHA = createHash('sha1').update(GIVE_BACK).digest('hex');
+
 /** A script's arguments go on Lua's stack: at most this many asks (and as many releases) per round trip. */
 const MAX_PER_ASK = 256;
 const ADMITTED: Verdict = { admitted: true };
@@ -136,6 +154,12 @@ export class BudgetBuckets {
     }
   }
 
+  /** Gives back unused places taken ahead (ids granted by `admitOne` under this spec). */
+  async giveBack(spec: BucketSpec, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.script(GIVE_BACK, GIVE_BACK_SHA, spec.keys, [spec.intervalMs, spec.burst, ...ids]).catch(this.onError);
+  }
+
   /** The script's answer for these requests, in order (their ids: in-flight members, for writes). */
   private async run(spec: BucketSpec, requestIds: readonly (string | undefined)[]): Promise<Answer> {
     const ids = spec.inFlightLimit > 0 ? requestIds.map((id) => id ?? '') : [];
@@ -149,14 +173,24 @@ export class BudgetBuckets {
       ...ids,
       ...(spec.takeFinished?.(MAX_PER_ASK) ?? []),
     ];
-    const result: unknown = await this.redis.evalsha(ADMIT_SHA, 2, ...spec.keys, ...args).catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.redis.eval(ADMIT, 2, ...spec.keys, ...args);
-    });
+    const result = await this.script(ADMIT, ADMIT_SHA, spec.keys, args);
     const numbers: number[] = Array.isArray(result) ? result.filter((value) => typeof value === 'number') : [];
     const [granted, waitMs = 1000, why = 1] = numbers;
     if (granted === undefined) throw new Error('the budget script answered something unexpected');
     return { granted, refused: { admitted: false, waitMs, inFlight: why === 2 } };
+  }
+
+  /** Runs a script by its digest, loading it when Redis doesn't have it (a restart, another node). */
+  private script(
+    source: string,
+    sha: string,
+    keys: readonly [string, string],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    return this.redis.evalsha(sha, 2, ...keys, ...args).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.redis.eval(source, 2, ...keys, ...args);
+    });
   }
 }
 

@@ -2,10 +2,11 @@ import { HOLD_MS, PlacesAhead } from './places-ahead';
 
 describe('places ahead', () => {
   const budget = { burst: 200, inFlightLimit: 64 };
+  // What places were granted under is, here, just the tenant's id.
   const given: { tenantId: string; ids: readonly string[] }[] = [];
-  const places = () => new PlacesAhead((tenantId, ids) => given.push({ tenantId, ids }));
+  const places = () => new PlacesAhead<string>((tenantId, ids) => given.push({ tenantId, ids }));
   /** `count` writes of tenant `t` one after another, spread over one hold window starting at `at`. */
-  const steady = (ahead: PlacesAhead, count: number, at: number) => {
+  const steady = (ahead: PlacesAhead<string>, count: number, at: number) => {
     for (let n = 0; n < count; n++) {
       ahead.admitted('t', at + (n * (HOLD_MS - 1)) / count);
       ahead.answered('t');
@@ -13,9 +14,9 @@ describe('places ahead', () => {
   };
 
   /** Asks as an ingress does: how many ahead, then the answer (none granted, here). */
-  const ask = (ahead: PlacesAhead, limits: typeof budget, now: number) => {
+  const ask = (ahead: PlacesAhead<string>, limits: typeof budget, now: number) => {
     const wanted = ahead.startAsk('t', limits, now);
-    ahead.keep('t', 'budget', [], now);
+    ahead.keep('t', 'budget', 't', [], now);
     return wanted;
   };
 
@@ -63,13 +64,13 @@ describe('places ahead', () => {
     steady(ahead, 50, 0);
     expect(ahead.startAsk('t', budget, HOLD_MS)).toBe(8);
     expect(ahead.startAsk('t', budget, HOLD_MS)).toBe(0);
-    ahead.keep('t', 'budget', [], HOLD_MS);
+    ahead.keep('t', 'budget', 't', [], HOLD_MS);
     expect(ahead.startAsk('t', budget, HOLD_MS)).toBe(8);
   });
 
   it('hands out the places it keeps under the same budget, until the hold ends', () => {
     const ahead = places();
-    ahead.keep('t', 'budget-1', ['a', 'b'], 0);
+    ahead.keep('t', 'budget-1', 't', ['a', 'b'], 0);
     expect(ahead.take('t', 'budget-1', 10)).toBe('b');
     expect(ahead.take('t', 'budget-1', 20)).toBe('a');
     expect(ahead.take('t', 'budget-1', 30)).toBeUndefined();
@@ -79,10 +80,10 @@ describe('places ahead', () => {
 
   it('gives back unused places when the hold ends or the budget changes', () => {
     const ahead = places();
-    ahead.keep('t', 'budget-1', ['a', 'b'], 0);
+    ahead.keep('t', 'budget-1', 't', ['a', 'b'], 0);
     expect(ahead.take('t', 'budget-2', 10)).toBeUndefined();
     expect(given).toEqual([{ tenantId: 't', ids: ['a', 'b'] }]);
-    ahead.keep('t', 'budget-2', ['c'], 20);
+    ahead.keep('t', 'budget-2', 't', ['c'], 20);
     expect(ahead.take('t', 'budget-2', 20 + HOLD_MS)).toBeUndefined();
     expect(given).toEqual([
       { tenantId: 't', ids: ['a', 'b'] },
@@ -92,10 +93,10 @@ describe('places ahead', () => {
 
   it('gives back what is left when its timer sweeps, and everything when the ingress stops', async () => {
     const ahead = places();
-    ahead.keep('swept', 'budget', ['x']);
+    ahead.keep('swept', 'budget', 'swept', ['x']);
     await new Promise((resolve) => setTimeout(resolve, HOLD_MS * 2 + 50));
     expect(given).toEqual([{ tenantId: 'swept', ids: ['x'] }]);
-    ahead.keep('stopping', 'budget', ['y', 'z']);
+    ahead.keep('stopping', 'budget', 'stopping', ['y', 'z']);
     ahead.releaseAll();
     expect(given).toEqual([
       { tenantId: 'swept', ids: ['x'] },

@@ -10,8 +10,8 @@
  * than a round trip. Nor does a tenant with many writes in progress here: its places would crowd
  * its in-flight limit (finished writes give their places back lazily, carried by the next ask),
  * and at that concurrency ioredis already pipelines the asks. An unused place is given back (its
- * in-flight member removed) when its hold ends; its rate token stays spent, so the tenant loses at
- * most MAX_AHEAD writes of rate when it stops writing.
+ * in-flight member removed, its rate token returned) when its hold ends or the budget changes.
+ * `S` is what the places were granted under (the bucket's spec), handed back with them.
  */
 export const HOLD_MS = 250;
 const MAX_AHEAD = 8;
@@ -20,9 +20,10 @@ const SHARE = 8;
 /** Places ahead only while the tenant's writes in progress here, with them, stay within this share of its in-flight limit. */
 const IN_FLIGHT_SHARE = 4;
 
-interface Held {
+interface Held<S> {
   /** The budget the places were granted under: a changed budget asks again. */
   readonly budgetKey: string;
+  readonly grantedUnder: S;
   readonly ids: string[];
   readonly until: number;
 }
@@ -34,8 +35,8 @@ interface Pace {
   previous: number;
 }
 
-export class PlacesAhead {
-  private readonly held = new Map<string, Held>();
+export class PlacesAhead<S> {
+  private readonly held = new Map<string, Held<S>>();
   private readonly pace = new Map<string, Pace>();
   /** Tenants with an ask for places ahead out: concurrent asks would each take some, and most would go unused. */
   private readonly asking = new Set<string>();
@@ -43,8 +44,8 @@ export class PlacesAhead {
   private readonly inFlight = new Map<string, number>();
   private sweeper: NodeJS.Timeout | undefined;
 
-  /** `giveBack` removes unused places' in-flight members (the tenant's finished-writes path). */
-  constructor(private readonly giveBack: (tenantId: string, ids: readonly string[]) => void) {}
+  /** `giveBack` returns unused places to the budget they were granted under. */
+  constructor(private readonly giveBack: (grantedUnder: S, ids: readonly string[]) => void) {}
 
   /** A place held for this tenant under this budget, if one is left. */
   take(tenantId: string, budgetKey: string, now = Date.now()): string | undefined {
@@ -104,11 +105,11 @@ export class PlacesAhead {
   }
 
   /** Ends an ask: keeps the places it was granted ahead (none, if it failed), until the hold ends. */
-  keep(tenantId: string, budgetKey: string, ids: readonly string[], now = Date.now()): void {
+  keep(tenantId: string, budgetKey: string, grantedUnder: S, ids: readonly string[], now = Date.now()): void {
     this.asking.delete(tenantId);
     if (ids.length === 0) return;
     this.release(tenantId);
-    this.held.set(tenantId, { budgetKey, ids: [...ids], until: now + HOLD_MS });
+    this.held.set(tenantId, { budgetKey, grantedUnder, ids: [...ids], until: now + HOLD_MS });
     this.sweeper ??= setTimeout(() => this.sweep(), HOLD_MS).unref();
   }
 
@@ -122,7 +123,7 @@ export class PlacesAhead {
   private release(tenantId: string): void {
     const held = this.held.get(tenantId);
     this.held.delete(tenantId);
-    if (held && held.ids.length > 0) this.giveBack(tenantId, held.ids);
+    if (held && held.ids.length > 0) this.giveBack(held.grantedUnder, held.ids);
   }
 
   private sweep(): void {

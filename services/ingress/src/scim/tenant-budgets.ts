@@ -52,9 +52,7 @@ export class TenantBudgets {
   /** Armed only while finished writes wait: an idle ingress isn't woken 20 times a second. */
   private releaser: NodeJS.Timeout | undefined;
   private readonly buckets: BudgetBuckets;
-  private readonly ahead = new PlacesAhead((tenantId, ids) => {
-    for (const id of ids) this.finishedWrite(tenantId, id);
-  });
+  private readonly ahead = new PlacesAhead<BucketSpec>((spec, ids) => void this.buckets.giveBack(spec, ids));
   private lastWarning = 0;
 
   constructor(private readonly options: TenantBudgetsOptions) {
@@ -113,7 +111,7 @@ export class TenantBudgets {
       const ahead = Array.from({ length: wanted }, (_, n) => `${requestId}+${n + 1}`);
       const answer = await this.buckets.admitOne(asked, requestId, ahead);
       // Only the ask that started taking places ahead ends it; a concurrent plain ask must not.
-      if (wanted > 0) this.ahead.keep(tenantId, budgetKey, answer?.ahead ?? []);
+      if (wanted > 0) this.ahead.keep(tenantId, budgetKey, asked, answer?.ahead ?? []);
       return answer?.verdict;
     });
     if (decided === undefined) return ADMITTED_READ;
