@@ -15,6 +15,7 @@ export const entries = {
   notifier: 'services/notifier/src/main.ts',
   bench: 'tests/bench/src/main.ts',
   'bench-baseline': 'tests/bench/src/baseline-server.ts',
+  'bench-floor': 'tests/bench/src/shape-floor.ts',
   conformance: 'tests/conformance/src/main.ts',
   fuzz: 'tests/fuzz/src/main.ts',
 };

@@ -19,7 +19,8 @@ import { cpuSince, pidsNamed } from './cpu';
 import { batchTotals, closedLoop, type Figures } from './load';
 import { profileArgs, summarizeProfiles } from './profile';
 import { report, reportScenarios } from './report';
-import { cpuPerWrite, entraUser, fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
+import { cpuPerWrite } from './cpu-per-write';
+import { entraUser, fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -49,12 +50,16 @@ function perRequest(used: Record<string, number>, requests: number): Record<stri
   );
 }
 
-/** ROUNDS runs of each side, alternating which goes first; the median of each figure. */
-async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>) {
-  const runs: { baseline: Figures[]; scimflow: (Figures & { ingressRssMb?: number; workerRssMb?: number })[] } = {
-    baseline: [],
-    scimflow: [],
-  };
+/**
+ * ROUNDS runs of each side, alternating which of baseline and scimflow goes first, the shape floor
+ * (when given) last; the median of each figure.
+ */
+async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>, floor?: Side) {
+  const runs: {
+    baseline: Figures[];
+    scimflow: (Figures & { ingressRssMb?: number; workerRssMb?: number })[];
+    floor: Figures[];
+  } = { baseline: [], scimflow: [], floor: [] };
   const lagMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['baseline', 'scimflow'] as const) : (['scimflow', 'baseline'] as const);
@@ -66,6 +71,7 @@ async function compare(baseline: Side, scimflow: Side, settle: () => Promise<num
         lagMs.push(await settle());
       }
     }
+    if (floor) runs.floor.push(await floor());
   }
   const mid = (list: Figures[], pick: (f: Figures) => number) =>
     list.map(pick).toSorted((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
@@ -84,10 +90,12 @@ async function compare(baseline: Side, scimflow: Side, settle: () => Promise<num
   };
   const base = median(runs.baseline);
   const scim = median(runs.scimflow);
+  const bare = runs.floor.length > 0 ? median(runs.floor) : undefined;
   return {
     baseline: base,
     scimflow: scim,
     ratio: scim.reqPerSec / Math.max(1, base.reqPerSec),
+    ...(bare ? { floor: bare, floorRatio: bare.reqPerSec / Math.max(1, base.reqPerSec) } : {}),
     lagMs,
     rss: {
       ingressMb: Math.max(...runs.scimflow.map((f) => f.ingressRssMb ?? 0)),
@@ -143,6 +151,7 @@ async function main(): Promise<void> {
   const raw = new Pool({ connectionString: databaseUrl.href, max: 2 });
   await raw.query('create table bench_users (id uuid primary key, user_name text not null, data jsonb not null)');
   await raw.query('create unique index bench_users_user_name on bench_users (lower(user_name))');
+  await raw.query('create table bench_floor_users (like bench_users including all)');
 
   const port = 18080 + Math.floor(Math.random() * 1000);
   const env = {
@@ -180,15 +189,25 @@ async function main(): Promise<void> {
     { DATABASE_URL: databaseUrl.href, PORT: String(port + 1), DB_POOL_SIZE: '20' },
     { nodeArgs: [] },
   );
+  // The shape floor (shape-floor.ts): the fixed ingress → BullMQ → worker hop with nothing else in it.
+  const floorEnv = { DATABASE_URL: databaseUrl.href, REDIS_URL: redisUrl, QUEUE_PREFIX: `${env.QUEUE_PREFIX}-floor` };
+  const floorIngress = startScript(
+    'bench-floor',
+    { ...floorEnv, FLOOR_ROLE: 'ingress', PORT: String(port + 2) },
+    { nodeArgs: [] },
+  );
+  const floorWorker = startScript('bench-floor', { ...floorEnv, FLOOR_ROLE: 'worker' }, { nodeArgs: [] });
   const receiver = await startReceiver();
-  const children = [ingress, worker, baseline];
+  const children = [ingress, worker, baseline, floorIngress, floorWorker];
   try {
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${port}/readyz`),
       waitForHttp(`http://127.0.0.1:${port + 1}/healthz`),
+      waitForHttp(`http://127.0.0.1:${port + 2}/healthz`),
     ]);
     const scimUrl = `http://127.0.0.1:${port}`;
     const baseUrl = `http://127.0.0.1:${port + 1}`;
+    const floorUrl = `http://127.0.0.1:${port + 2}`;
     const adminCall = async (method: string, path: string, body: unknown) => {
       const response = await fetch(`${scimUrl}/admin${path}`, {
         method,
@@ -252,19 +271,30 @@ async function main(): Promise<void> {
         workerRssMb: workerRss() / 1024 / 1024,
       };
     };
-    const baseSide = (requests: autocannon.Request[]) => async () => {
-      const cpu = cpuSince({ server: () => [baseline.child.pid], postgres, redis, loadGenerator: () => [process.pid] });
-      const figures = await closedLoop(baseUrl, baseHeaders, requests, [baseline.child.pid], {
-        connections: CONNECTIONS,
-        durationS: DURATION_S,
-      });
-      return { ...figures, cpuMsPerRequest: perRequest(cpu(), figures.reqPerSec * DURATION_S) };
-    };
+    /** The baseline's or the shape floor's side: `processes` names their processes' CPU groups. */
+    const bareSide =
+      (url: string, processes: Record<string, number | undefined>, requests: autocannon.Request[]) => async () => {
+        const own = Object.fromEntries(Object.entries(processes).map(([group, pid]) => [group, () => [pid]]));
+        const cpu = cpuSince({ ...own, postgres, redis, loadGenerator: () => [process.pid] });
+        const figures = await closedLoop(url, baseHeaders, requests, Object.values(processes), {
+          connections: CONNECTIONS,
+          durationS: DURATION_S,
+        });
+        return { ...figures, cpuMsPerRequest: perRequest(cpu(), figures.reqPerSec * DURATION_S) };
+      };
+    const baseSide = (requests: autocannon.Request[]) => bareSide(baseUrl, { server: baseline.child.pid }, requests);
 
     const ctx: ScenarioContext = {
       scimUrl,
       baseUrl,
-      pids: { ingress: ingress.child.pid, worker: worker.child.pid, baseline: baseline.child.pid },
+      floorUrl,
+      pids: {
+        ingress: ingress.child.pid,
+        worker: worker.child.pid,
+        baseline: baseline.child.pid,
+        floorIngress: floorIngress.child.pid,
+        floorWorker: floorWorker.child.pid,
+      },
       createTenant,
       settle,
       checkpoint: async () => {
@@ -298,7 +328,14 @@ async function main(): Promise<void> {
     const skipPost = process.env.BENCH_ONLY === 'get';
     const post = await (skipPost
       ? Promise.resolve(undefined)
-      : compare(baseSide([postRequest('', 'base')]), scimSide([postRequest(tenant.path, 'scim')]), settle));
+      : compare(
+          baseSide([postRequest('', 'base')]),
+          scimSide([postRequest(tenant.path, 'scim')]),
+          settle,
+          bareSide(floorUrl, { ingress: floorIngress.child.pid, worker: floorWorker.child.pid }, [
+            postRequest('', 'floor'),
+          ]),
+        ));
     if (process.env.BENCH_ONLY === 'post' && post) {
       report('POST /Users', post);
       console.log(`  peak RSS: ingress ${post.rss.ingressMb.toFixed(0)} MB, worker ${post.rss.workerMb.toFixed(0)} MB`);

@@ -1,24 +1,34 @@
 // What `npm run bench` prints, figure by figure, before its BENCH_JSON line.
 import type { Figures } from './load';
-import type { CpuFigures, FairnessFigures, MultiTenantFigures } from './scenarios';
+import type { CpuFigures } from './cpu-per-write';
+import type { FairnessFigures, MultiTenantFigures } from './scenarios';
 
-export function report(name: string, run: { baseline: Figures; scimflow: Figures; ratio: number }): void {
+export function report(
+  name: string,
+  run: { baseline: Figures; scimflow: Figures; ratio: number; floor?: Figures; floorRatio?: number },
+): void {
   const row = (who: string, f: Figures) =>
     `  ${who.padEnd(9)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   RSS ${f.rssMb.toFixed(0).padStart(4)} MB   errors ${f.errors}`;
   console.log(`\n${name}`);
   console.log(row('baseline', run.baseline));
   console.log(row('scimflow', run.scimflow));
+  if (run.floor) console.log(row('floor', run.floor));
   const cpu = (f: Figures) =>
     Object.entries(f.cpuMsPerRequest ?? {})
       .map(([group, ms]) => `${group} ${ms.toFixed(2)}`)
       .join(', ');
   console.log(`  CPU ms per request: baseline ${cpu(run.baseline)}`);
   console.log(`                      scimflow ${cpu(run.scimflow)}`);
+  if (run.floor) console.log(`                      floor    ${cpu(run.floor)}`);
   if (run.scimflow.commandsPerJob !== undefined)
     console.log(`  commands per queue job (scimflow, median run): ${run.scimflow.commandsPerJob}`);
   console.log(
     `  ratio scimflow/baseline: throughput ${run.ratio.toFixed(2)} (target >= 1.0), p99 ${(run.scimflow.p99 / Math.max(1, run.baseline.p99)).toFixed(2)}`,
   );
+  if (run.floor && run.floorRatio !== undefined)
+    console.log(
+      `  shape floor (one BullMQ job per request, nothing else): throughput ${run.floorRatio.toFixed(2)} of the baseline; scimflow ${(run.scimflow.reqPerSec / Math.max(1, run.floor.reqPerSec)).toFixed(2)}x the floor`,
+    );
 }
 
 /** Prints the figures given (BENCH_ONLY runs leave some out). */
@@ -46,7 +56,13 @@ function reportCpu(cpu: CpuFigures): void {
   console.log(
     `  baseline  ${ms(cpu.baseline.total)} = server ${ms(cpu.baseline.server)} + Postgres ${ms(cpu.baseline.postgres)}`,
   );
+  console.log(
+    `  floor     ${ms(cpu.floor.total)} = ingress ${ms(cpu.floor.ingress)} + worker ${ms(cpu.floor.worker)} + Postgres ${ms(cpu.floor.postgres)}   (Redis ${ms(cpu.floor.redis)}, not counted)`,
+  );
   console.log(`  ratio ${cpu.ratio.toFixed(2)} (target <= 3), the median of rounds ${cpu.ratios.join(' / ')}`);
+  console.log(
+    `  in that round: the shape floor ${cpu.floorRatio.toFixed(2)}x the baseline, scimflow ${cpu.overFloor.toFixed(2)}x the floor`,
+  );
 }
 
 function reportMultiTenant(multi: MultiTenantFigures): void {

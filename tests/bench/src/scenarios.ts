@@ -1,5 +1,5 @@
-// The many-tenant scenarios of `npm run bench`: CPU per write at a fixed rate, 40 tenants at rising
-// open-loop rates, and five small tenants' latency while a big one syncs.
+// The many-tenant scenarios of `npm run bench`: 40 tenants at rising open-loop rates, and five small
+// tenants' latency while a big one syncs (CPU per write at a fixed rate: cpu-per-write.ts).
 import autocannon from 'autocannon';
 import { cpuSince, pidsNamed } from './cpu';
 import { closedLoop, openLoop, type OpenLoopFigures, type OpenRequest } from './load';
@@ -13,7 +13,15 @@ export interface BenchTenant {
 export interface ScenarioContext {
   readonly scimUrl: string;
   readonly baseUrl: string;
-  readonly pids: { readonly ingress?: number; readonly worker?: number; readonly baseline?: number };
+  /** The shape floor's ingress (shape-floor.ts); it takes POST /Users as the baseline does. */
+  readonly floorUrl: string;
+  readonly pids: {
+    readonly ingress?: number;
+    readonly worker?: number;
+    readonly baseline?: number;
+    readonly floorIngress?: number;
+    readonly floorWorker?: number;
+  };
   createTenant(name: string, budget?: Record<string, number>): Promise<BenchTenant>;
   /** Waits until the after-write work (event delivery, failure relay) has caught up. */
   settle(): Promise<number>;
@@ -45,101 +53,12 @@ export function entraUser(prefix: string) {
   };
 }
 
-function postUser(tenant: BenchTenant, prefix: string): OpenRequest {
+export function postUser(tenant: BenchTenant, prefix: string): OpenRequest {
   return {
     method: 'POST',
     path: `${tenant.path}/Users`,
     headers: tenant.headers,
     body: JSON.stringify(entraUser(prefix)),
-  };
-}
-
-interface ScimflowCpu {
-  readonly ingress: number;
-  readonly worker: number;
-  readonly postgres: number;
-  readonly redis: number;
-  readonly total: number;
-}
-
-interface BaselineCpu {
-  readonly server: number;
-  readonly postgres: number;
-  readonly total: number;
-}
-
-export interface CpuFigures {
-  readonly ratePerSecond: number;
-  /** Of the round whose ratio is the median. */
-  readonly scimflow: ScimflowCpu;
-  readonly baseline: BaselineCpu;
-  /** scimflow (ingress + worker + Postgres) ÷ baseline (server + Postgres), CPU ms per POST: the median round's. */
-  readonly ratio: number;
-  /** Every round's ratio: the machine's speed drifts, so each round measures both sides back to back. */
-  readonly ratios: readonly number[];
-}
-
-/**
- * CPU ms per POST at a fixed, low rate (no batching forms): what one write costs. `rounds` rounds,
- * alternating which side goes first, each comparing the two sides measured back to back.
- */
-export async function cpuPerWrite(ctx: ScenarioContext, rate = 100, durationS = 10, rounds = 3): Promise<CpuFigures> {
-  const tenant = await ctx.createTenant('cpu', { writesPerSecond: 10_000, writeBurst: 10_000 });
-  const measured: { scimflow: ScimflowCpu; baseline: BaselineCpu; ratio: number }[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const early = round % 2 === 0 ? await scimflowCpu(ctx, tenant, rate, durationS) : undefined;
-    const baseline = await baselineCpu(ctx, rate, durationS);
-    const scimflow = early ?? (await scimflowCpu(ctx, tenant, rate, durationS));
-    measured.push({ scimflow, baseline, ratio: scimflow.total / Math.max(0.001, baseline.total) });
-  }
-  const median = measured.toSorted((a, b) => a.ratio - b.ratio)[Math.floor(measured.length / 2)];
-  if (!median) throw new Error('no CPU round ran');
-  return { ratePerSecond: rate, ...median, ratios: measured.map((m) => Number(m.ratio.toFixed(2))) };
-}
-
-async function scimflowCpu(
-  ctx: ScenarioContext,
-  tenant: BenchTenant,
-  rate: number,
-  durationS: number,
-): Promise<ScimflowCpu> {
-  await ctx.settle();
-  const scim = cpuSince({
-    ingress: () => [ctx.pids.ingress],
-    worker: () => [ctx.pids.worker],
-    postgres: () => pidsNamed('postgres'),
-    redis: () => pidsNamed('redis-server'),
-  });
-  const sent = (await openLoop(ctx.scimUrl, rate, durationS, () => postUser(tenant, 'cpu'))).sent;
-  await ctx.settle();
-  const used = scim();
-  const per = (ms: number | undefined) => (ms ?? 0) / sent;
-  return {
-    ingress: per(used.ingress),
-    worker: per(used.worker),
-    postgres: per(used.postgres),
-    redis: per(used.redis),
-    total: per((used.ingress ?? 0) + (used.worker ?? 0) + (used.postgres ?? 0)),
-  };
-}
-
-async function baselineCpu(ctx: ScenarioContext, rate: number, durationS: number): Promise<BaselineCpu> {
-  const base = cpuSince({ server: () => [ctx.pids.baseline], postgres: () => pidsNamed('postgres') });
-  const headers = { 'content-type': 'application/scim+json' };
-  const sent = (
-    await openLoop(ctx.baseUrl, rate, durationS, () => ({
-      method: 'POST',
-      path: '/Users',
-      headers,
-      body: JSON.stringify(entraUser('cpu-base')),
-    }))
-  ).sent;
-  const used = base();
-  const per = (ms: number | undefined) => (ms ?? 0) / sent;
-  return {
-    server: per(used.server),
-    postgres: per(used.postgres),
-    total: per((used.server ?? 0) + (used.postgres ?? 0)),
   };
 }
 
