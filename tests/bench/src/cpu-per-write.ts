@@ -64,15 +64,15 @@ export async function cpuPerWrite(ctx: ScenarioContext, rate = 100, durationS = 
   };
 }
 
-/** CPU ms per request of each group while `requests` runs; `sent` is how many it sent. */
-async function perRequest(groups: CpuGroups, requests: () => Promise<number>): Promise<Record<string, number>> {
+/** CPU ms per request of each group while `requests` runs (it resolves to how many it sent). */
+async function cpuWhile(groups: CpuGroups, requests: () => Promise<number>): Promise<Record<string, number>> {
   const used = cpuSince(groups);
   const sent = await requests();
   return Object.fromEntries(Object.entries(used()).map(([group, ms]) => [group, ms / Math.max(1, sent)]));
 }
 
 async function servicesCpu(ingress: number | undefined, worker: number | undefined, requests: () => Promise<number>) {
-  const per = await perRequest(
+  const per = await cpuWhile(
     {
       ingress: () => [ingress],
       worker: () => [worker],
@@ -113,7 +113,7 @@ async function floorCpu(ctx: ScenarioContext, rate: number, durationS: number) {
 }
 
 async function baselineCpu(ctx: ScenarioContext, rate: number, durationS: number): Promise<BaselineCpu> {
-  const per = await perRequest(
+  const per = await cpuWhile(
     { server: () => [ctx.pids.baseline], postgres: () => pidsNamed('postgres') },
     async () => (await openLoop(ctx.baseUrl, rate, durationS, () => barePost('cpu-base'))).sent,
   );

@@ -1,6 +1,5 @@
 // `npm run bench`: drives scimflow (ingress + worker processes) and a bare Express + pg baseline
 // in one run, and prints each one's figures and the ratios, ending with one `BENCH_JSON {...}` line.
-import { createServer } from 'node:http';
 import type autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createDatabase, migrateToLatest } from '@scimflow/db';
@@ -16,11 +15,13 @@ import {
 import { deletePrefixKeys } from '../../support/redis-keys';
 import { benchLargeGroups, reportLargeGroups } from './large-groups';
 import { cpuSince, pidsNamed } from './cpu';
-import { batchTotals, closedLoop, type Figures } from './load';
+import { compare, perRequest } from './compare';
+import { batchTotals, closedLoop } from './load';
+import { getRequest, postRequest, startReceiver } from './requests';
 import { profileArgs, summarizeProfiles } from './profile';
 import { report, reportScenarios } from './report';
 import { cpuPerWrite } from './cpu-per-write';
-import { entraUser, fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
+import { fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -40,104 +41,6 @@ const UNLIMITED = {
   readsPerSecond: 100_000,
   readBurst: 100_000,
 };
-
-type Side = () => Promise<Figures & { ingressRssMb?: number; workerRssMb?: number }>;
-
-/** CPU ms per request of each process group over a run: where the machine's two cores went. */
-function perRequest(used: Record<string, number>, requests: number): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(used).map(([group, ms]) => [group, Number((ms / Math.max(1, requests)).toFixed(3))]),
-  );
-}
-
-/**
- * ROUNDS runs of each side, alternating which of baseline and scimflow goes first, the shape floor
- * (when given) last; the median of each figure.
- */
-async function compare(baseline: Side, scimflow: Side, settle: () => Promise<number>, floor?: Side) {
-  const runs: {
-    baseline: Figures[];
-    scimflow: (Figures & { ingressRssMb?: number; workerRssMb?: number })[];
-    floor: Figures[];
-  } = { baseline: [], scimflow: [], floor: [] };
-  const lagMs: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['baseline', 'scimflow'] as const) : (['scimflow', 'baseline'] as const);
-    for (const side of order) {
-      await settle();
-      if (side === 'baseline') runs.baseline.push(await baseline());
-      else {
-        runs.scimflow.push(await scimflow());
-        lagMs.push(await settle());
-      }
-    }
-    if (floor) runs.floor.push(await floor());
-  }
-  const mid = (list: Figures[], pick: (f: Figures) => number) =>
-    list.map(pick).toSorted((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
-  const median = (list: Figures[]): Figures => {
-    // CPU per request and batching: of the median-throughput run.
-    const middle = list.toSorted((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(list.length / 2)];
-    return {
-      reqPerSec: mid(list, (f) => f.reqPerSec),
-      p50: mid(list, (f) => f.p50),
-      p99: mid(list, (f) => f.p99),
-      rssMb: Math.max(...list.map((f) => f.rssMb)),
-      errors: list.reduce((sum, f) => sum + f.errors, 0),
-      ...(middle?.cpuMsPerRequest ? { cpuMsPerRequest: middle.cpuMsPerRequest } : {}),
-      ...(middle?.commandsPerJob !== undefined ? { commandsPerJob: middle.commandsPerJob } : {}),
-    };
-  };
-  const base = median(runs.baseline);
-  const scim = median(runs.scimflow);
-  const bare = runs.floor.length > 0 ? median(runs.floor) : undefined;
-  return {
-    baseline: base,
-    scimflow: scim,
-    ratio: scim.reqPerSec / Math.max(1, base.reqPerSec),
-    ...(bare ? { floor: bare, floorRatio: bare.reqPerSec / Math.max(1, base.reqPerSec) } : {}),
-    lagMs,
-    rss: {
-      ingressMb: Math.max(...runs.scimflow.map((f) => f.ingressRssMb ?? 0)),
-      workerMb: Math.max(...runs.scimflow.map((f) => f.workerRssMb ?? 0)),
-    },
-  };
-}
-
-function postRequest(path: string, prefix: string): autocannon.Request {
-  return {
-    method: 'POST',
-    path: `${path}/Users`,
-    setupRequest: (req) => ({ ...req, body: JSON.stringify(entraUser(prefix)) }),
-  };
-}
-
-function getRequest(path: string, names: string[]): autocannon.Request {
-  return {
-    method: 'GET',
-    setupRequest: (req) => {
-      const name = names[Math.floor(Math.random() * names.length)] ?? '';
-      return { ...req, path: `${path}/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}` };
-    },
-  };
-}
-
-/** The app's webhook endpoint for the POST tenant: accepts every event, so events are really delivered. */
-async function startReceiver(): Promise<{ url: string; received: () => number; close: () => void }> {
-  let received = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received++;
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return { url: `http://127.0.0.1:${address.port}/hooks`, received: () => received, close: () => server.close() };
-}
 
 async function main(): Promise<void> {
   const database = `scimflow_bench_${runId}`;
@@ -329,6 +232,7 @@ async function main(): Promise<void> {
     const post = await (skipPost
       ? Promise.resolve(undefined)
       : compare(
+          ROUNDS,
           baseSide([postRequest('', 'base')]),
           scimSide([postRequest(tenant.path, 'scim')]),
           settle,
@@ -364,6 +268,7 @@ async function main(): Promise<void> {
       `GET /Users?filter=userName eq over ${GET_USERS}+ users: ${ROUNDS} rounds of ${DURATION_S}s per server...`,
     );
     const get = await compare(
+      ROUNDS,
       baseSide([getRequest('', baseNames)]),
       scimSide([getRequest(tenant.path, scimNames)]),
       settle,
