@@ -59,16 +59,16 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const consoleKeys = { adminToken: deps.config.adminToken, secret: deps.config.consoleSecret };
-  app.use(
-    consoleRouter({
-      db: deps.db,
-      publicUrl: deps.config.publicUrl,
-      tokens: deps.tokens,
-      keys: consoleKeys,
-      webhookPolicy: deps.config.webhookPolicy,
-      credentials: deps.credentials,
-    }),
-  );
+  const consoleRoutes = consoleRouter({
+    db: deps.db,
+    publicUrl: deps.config.publicUrl,
+    tokens: deps.tokens,
+    keys: consoleKeys,
+    webhookPolicy: deps.config.webhookPolicy,
+    credentials: deps.credentials,
+  });
+  // Entered for /console paths only: mounted at the root, each of its routes was matched against every SCIM request.
+  app.use((req, res, next) => (req.path.startsWith('/console') ? consoleRoutes(req, res, next) : next()));
   app.use(
     '/admin',
     parseJson,

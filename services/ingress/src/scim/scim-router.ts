@@ -5,6 +5,7 @@ import { registerGroupRoutes } from './groups-routes';
 import { searchAll } from './resource-reads';
 import { readDeps, requireBody, type ScimDeps } from './scim-context';
 import { budgetGate } from './budget-gate';
+import { inOrder } from './in-order';
 import { bulkJsonParser, registerBulkRoutes } from './bulk-routes';
 import { tenantAuth } from './tenant-auth';
 import { registerUserRoutes } from './users-routes';
@@ -17,20 +18,23 @@ export function scimRouter(deps: ScimDeps): Router {
   const parseBulkJson = bulkJsonParser(deps.bulkLimits.maxPayloadSize);
   router.use(
     SCIM_PREFIX,
-    tenantAuth({
-      tokens: deps.tokens,
-      throttle: deps.credentials,
-      rejections: deps.rejections,
-      failuresPerMinute: deps.authFailuresPerMinute,
-    }),
-    budgetGate(deps.budgets, deps.rejections),
-    deps.rejections.middleware(),
-    (req, res, next) => (req.path === '/Bulk' ? parseBulkJson : deps.parseJson)(req, res, next),
+    inOrder(
+      tenantAuth({
+        tokens: deps.tokens,
+        throttle: deps.credentials,
+        rejections: deps.rejections,
+        failuresPerMinute: deps.authFailuresPerMinute,
+      }),
+      budgetGate(deps.budgets, deps.rejections),
+      deps.rejections.middleware(),
+      (req, res, next) => (req.path === '/Bulk' ? parseBulkJson : deps.parseJson)(req, res, next),
+    ),
   );
-  registerBulkRoutes(router, SCIM_PREFIX, deps);
-  registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
+  // The busiest routes first: a request is matched against each route before its own.
   registerUserRoutes(router, SCIM_PREFIX, deps);
   registerGroupRoutes(router, SCIM_PREFIX, deps);
+  registerBulkRoutes(router, SCIM_PREFIX, deps);
+  registerDiscoveryRoutes(router, SCIM_PREFIX, deps);
   router.post(`${SCIM_PREFIX}/.search`, (req, res) =>
     searchAll(readDeps(deps, res), res, searchFromBody(requireBody(req))),
   );
