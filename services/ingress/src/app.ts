@@ -16,6 +16,7 @@ import type { CredentialThrottle } from './scim/credential-throttle';
 import type { RejectionLog } from './scim/rejection-log';
 import type { TenantBudgets } from './scim/tenant-budgets';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
+import { inOrder } from './scim/in-order';
 
 export interface AppDeps {
   readonly config: IngressConfig;
@@ -39,7 +40,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   // The client address the credential throttle counts by: the socket's, unless TRUST_PROXY names the proxies in front.
   app.set('trust proxy', deps.config.trustProxy);
-  app.use(requestId, accessLog(deps.logger), deps.metrics.middleware());
+  // One layer: Express walks and matches each layer of a request in turn.
+  app.use(inOrder(requestId, accessLog(deps.logger), deps.metrics.middleware()));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -49,12 +49,11 @@ function searchPlan(deps: ReadDeps, resource: ResourceType, request: SearchReque
     base: deps.base,
     projection: parseProjection(resource, request.attributes, request.excludedAttributes),
   };
-  const fingerprint = queryFingerprint([
-    resource.name,
-    request.filter ?? null,
-    request.sortBy ?? null,
-    request.sortOrder,
-  ]);
+  // Only cursors (RFC 9865) carry the query's fingerprint: index paging doesn't pay for one.
+  const fingerprint =
+    request.cursor === undefined
+      ? ''
+      : queryFingerprint([resource.name, request.filter ?? null, request.sortBy ?? null, request.sortOrder]);
   const spec = {
     tenantId: deps.tenantId,
     ...(where ? { where } : {}),
@@ -180,7 +179,7 @@ export async function searchAll(deps: ReadDeps, res: Response, request: SearchRe
       'sortBy is not supported across resource types; search /Users or /Groups to sort',
     );
   const kinds = searchKinds(request.filter);
-  const fingerprint = queryFingerprint(['all', request.filter ?? null]);
+  const fingerprint = request.cursor === undefined ? '' : queryFingerprint(['all', request.filter ?? null]);
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor, fingerprint);
   const startAt = after
     ? Math.max(
