@@ -21,8 +21,13 @@ export interface PlannedCreation {
   readonly taken: { readonly outcome: OutcomeSummary; readonly log: LogEntry; readonly failure: FailureRecord };
 }
 
-/** Values as jsonb parameters (pg would turn a JS array into a Postgres array, not JSON). */
-const json = (values: readonly unknown[]) => values.map((value) => JSON.stringify(value));
+/**
+ * The per-row documents as ONE jsonb array, zipped with the id arrays by `rows from`: as jsonb[]
+ * parameters, pg escaped every quote of every document into an array literal and Postgres's
+ * array_in took it apart again character by character (about 7% of Postgres's CPU samples under a
+ * 64-connection sync; the statement's bind took 28% longer, its execution 4-8%).
+ */
+const jsonArray = (values: readonly unknown[]) => JSON.stringify(values);
 
 /**
  * A batch of user creations in ONE statement, committed on its own (no BEGIN/COMMIT): the users,
@@ -37,18 +42,28 @@ export async function createUsersAtOnce(
   plans: readonly PlannedCreation[],
 ): Promise<Map<string, StoredResource>> {
   if (plans.length === 0) return new Map();
-  const created = logValues(plans.map((plan) => plan.created.log));
-  const taken = logValues(plans.map((plan) => plan.taken.log));
+  const documents = plans.map((plan) => {
+    const [createdLog, takenLog] = logValues([plan.created.log, plan.taken.log]);
+    return {
+      data: plan.user.data,
+      created_outcome: plan.created.outcome,
+      taken_outcome: plan.taken.outcome,
+      created_log: createdLog,
+      taken_log: takenLog,
+      failure: plan.taken.failure,
+    };
+  });
   const events = plans.flatMap((plan) => plan.created.events.map((event) => ({ event, owner: plan.user.id })));
   const { rows } = await sql<ResourceRow & { tenant_id: string }>`
     with plan as (
-      select * from unnest(
-        ${plans.map((p) => p.user.tenantId)}::uuid[], ${plans.map((p) => p.user.id)}::uuid[],
-        ${json(plans.map((p) => p.user.data))}::jsonb[], ${plans.map((p) => p.commandId)}::uuid[],
-        ${json(plans.map((p) => p.created.outcome))}::jsonb[], ${json(plans.map((p) => p.taken.outcome))}::jsonb[],
-        ${json(created)}::jsonb[], ${json(taken)}::jsonb[], ${json(plans.map((p) => p.taken.failure))}::jsonb[],
-        ${plans.map((p) => p.insert)}::boolean[]
-      ) with ordinality as p(tenant_id, id, data, command_id, created_outcome, taken_outcome, created_log, taken_log, failure, do_insert, n)
+      select tenant_id, id, doc->'data' as data, command_id, doc->'created_outcome' as created_outcome,
+        doc->'taken_outcome' as taken_outcome, doc->'created_log' as created_log, doc->'taken_log' as taken_log,
+        doc->'failure' as failure, do_insert, n
+      from rows from (
+        unnest(${plans.map((p) => p.user.tenantId)}::uuid[]), unnest(${plans.map((p) => p.user.id)}::uuid[]),
+        unnest(${plans.map((p) => p.commandId)}::uuid[]), unnest(${plans.map((p) => p.insert)}::boolean[]),
+        jsonb_array_elements(${jsonArray(documents)}::jsonb)
+      ) with ordinality as p(tenant_id, id, command_id, do_insert, doc, n)
     ), ins as (
       insert into users (tenant_id, id, data) select tenant_id, id, data from plan where do_insert order by n
       on conflict do nothing returning tenant_id, ${resourceColumns('users')}
@@ -70,9 +85,11 @@ export async function createUsersAtOnce(
       select (failure->>'id')::uuid, tenant_id, 'failure', failure from result where not inserted order by n
     ), ev as (
       select e.*, row_number() over (partition by e.tenant_id order by e.n) as k, count(*) over (partition by e.tenant_id) as added
-      from unnest(${events.map((e) => e.event.jti)}::uuid[], ${events.map((e) => e.event.tenant)}::uuid[],
-        ${events.map((e) => e.owner)}::uuid[], ${json(events.map((e) => e.event))}::jsonb[])
-        with ordinality as e(id, tenant_id, owner, payload, n)
+      from rows from (
+        unnest(${events.map((e) => e.event.jti)}::uuid[]), unnest(${events.map((e) => e.event.tenant)}::uuid[]),
+        unnest(${events.map((e) => e.owner)}::uuid[]),
+        jsonb_array_elements(${jsonArray(events.map((e) => e.event))}::jsonb)
+      ) with ordinality as e(id, tenant_id, owner, payload, n)
       join ins on ins.tenant_id = e.tenant_id and ins.id = e.owner
     ), counted as (
       -- Bumped in tenant-id order, and locked until this statement commits: see recordWriteEffects.
