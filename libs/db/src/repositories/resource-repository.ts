@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { JsonValue, ScimDocument, StoredResource } from '@scimflow/scim';
 import type { Database, Executor, Trx } from '../database';
+import { jsonArray } from '../json-array';
 
 /** The two resource tables; they share every row operation, only the unique name column differs. */
 export type ResourceTable = 'users' | 'groups';
@@ -84,8 +85,9 @@ export async function insertResources(
   // prepared-statements.ts); rows go in the order given (the caller's lock order).
   const result = await sql<ResourceRow & { tenant_id: string }>`
     insert into ${sql.raw(table)} (tenant_id, id, data)
-    select tenant_id, id, data from unnest(${rows.map((row) => row.tenantId)}::uuid[], ${rows.map((row) => row.id)}::uuid[],
-      ${rows.map((row) => JSON.stringify(row.data))}::jsonb[]) with ordinality as r(tenant_id, id, data, n)
+    select tenant_id, id, data from rows from (unnest(${rows.map((row) => row.tenantId)}::uuid[]),
+      unnest(${rows.map((row) => row.id)}::uuid[]), jsonb_array_elements(${jsonArray(rows.map((row) => row.data))}::jsonb))
+      with ordinality as r(tenant_id, id, data, n)
     order by n
     on conflict do nothing returning tenant_id, ${resourceColumns(table)}`.execute(trx);
   return new Map(result.rows.map((row) => [keyOf(row.tenant_id, row.id), toStored(row)]));

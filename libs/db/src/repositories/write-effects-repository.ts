@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { OutcomeSummary, RecordedEvent } from '@scimflow/jobs';
 import type { Trx } from '../database';
+import { jsonArray } from '../json-array';
 import { failureRecordOf, logValues, type LogEntry } from './provisioning-log-repository';
 
 /** A command applied by this transaction, recorded so a rerun of its job answers it as a replay. */
@@ -40,8 +41,8 @@ export async function recordWriteEffects(trx: Trx, effects: WriteEffects): Promi
   await sql`
     with applied as (
       insert into applied_commands (command_id, tenant_id, outcome)
-      select * from unnest(${applied.map((a) => a.commandId)}::uuid[], ${applied.map((a) => a.tenantId)}::uuid[],
-        ${applied.map((a) => JSON.stringify(a.outcome))}::jsonb[])
+      select * from rows from (unnest(${applied.map((a) => a.commandId)}::uuid[]),
+        unnest(${applied.map((a) => a.tenantId)}::uuid[]), jsonb_array_elements(${jsonArray(applied.map((a) => a.outcome))}::jsonb))
     ), logged as (
       insert into provisioning_log (tenant_id, id, operation, resource_type, resource_id, resource_name, external_id,
         outcome, http_status, scim_type, detail, duration_ms, trace_id, command_id,
@@ -60,14 +61,15 @@ export async function recordWriteEffects(trx: Trx, effects: WriteEffects): Promi
     insert into outbox (id, tenant_id, kind, payload, sequence)
     select id, tenant_id, kind, payload, sequence from (
       select e.id, e.tenant_id, 'event' as kind, e.payload, counted.last_sequence - e.from_end as sequence, e.n
-      from unnest(${numbered.events.map((e) => e.event.jti)}::uuid[], ${numbered.events.map((e) => e.event.tenant)}::uuid[],
-        ${numbered.events.map((e) => JSON.stringify(e.event))}::jsonb[], ${numbered.events.map((e) => e.fromEnd)}::bigint[])
-        with ordinality as e(id, tenant_id, payload, from_end, n)
+      from rows from (unnest(${numbered.events.map((e) => e.event.jti)}::uuid[]),
+        unnest(${numbered.events.map((e) => e.event.tenant)}::uuid[]),
+        jsonb_array_elements(${jsonArray(numbered.events.map((e) => e.event))}::jsonb),
+        unnest(${numbered.events.map((e) => e.fromEnd)}::bigint[])) with ordinality as e(id, tenant_id, payload, from_end, n)
       join counted on counted.tenant_id = e.tenant_id
       union all
       select f.id, f.tenant_id, 'failure', f.payload, null, ${numbered.events.length} + f.n
-      from unnest(${failures.map((f) => f.id)}::uuid[], ${failures.map((f) => f.tenantId)}::uuid[],
-        ${failures.map((f) => JSON.stringify(f))}::jsonb[]) with ordinality as f(id, tenant_id, payload, n)
+      from rows from (unnest(${failures.map((f) => f.id)}::uuid[]), unnest(${failures.map((f) => f.tenantId)}::uuid[]),
+        jsonb_array_elements(${jsonArray(failures)}::jsonb)) with ordinality as f(id, tenant_id, payload, n)
     ) as rows order by n`.execute(trx);
 }
 
