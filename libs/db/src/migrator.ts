@@ -7,6 +7,7 @@ import * as memberIndex from './migrations/0004-member-index';
 import * as sequencedAtCommit from './migrations/0005-sequenced-at-commit';
 import * as requestIds from './migrations/0006-request-ids';
 import * as tenantLifecycle from './migrations/0007-tenant-lifecycle';
+import * as emailValuesPlpgsql from './migrations/0008-email-values-plpgsql';
 
 // Listed statically (not read from a folder) so the migrations travel inside the bundled build.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-sequenced-at-commit': sequencedAtCommit,
   '0006-request-ids': requestIds,
   '0007-tenant-lifecycle': tenantLifecycle,
+  '0008-email-values-plpgsql': emailValuesPlpgsql,
 };
 
 export class MigrationError extends Error {

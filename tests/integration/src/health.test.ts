@@ -35,7 +35,7 @@ describe('readiness', () => {
         postgres: 'up',
         redis: 'up',
         schema: 'current',
-        schemaVersion: '0007-tenant-lifecycle',
+        schemaVersion: '0008-email-values-plpgsql',
         workers: 0,
       },
     });
@@ -47,7 +47,13 @@ describe('readiness', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await readyz(base)).toEqual({
       status: 200,
-      body: { status: 'ready', postgres: 'up', redis: 'up', schema: 'current', schemaVersion: '0007-tenant-lifecycle' },
+      body: {
+        status: 'ready',
+        postgres: 'up',
+        redis: 'up',
+        schema: 'current',
+        schemaVersion: '0008-email-values-plpgsql',
+      },
     });
     expect((await fetch(`${base}/other`)).status).toBe(404);
     // A worker that stops takes its heartbeat with it.
