@@ -16,7 +16,7 @@ import type { CredentialThrottle } from './scim/credential-throttle';
 import type { RejectionLog } from './scim/rejection-log';
 import type { TenantBudgets } from './scim/tenant-budgets';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
-import { inOrder } from './scim/in-order';
+import { inOrder } from './http/in-order';
 
 export interface AppDeps {
   readonly config: IngressConfig;

@@ -20,6 +20,7 @@ interface FloorJob {
 
 const floorReply = z.object({ id: z.string(), resource: z.unknown() });
 type FloorReply = z.infer<typeof floorReply>;
+const withUserName = z.object({ userName: z.string() });
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.QUEUE_PREFIX ?? 'bench-floor';
@@ -47,7 +48,7 @@ async function startIngress(): Promise<void> {
     const id = randomUUID();
     const committed = new Promise((resolve) => waiting.set(id, resolve));
     const user: unknown = req.body;
-    const userName = z.object({ userName: z.string() }).safeParse(user).data?.userName ?? '';
+    const userName = withUserName.safeParse(user).data?.userName ?? '';
     await queue.add('insert', { id, userName, user, replyTo }, { removeOnComplete: true, removeOnFail: true });
     res.status(201).json(await committed);
   });

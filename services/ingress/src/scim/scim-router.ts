@@ -5,7 +5,7 @@ import { registerGroupRoutes } from './groups-routes';
 import { searchAll } from './resource-reads';
 import { readDeps, requireBody, type ScimDeps } from './scim-context';
 import { budgetGate } from './budget-gate';
-import { inOrder } from './in-order';
+import { inOrder } from '../http/in-order';
 import { bulkJsonParser, registerBulkRoutes } from './bulk-routes';
 import { tenantAuth } from './tenant-auth';
 import { registerUserRoutes } from './users-routes';
