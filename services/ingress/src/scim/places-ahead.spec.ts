@@ -43,6 +43,9 @@ describe('places ahead', () => {
     // Places ahead stay a small share of a budget, and small budgets take none: their counts are exact.
     expect(ask(ahead, { burst: 16, inFlightLimit: 64 }, 2 * HOLD_MS)).toBe(2);
     expect(ask(ahead, { burst: 200, inFlightLimit: 7 }, 2 * HOLD_MS)).toBe(0);
+    // A raised budget (a sync an operator let run) takes up to 64: its writes skip most round trips.
+    steady(ahead, 200, 2 * HOLD_MS);
+    expect(ask(ahead, { burst: 100_000, inFlightLimit: 100_000 }, 3 * HOLD_MS)).toBe(64);
   });
 
   it("takes none while many of the tenant's writes are in progress here: they would crowd its in-flight limit", () => {
