@@ -9,8 +9,8 @@
  * writing now and then takes none. Small budgets take none either: their exact counts matter more
  * than a round trip. Nor does a tenant with many writes in progress here: its places would crowd
  * its in-flight limit (finished writes give their places back lazily, carried by the next ask).
- * An unused place is given back (its
- * in-flight member removed, its rate token returned) when its hold ends or the budget changes.
+ * An unused place is given back (its in-flight member removed, its rate token returned) when its
+ * hold ends or the budget changes.
  * `S` is what the places were granted under (the bucket's spec), handed back with them.
  */
 export const HOLD_MS = 250;
