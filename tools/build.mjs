@@ -16,6 +16,7 @@ export const entries = {
   bench: 'tests/bench/src/main.ts',
   'bench-baseline': 'tests/bench/src/baseline-server.ts',
   'bench-floor': 'tests/bench/src/shape-floor.ts',
+  'bench-group-floor': 'tests/bench/src/group-commit-floor.ts',
   conformance: 'tests/conformance/src/main.ts',
   fuzz: 'tests/fuzz/src/main.ts',
 };

@@ -11,8 +11,16 @@ export function perRequest(used: Record<string, number>, requests: number): Reco
   );
 }
 
+/** The fixed shape's floors (shape-floor.ts, group-commit-floor.ts), measured beside the baseline. */
+export interface Floors {
+  /** One BullMQ job per request, nothing else. */
+  readonly floor?: Side;
+  /** Writes sharing jobs and commits, as scimflow's do, and one webhook post per event; nothing else. */
+  readonly groupFloor?: Side;
+}
+
 /**
- * `rounds` runs of each side, alternating which of baseline and scimflow goes first, the shape floor
+ * `rounds` runs of each side, alternating which of baseline and scimflow goes first, the floors
  * (when given) last; the median of each figure.
  */
 export async function compare(
@@ -20,13 +28,14 @@ export async function compare(
   baseline: Side,
   scimflow: Side,
   settle: () => Promise<number>,
-  floor?: Side,
+  floors: Floors = {},
 ) {
   const runs: {
     baseline: Figures[];
     scimflow: (Figures & { ingressRssMb?: number; workerRssMb?: number })[];
     floor: Figures[];
-  } = { baseline: [], scimflow: [], floor: [] };
+    groupFloor: Figures[];
+  } = { baseline: [], scimflow: [], floor: [], groupFloor: [] };
   const lagMs: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['baseline', 'scimflow'] as const) : (['scimflow', 'baseline'] as const);
@@ -38,7 +47,8 @@ export async function compare(
         lagMs.push(await settle());
       }
     }
-    if (floor) runs.floor.push(await floor());
+    if (floors.floor) runs.floor.push(await floors.floor());
+    if (floors.groupFloor) runs.groupFloor.push(await floors.groupFloor());
   }
   const mid = (list: Figures[], pick: (f: Figures) => number) =>
     list.map(pick).toSorted((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
@@ -58,11 +68,13 @@ export async function compare(
   const base = median(runs.baseline);
   const scim = median(runs.scimflow);
   const bare = runs.floor.length > 0 ? median(runs.floor) : undefined;
+  const grouped = runs.groupFloor.length > 0 ? median(runs.groupFloor) : undefined;
   return {
     baseline: base,
     scimflow: scim,
     ratio: scim.reqPerSec / Math.max(1, base.reqPerSec),
     ...(bare ? { floor: bare, floorRatio: bare.reqPerSec / Math.max(1, base.reqPerSec) } : {}),
+    ...(grouped ? { groupFloor: grouped, groupFloorRatio: grouped.reqPerSec / Math.max(1, base.reqPerSec) } : {}),
     lagMs,
     rss: {
       ingressMb: Math.max(...runs.scimflow.map((f) => f.ingressRssMb ?? 0)),

@@ -22,6 +22,7 @@ import { profileArgs, summarizeProfiles } from './profile';
 import { report, reportScenarios } from './report';
 import { cpuPerWrite } from './cpu-per-write';
 import { fairness, multiTenant, type BenchTenant, type ScenarioContext } from './scenarios';
+import { startFloors } from './floors';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -92,25 +93,24 @@ async function main(): Promise<void> {
     { DATABASE_URL: databaseUrl.href, PORT: String(port + 1), DB_POOL_SIZE: '20' },
     { nodeArgs: [] },
   );
-  // The shape floor (shape-floor.ts): the fixed ingress → BullMQ → worker hop with nothing else in it.
-  const floorEnv = { DATABASE_URL: databaseUrl.href, REDIS_URL: redisUrl, QUEUE_PREFIX: `${env.QUEUE_PREFIX}-floor` };
-  const floorIngress = startScript(
-    'bench-floor',
-    { ...floorEnv, FLOOR_ROLE: 'ingress', PORT: String(port + 2) },
-    { nodeArgs: [] },
-  );
-  const floorWorker = startScript('bench-floor', { ...floorEnv, FLOOR_ROLE: 'worker' }, { nodeArgs: [] });
   const receiver = await startReceiver();
-  const children = [ingress, worker, baseline, floorIngress, floorWorker];
+  const { floor, groupFloor } = startFloors({
+    databaseUrl: databaseUrl.href,
+    redisUrl,
+    queuePrefix: env.QUEUE_PREFIX,
+    webhookUrl: receiver.url,
+    port: port + 2,
+  });
+  const children = [ingress, worker, baseline, floor.ingress, floor.worker, groupFloor.ingress, groupFloor.worker];
   try {
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${port}/readyz`),
       waitForHttp(`http://127.0.0.1:${port + 1}/healthz`),
-      waitForHttp(`http://127.0.0.1:${port + 2}/healthz`),
+      waitForHttp(`${floor.url}/healthz`),
+      waitForHttp(`${groupFloor.url}/healthz`),
     ]);
     const scimUrl = `http://127.0.0.1:${port}`;
     const baseUrl = `http://127.0.0.1:${port + 1}`;
-    const floorUrl = `http://127.0.0.1:${port + 2}`;
     const adminCall = async (method: string, path: string, body: unknown) => {
       const response = await fetch(`${scimUrl}/admin${path}`, {
         method,
@@ -190,13 +190,13 @@ async function main(): Promise<void> {
     const ctx: ScenarioContext = {
       scimUrl,
       baseUrl,
-      floorUrl,
+      floorUrl: floor.url,
       pids: {
         ingress: ingress.child.pid,
         worker: worker.child.pid,
         baseline: baseline.child.pid,
-        floorIngress: floorIngress.child.pid,
-        floorWorker: floorWorker.child.pid,
+        floorIngress: floor.ingress.child.pid,
+        floorWorker: floor.worker.child.pid,
       },
       createTenant,
       settle,
@@ -231,15 +231,18 @@ async function main(): Promise<void> {
     const skipPost = process.env.BENCH_ONLY === 'get';
     const post = await (skipPost
       ? Promise.resolve(undefined)
-      : compare(
-          ROUNDS,
-          baseSide([postRequest('', 'base')]),
-          scimSide([postRequest(tenant.path, 'scim')]),
-          settle,
-          bareSide(floorUrl, { ingress: floorIngress.child.pid, worker: floorWorker.child.pid }, [
+      : compare(ROUNDS, baseSide([postRequest('', 'base')]), scimSide([postRequest(tenant.path, 'scim')]), settle, {
+          floor: bareSide(floor.url, { ingress: floor.ingress.child.pid, worker: floor.worker.child.pid }, [
             postRequest('', 'floor'),
           ]),
-        ));
+          groupFloor: async () => {
+            const pids = { ingress: groupFloor.ingress.child.pid, worker: groupFloor.worker.child.pid };
+            const figures = await bareSide(groupFloor.url, pids, [postRequest('', 'group-floor')])();
+            // Its events still being posted would load the next side's run.
+            await receiver.quiet();
+            return figures;
+          },
+        }));
     if (process.env.BENCH_ONLY === 'post' && post) {
       report('POST /Users', post);
       console.log(`  peak RSS: ingress ${post.rss.ingressMb.toFixed(0)} MB, worker ${post.rss.workerMb.toFixed(0)} MB`);

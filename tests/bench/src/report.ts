@@ -5,7 +5,15 @@ import type { FairnessFigures, MultiTenantFigures } from './scenarios';
 
 export function report(
   name: string,
-  run: { baseline: Figures; scimflow: Figures; ratio: number; floor?: Figures; floorRatio?: number },
+  run: {
+    baseline: Figures;
+    scimflow: Figures;
+    ratio: number;
+    floor?: Figures;
+    floorRatio?: number;
+    groupFloor?: Figures;
+    groupFloorRatio?: number;
+  },
 ): void {
   const row = (who: string, f: Figures) =>
     `  ${who.padEnd(9)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   RSS ${f.rssMb.toFixed(0).padStart(4)} MB   errors ${f.errors}`;
@@ -13,6 +21,7 @@ export function report(
   console.log(row('baseline', run.baseline));
   console.log(row('scimflow', run.scimflow));
   if (run.floor) console.log(row('floor', run.floor));
+  if (run.groupFloor) console.log(row('grp floor', run.groupFloor));
   const cpu = (f: Figures) =>
     Object.entries(f.cpuMsPerRequest ?? {})
       .map(([group, ms]) => `${group} ${ms.toFixed(2)}`)
@@ -20,6 +29,7 @@ export function report(
   console.log(`  CPU ms per request: baseline ${cpu(run.baseline)}`);
   console.log(`                      scimflow ${cpu(run.scimflow)}`);
   if (run.floor) console.log(`                      floor    ${cpu(run.floor)}`);
+  if (run.groupFloor) console.log(`                      grp floor ${cpu(run.groupFloor)}`);
   if (run.scimflow.commandsPerJob !== undefined)
     console.log(`  commands per queue job (scimflow, median run): ${run.scimflow.commandsPerJob}`);
   console.log(
@@ -28,6 +38,10 @@ export function report(
   if (run.floor && run.floorRatio !== undefined)
     console.log(
       `  shape floor (one BullMQ job per request, nothing else): throughput ${run.floorRatio.toFixed(2)} of the baseline; scimflow ${(run.scimflow.reqPerSec / Math.max(1, run.floor.reqPerSec)).toFixed(2)}x the floor`,
+    );
+  if (run.groupFloor && run.groupFloorRatio !== undefined)
+    console.log(
+      `  group-commit floor (the same hop with shared jobs and commits, a webhook post per event, nothing else): throughput ${run.groupFloorRatio.toFixed(2)} of the baseline; scimflow ${(run.scimflow.reqPerSec / Math.max(1, run.groupFloor.reqPerSec)).toFixed(2)}x it`,
     );
 }
 

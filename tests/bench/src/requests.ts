@@ -21,13 +21,23 @@ export function getRequest(path: string, names: string[]): autocannon.Request {
   };
 }
 
+export interface Receiver {
+  readonly url: string;
+  received(): number;
+  /** Resolves once no event has arrived for `ms` (a sender's backlog is delivered). */
+  quiet(ms?: number): Promise<void>;
+  close(): void;
+}
+
 /** The app's webhook endpoint for the POST tenant: accepts every event, so events are really delivered. */
-export async function startReceiver(): Promise<{ url: string; received: () => number; close: () => void }> {
+export async function startReceiver(): Promise<Receiver> {
   let received = 0;
+  let lastAt = 0;
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       received++;
+      lastAt = performance.now();
       res.statusCode = 204;
       res.end();
     });
@@ -35,5 +45,13 @@ export async function startReceiver(): Promise<{ url: string; received: () => nu
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
-  return { url: `http://127.0.0.1:${address.port}/hooks`, received: () => received, close: () => server.close() };
+  const quiet = async (ms = 500) => {
+    while (performance.now() - lastAt < ms) await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  return {
+    url: `http://127.0.0.1:${address.port}/hooks`,
+    received: () => received,
+    quiet,
+    close: () => server.close(),
+  };
 }
