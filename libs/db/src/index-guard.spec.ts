@@ -7,6 +7,7 @@ import type { Database } from './database';
 import { compileFilter } from './query/filter-sql';
 import { GroupSql, UserSql } from './query/resource-sql';
 import { searchResources } from './query/resource-search';
+import { findUsersExactly } from './query/user-lookups';
 import { groupsContaining, groupsOfUsers } from './repositories/membership-repository';
 import { pendingFailures } from './repositories/outbox-repository';
 import { searchLog } from './repositories/provisioning-log-repository';
@@ -168,6 +169,15 @@ describe("the identity providers' hot lookups", () => {
     ],
   ])('User %s uses %s', async (_name, index, filter) => {
     expectIndexed(await plansOf(lookup(UserResource, filter)), 'users', index);
+  });
+
+  // The same lookups of many requests at once (user-lookups.ts): one index probe per lookup, not a scan per statement.
+  it.each([
+    ['userName', 'users_user_name_key', 'user42@contoso.com'],
+    ['externalId', 'users_external_id_idx', 'ext-42'],
+  ] as const)('batched User %s eq lookups use %s', async (attribute, index, value) => {
+    const lookups = tenants.map((tenant) => ({ tenantId: tenant, value, limit: 100 }));
+    expectIndexed(await plansOf((executor) => findUsersExactly(executor, attribute, lookups, true)), 'users', index);
   });
 
   it('Group displayName eq uses groups_display_name_key', async () => {

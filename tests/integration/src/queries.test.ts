@@ -193,3 +193,48 @@ describe('versions', () => {
     expect((await ctx.tenant.scim.delete(`/Groups/${groupId}`, { 'if-match': etag })).status).toBe(412);
   });
 });
+
+describe("the identity providers' lookups, many at once", () => {
+  it("answers concurrent userName and externalId lookups of two tenants each with its own tenant's users", async () => {
+    const other = await ctx.stack.createTenant('queries-other');
+    const people = ['kim', 'lee', 'max', 'ned'];
+    const idsOf = async (tenant: typeof other, externalId: (name: string) => string) => {
+      const ids = new Map<string, string>();
+      for (const name of people) {
+        const created = await tenant.scim.post('/Users', {
+          userName: `${name}@lookup.example`,
+          externalId: externalId(name),
+        });
+        ids.set(name, created.body.id as string);
+      }
+      return ids;
+    };
+    // The same names in both tenants; externalIds that differ only in case between them.
+    const mine = await idsOf(ctx.tenant, (name) => `ext-${name}`);
+    const theirs = await idsOf(other, (name) => `EXT-${name}`);
+    const asks = Array.from({ length: 64 }, (_, index) => {
+      const tenant = index % 2 === 0 ? ctx.tenant : other;
+      const name = people[index % people.length] ?? 'kim';
+      const byExternalId = index % 3 === 0;
+      const miss = index % 7 === 0;
+      const value = miss
+        ? `${name}@elsewhere.example`
+        : byExternalId
+          ? `ext-${name}`
+          : `${name.toUpperCase()}@LOOKUP.example`;
+      const filter = `${byExternalId ? 'externalId' : 'userName'} eq "${value}"`;
+      const expected = miss || (byExternalId && tenant === other) ? [] : [(tenant === other ? theirs : mine).get(name)];
+      return { tenant, filter, expected };
+    });
+    const answers = await Promise.all(asks.map(({ tenant, filter }) => tenant.scim.get(`/Users?filter=${q(filter)}`)));
+    answers.forEach((answer, index) => {
+      const { expected, filter } = asks[index] ?? { expected: [], filter: '' };
+      expect({ filter, status: answer.status, ids: (answer.body.Resources ?? []).map((user) => user.id) }).toEqual({
+        filter,
+        status: 200,
+        ids: expected,
+      });
+      expect(answer.body.totalResults).toBe(expected.length);
+    });
+  });
+});

@@ -41,6 +41,12 @@ export class IngressMetrics implements BusMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
     registers: [this.registry],
   });
+  private readonly lookups = new Histogram({
+    name: 'scimflow_user_lookups_per_statement',
+    help: 'userName eq / externalId eq searches answered by one Postgres statement',
+    buckets: [1, 2, 5, 10, 20, 50, 100],
+    registers: [this.registry],
+  });
 
   middleware(): RequestHandler {
     return (req, res, next) => {
@@ -60,6 +66,10 @@ export class IngressMetrics implements BusMetrics {
 
   observeBatch(commands: number): void {
     this.batches.observe(commands);
+  }
+
+  observeLookups(lookups: number): void {
+    this.lookups.observe(lookups);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type Executor,
   type PageRequest,
   type SearchPage,
+  exactUserLookup,
 } from '@scimflow/db';
 import {
   GroupResource,
@@ -32,12 +33,15 @@ import {
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders, startScimStream } from '../http/scim-response';
 import { renderOne, StreamingBody, writeGroup, writeGroupList, type RenderContext } from './render';
+import type { UserLookups } from './user-lookups';
 
 export interface ReadDeps {
   readonly db: Db;
   /** The tenant's SCIM base URL. */
   readonly base: string;
   readonly tenantId: string;
+  /** Batches the identity providers' `userName eq` / `externalId eq` lookups; without it each is a search of its own. */
+  readonly lookups?: UserLookups;
 }
 
 /** A search request as the repository's search spec, with how to render what it finds. */
@@ -70,12 +74,28 @@ function searchPlan(deps: ReadDeps, resource: ResourceType, request: SearchReque
 export async function searchPage(deps: ReadDeps, resource: ResourceType, request: SearchRequest) {
   const { ctx, fingerprint, spec } = searchPlan(deps, resource, request);
   const withGroups = resource.name === 'User' && projects(UserResource, ctx.projection, 'groups');
-  const page = await searchResources(deps.db, resource, { ...spec, withGroups });
+  const page =
+    (await lookedUp(deps, resource, request, withGroups)) ??
+    (await searchResources(deps.db, resource, { ...spec, withGroups }));
   return {
     schemas: [Urn.ListResponse],
     ...headerOf(page, request, fingerprint),
     Resources: page.rows.map((row) => renderOne(resource, row, ctx)),
   };
+}
+
+/** A user lookup's page, answered with other requests' lookups; undefined when the request is another search. */
+async function lookedUp(
+  deps: ReadDeps,
+  resource: ResourceType,
+  request: SearchRequest,
+  withGroups: boolean,
+): Promise<SearchPage<StoredResource> | undefined> {
+  const { lookups } = deps;
+  const lookup = resource.name === 'User' ? exactUserLookup(request) : undefined;
+  if (!lookups || !lookup) return undefined;
+  const users = await lookups.find(deps.tenantId, lookup, request.count, withGroups);
+  return users && { rows: users, total: users.length };
 }
 
 /** GET /Users, GET /Groups, POST /…/.search. Groups are read in one snapshot (their members stream over many queries). */

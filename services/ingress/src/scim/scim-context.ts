@@ -10,6 +10,7 @@ import type { TenantBudgets } from './tenant-budgets';
 import type { TenantTokenCache } from './tenant-token-cache';
 import { tenantIdOf } from '../http/response-locals';
 import type { ReadDeps } from './resource-reads';
+import type { UserLookups } from './user-lookups';
 
 export interface ScimDeps {
   readonly db: Db;
@@ -24,12 +25,13 @@ export interface ScimDeps {
   readonly parseJson: RequestHandler;
   /** What /Bulk accepts, as ServiceProviderConfig advertises it. */
   readonly bulkLimits: BulkLimits;
+  readonly lookups: UserLookups;
   readonly logger: Logger;
 }
 
 export function readDeps(deps: ScimDeps, res: Response): ReadDeps {
   const tenantId = tenantIdOf(res);
-  return { db: deps.db, tenantId, base: scimBaseUrl(deps.publicUrl, tenantId) };
+  return { db: deps.db, tenantId, base: scimBaseUrl(deps.publicUrl, tenantId), lookups: deps.lookups };
 }
 
 /** `attributes` / `excludedAttributes` on any request (RFC 7644 §3.9 applies them to write responses too). */
