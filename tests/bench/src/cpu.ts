@@ -3,18 +3,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 10;
 
-/** CPU milliseconds a process has used so far; 0 when it is gone. */
-export function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+/** CPU milliseconds a process has used so far; undefined when it is gone. */
+function cpuMsOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
   } catch {
-    return 0;
+    return undefined;
   }
 }
+
+/** How often the processes are looked at meanwhile, so one that ends keeps what it had used. */
+const LOOK_EVERY_MS = 250;
 
 /** Every process whose command name is `name` (all of Postgres's backends, say). */
 export function pidsNamed(name: string): number[] {
@@ -36,17 +38,31 @@ export interface CpuGroups {
 
 /**
  * Starts counting: returns a function that gives each group's CPU ms since the start. Groups are
- * functions because Postgres starts new backends while a run goes on; a process that appeared
- * during the run counts from 0, one that ended keeps what it had at the last look.
+ * functions because Postgres starts and ends backends while a run goes on (a pool closes idle
+ * connections): a process that appeared during the run counts from 0, one that ended keeps what it
+ * had at the last look (read as 0 at the end, it once made a floor's Postgres CPU negative).
  */
 export function cpuSince(groups: CpuGroups): () => Record<string, number> {
   const start = new Map<number, number>();
-  for (const pids of Object.values(groups)) for (const pid of pids()) if (pid !== undefined) start.set(pid, cpuMs(pid));
-  return () =>
-    Object.fromEntries(
-      Object.entries(groups).map(([group, pids]) => [
-        group,
-        pids().reduce<number>((sum, pid) => (pid === undefined ? sum : sum + cpuMs(pid) - (start.get(pid) ?? 0)), 0),
-      ]),
-    );
+  const last = new Map<number, { group: string; ms: number }>();
+  const look = (first: boolean) => {
+    for (const [group, pids] of Object.entries(groups))
+      for (const pid of pids()) {
+        const ms = pid === undefined ? undefined : cpuMsOf(pid);
+        if (pid === undefined || ms === undefined) continue;
+        if (!start.has(pid)) start.set(pid, first ? ms : 0);
+        last.set(pid, { group, ms });
+      }
+  };
+  look(true);
+  const timer = setInterval(() => look(false), LOOK_EVERY_MS);
+  // A run that throws never asks for its figures; the bench must still be able to exit.
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    look(false);
+    const used: Record<string, number> = Object.fromEntries(Object.keys(groups).map((group) => [group, 0]));
+    for (const [pid, { group, ms }] of last) used[group] = (used[group] ?? 0) + ms - (start.get(pid) ?? 0);
+    return used;
+  };
 }
