@@ -330,7 +330,9 @@ async function main(): Promise<void> {
     await db.destroy();
     await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
-    await deletePrefixKeys(createRedis({ url: redisUrl }, 'worker', 'scimflow-bench'), env.QUEUE_PREFIX);
+    // The floors' queues too (startFloors names them after it): each run left their keys behind.
+    for (const prefix of [env.QUEUE_PREFIX, `${env.QUEUE_PREFIX}-floor`, `${env.QUEUE_PREFIX}-group-floor`])
+      await deletePrefixKeys(createRedis({ url: redisUrl }, 'worker', 'scimflow-bench'), prefix);
   }
 }
 
