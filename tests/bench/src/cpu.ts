@@ -15,8 +15,12 @@ function cpuMsOf(pid: number): number | undefined {
   }
 }
 
-/** How often the processes are looked at meanwhile, so one that ends keeps what it had used. */
-const LOOK_EVERY_MS = 250;
+/**
+ * How often the processes are looked at meanwhile, so one that ends keeps what it had used. A
+ * backend a pool closes has been idle for seconds, so a slow look loses nothing, and each look
+ * scans /proc from the load generator's own process.
+ */
+const LOOK_EVERY_MS = 2_000;
 
 /** Every process whose command name is `name` (all of Postgres's backends, say). */
 export function pidsNamed(name: string): number[] {
