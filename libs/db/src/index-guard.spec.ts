@@ -7,7 +7,7 @@ import type { Database } from './database';
 import { compileFilter } from './query/filter-sql';
 import { GroupSql, UserSql } from './query/resource-sql';
 import { searchResources } from './query/resource-search';
-import { findUsersExactly } from './query/user-lookups';
+import { findExactly } from './query/exact-lookups';
 import { groupsContaining, groupsOfUsers } from './repositories/membership-repository';
 import { pendingFailures } from './repositories/outbox-repository';
 import { searchLog } from './repositories/provisioning-log-repository';
@@ -171,13 +171,15 @@ describe("the identity providers' hot lookups", () => {
     expectIndexed(await plansOf(lookup(UserResource, filter)), 'users', index);
   });
 
-  // The same lookups of many requests at once (user-lookups.ts): one index probe per lookup, not a scan per statement.
+  // The same lookups of many requests at once (exact-lookups.ts): one index probe per lookup, not a scan per statement.
   it.each([
-    ['userName', 'users_user_name_key', 'user42@contoso.com'],
-    ['externalId', 'users_external_id_idx', 'ext-42'],
-  ] as const)('batched User %s eq lookups use %s', async (attribute, index, value) => {
+    ['User', 'userName', 'users_user_name_key', 'user42@contoso.com'],
+    ['User', 'externalId', 'users_external_id_idx', 'ext-42'],
+    ['Group', 'displayName', 'groups_display_name_key', 'group 42'],
+  ] as const)('batched %s %s eq lookups use %s', async (name, attribute, index, value) => {
+    const [resource, table] = name === 'User' ? [UserResource, 'users'] : [GroupResource, 'groups'];
     const lookups = tenants.map((tenant) => ({ tenantId: tenant, value, limit: 100 }));
-    expectIndexed(await plansOf((executor) => findUsersExactly(executor, attribute, lookups, true)), 'users', index);
+    expectIndexed(await plansOf((executor) => findExactly(executor, resource, attribute, lookups, true)), table, index);
   });
 
   it('Group displayName eq uses groups_display_name_key', async () => {

@@ -20,7 +20,7 @@ export * from './repositories/notification-repository';
 export * from './pg-listener';
 export * from './notified-cache';
 export * from './query/resource-search';
-export * from './query/user-lookups';
+export * from './query/exact-lookups';
 export * from './repositories/write-effects-repository';
 export * from './repositories/user-creation-repository';
 export * from './repositories/tenant-inventory-repository';

@@ -17,7 +17,7 @@ import type { RejectionLog } from './scim/rejection-log';
 import type { TenantBudgets } from './scim/tenant-budgets';
 import type { TenantTokenCache } from './scim/tenant-token-cache';
 import { inOrder } from './http/in-order';
-import { UserLookups } from './scim/user-lookups';
+import { ResourceLookups } from './scim/resource-lookups';
 
 export interface AppDeps {
   readonly config: IngressConfig;
@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps): Express {
       authFailuresPerMinute: deps.config.authFailuresPerMinute,
       parseJson,
       bulkLimits: deps.config.bulkLimits,
-      lookups: new UserLookups(deps.db, deps.metrics),
+      lookups: new ResourceLookups(deps.db, deps.metrics),
       logger: deps.logger,
     }),
   );

@@ -1,3 +1,4 @@
+import { parseExposition } from '../../support/prometheus-text';
 import { useStack } from '../../support/stack';
 
 const ctx = useStack({ tenant: 'queries' });
@@ -236,5 +237,37 @@ describe("the identity providers' lookups, many at once", () => {
       });
       expect(answer.body.totalResults).toBe(expected.length);
     });
+  });
+
+  it("answers Entra's group lookups (members excluded) with the tenant's own group, and Okta's with its members", async () => {
+    const other = await ctx.stack.createTenant('queries-groups');
+    const member = (await other.scim.post('/Users', { userName: 'crew@lookup.example' })).body.id as string;
+    const created = await Promise.all(
+      [ctx.tenant, other].map((tenant, index) =>
+        tenant.scim.post('/Groups', { displayName: 'Lookup Crew', members: index === 1 ? [{ value: member }] : [] }),
+      ),
+    );
+    const [mine, theirs] = created.map((response) => response.body.id as string);
+    const lookup = (tenant: typeof other, query: string) => tenant.scim.get(`/Groups?${query}`);
+    const entra = `excludedAttributes=members&filter=${q('displayName eq "LOOKUP crew"')}`;
+    const lookedUp = async () => {
+      const scraped = parseExposition(await (await fetch(`${ctx.stack.url}/metrics`)).text());
+      return scraped.samples.find((sample) => sample.name === 'scimflow_lookups_per_statement_sum')?.value ?? 0;
+    };
+    const before = await lookedUp();
+    const answers = await Promise.all([
+      ...Array.from({ length: 8 }, (_, index) => lookup(index % 2 === 0 ? ctx.tenant : other, entra)),
+      lookup(other, `filter=${q('displayName eq "lookup crew"')}`),
+    ]);
+    answers.slice(0, 8).forEach((answer, index) => {
+      expect(answer.status).toBe(200);
+      expect(answer.body.totalResults).toBe(1);
+      const [group] = answer.body.Resources ?? [];
+      expect(group).toMatchObject({ id: index % 2 === 0 ? mine : theirs, displayName: 'Lookup Crew' });
+      expect(group).not.toHaveProperty('members');
+    });
+    expect(answers[8]?.body.Resources?.[0]).toMatchObject({ id: theirs, members: [{ value: member }] });
+    // The eight without members were lookups; the one with members read its group and members in one snapshot.
+    expect((await lookedUp()) - before).toBe(8);
   });
 });

@@ -42,8 +42,8 @@ export class IngressMetrics implements BusMetrics {
     registers: [this.registry],
   });
   private readonly lookups = new Histogram({
-    name: 'scimflow_user_lookups_per_statement',
-    help: 'userName eq / externalId eq searches answered by one Postgres statement',
+    name: 'scimflow_lookups_per_statement',
+    help: 'userName eq, displayName eq and externalId eq searches answered by one Postgres statement',
     buckets: [1, 2, 5, 10, 20, 50, 100],
     registers: [this.registry],
   });

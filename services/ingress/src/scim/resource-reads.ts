@@ -16,7 +16,7 @@ import {
   type Executor,
   type PageRequest,
   type SearchPage,
-  exactUserLookup,
+  exactLookup,
 } from '@scimflow/db';
 import {
   GroupResource,
@@ -33,15 +33,15 @@ import {
 } from '@scimflow/scim';
 import { sendScim, setVersionHeaders, startScimStream } from '../http/scim-response';
 import { renderOne, StreamingBody, writeGroup, writeGroupList, type RenderContext } from './render';
-import type { UserLookups } from './user-lookups';
+import type { ResourceLookups } from './resource-lookups';
 
 export interface ReadDeps {
   readonly db: Db;
   /** The tenant's SCIM base URL. */
   readonly base: string;
   readonly tenantId: string;
-  /** Batches the identity providers' `userName eq` / `externalId eq` lookups; without it each is a search of its own. */
-  readonly lookups?: UserLookups;
+  /** Batches the identity providers' lookups (`userName eq`, `displayName eq`, …); without it each is a search of its own. */
+  readonly lookups?: ResourceLookups;
 }
 
 /** A search request as the repository's search spec, with how to render what it finds. */
@@ -84,18 +84,21 @@ export async function searchPage(deps: ReadDeps, resource: ResourceType, request
   };
 }
 
-/** A user lookup's page, answered with other requests' lookups; undefined when the request is another search. */
+/**
+ * A lookup's page (groups without members), answered with other requests' lookups; undefined when
+ * the request is another search.
+ */
 async function lookedUp(
   deps: ReadDeps,
   resource: ResourceType,
   request: SearchRequest,
-  withGroups: boolean,
+  withGroups = false,
 ): Promise<SearchPage<StoredResource> | undefined> {
   const { lookups } = deps;
-  const lookup = resource.name === 'User' ? exactUserLookup(request) : undefined;
+  const lookup = exactLookup(resource, request);
   if (!lookups || !lookup) return undefined;
-  const users = await lookups.find(deps.tenantId, lookup, request.count, withGroups);
-  return users && { rows: users, total: users.length };
+  const found = await lookups.find(deps.tenantId, resource, lookup, request.count, withGroups);
+  return found && { rows: found, total: found.length };
 }
 
 /** GET /Users, GET /Groups, POST /…/.search. Groups are read in one snapshot (their members stream over many queries). */
@@ -107,6 +110,16 @@ export async function search(
 ): Promise<void> {
   if (resource.name === 'User') return sendScim(res, 200, await searchPage(deps, UserResource, request));
   const { ctx, fingerprint, spec } = searchPlan(deps, resource, request);
+  // Entra's `excludedAttributes=members&filter=displayName eq "…"`: no members to read in one snapshot.
+  const found = projects(GroupResource, ctx.projection, 'members')
+    ? undefined
+    : await lookedUp(deps, GroupResource, request);
+  if (found) {
+    startScimStream(res, 200);
+    const header = headerOf(found, request, fingerprint);
+    await writeGroupList(new StreamingBody(res), deps.db, deps.tenantId, found.rows, header, ctx);
+    return void res.end();
+  }
   await readSnapshot(deps.db, async (trx) => {
     const page = await searchResources(trx, GroupResource, spec);
     startScimStream(res, 200);

@@ -10,7 +10,7 @@ import type { TenantBudgets } from './tenant-budgets';
 import type { TenantTokenCache } from './tenant-token-cache';
 import { tenantIdOf } from '../http/response-locals';
 import type { ReadDeps } from './resource-reads';
-import type { UserLookups } from './user-lookups';
+import type { ResourceLookups } from './resource-lookups';
 
 export interface ScimDeps {
   readonly db: Db;
@@ -25,7 +25,7 @@ export interface ScimDeps {
   readonly parseJson: RequestHandler;
   /** What /Bulk accepts, as ServiceProviderConfig advertises it. */
   readonly bulkLimits: BulkLimits;
-  readonly lookups: UserLookups;
+  readonly lookups: ResourceLookups;
   readonly logger: Logger;
 }
 
