@@ -1,6 +1,6 @@
-import { findExactly, type Db, type ExactLookup, type LookupItem } from '@scimflow/db';
+import { exactLookup, findExactly, type Db, type ExactLookup, type LookupItem, type SearchPage } from '@scimflow/db';
 import { CommandBatcher, type ItemResult } from '@scimflow/jobs';
-import type { ResourceType, StoredResource } from '@scimflow/scim';
+import type { ResourceType, SearchRequest, StoredResource } from '@scimflow/scim';
 
 interface Lookup extends LookupItem {
   readonly resource: ResourceType;
@@ -37,6 +37,21 @@ export class ResourceLookups {
       maxBatchSize: LOOKUPS_PER_STATEMENT,
       maxParallel: STATEMENTS_IN_FLIGHT,
     });
+  }
+
+  /**
+   * The search's page (groups without members) when it is a lookup, answered with other requests'
+   * lookups; undefined when it is another search, or a page that may not hold every match.
+   */
+  async page(
+    tenantId: string,
+    resource: ResourceType,
+    request: SearchRequest,
+    withGroups = false,
+  ): Promise<SearchPage<StoredResource> | undefined> {
+    const lookup = exactLookup(resource, request);
+    const found = lookup && (await this.find(tenantId, resource, lookup, request.count, withGroups));
+    return found && { rows: found, total: found.length };
   }
 
   /** What the lookup finds, or undefined when the page may not hold every match (search normally then). */

@@ -16,7 +16,6 @@ import {
   type Executor,
   type PageRequest,
   type SearchPage,
-  exactLookup,
 } from '@scimflow/db';
 import {
   GroupResource,
@@ -75,30 +74,13 @@ export async function searchPage(deps: ReadDeps, resource: ResourceType, request
   const { ctx, fingerprint, spec } = searchPlan(deps, resource, request);
   const withGroups = resource.name === 'User' && projects(UserResource, ctx.projection, 'groups');
   const page =
-    (await lookedUp(deps, resource, request, withGroups)) ??
+    (await deps.lookups?.page(deps.tenantId, resource, request, withGroups)) ??
     (await searchResources(deps.db, resource, { ...spec, withGroups }));
   return {
     schemas: [Urn.ListResponse],
     ...headerOf(page, request, fingerprint),
     Resources: page.rows.map((row) => renderOne(resource, row, ctx)),
   };
-}
-
-/**
- * A lookup's page (groups without members), answered with other requests' lookups; undefined when
- * the request is another search.
- */
-async function lookedUp(
-  deps: ReadDeps,
-  resource: ResourceType,
-  request: SearchRequest,
-  withGroups = false,
-): Promise<SearchPage<StoredResource> | undefined> {
-  const { lookups } = deps;
-  const lookup = exactLookup(resource, request);
-  if (!lookups || !lookup) return undefined;
-  const found = await lookups.find(deps.tenantId, resource, lookup, request.count, withGroups);
-  return found && { rows: found, total: found.length };
 }
 
 /** GET /Users, GET /Groups, POST /…/.search. Groups are read in one snapshot (their members stream over many queries). */
@@ -113,7 +95,7 @@ export async function search(
   // Entra's `excludedAttributes=members&filter=displayName eq "…"`: no members to read in one snapshot.
   const found = projects(GroupResource, ctx.projection, 'members')
     ? undefined
-    : await lookedUp(deps, GroupResource, request);
+    : await deps.lookups?.page(deps.tenantId, GroupResource, request);
   if (found) {
     startScimStream(res, 200);
     const header = headerOf(found, request, fingerprint);
