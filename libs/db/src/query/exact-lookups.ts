@@ -11,10 +11,10 @@ import type { Executor } from '../database';
 import { resourceColumns, toStored, USER_GROUPS_COLUMN, type ResourceRow } from '../repositories/resource-repository';
 import { sqlFor } from './resource-sql';
 
-/** The attributes a lookup can name, by resource; `unique`: at most one resource of a tenant has a given value. */
-const LOOKUP_ATTRIBUTES: Readonly<Record<ResourceType['name'], Readonly<Record<string, { unique: boolean }>>>> = {
-  User: { userName: { unique: true }, externalId: { unique: false } },
-  Group: { displayName: { unique: true }, externalId: { unique: false } },
+/** The attributes a lookup can name, by resource. */
+const LOOKUP_ATTRIBUTES: Readonly<Record<ResourceType['name'], readonly string[]>> = {
+  User: ['userName', 'externalId'],
+  Group: ['displayName', 'externalId'],
 };
 
 export interface ExactLookup {
@@ -36,7 +36,7 @@ export function exactLookup(resource: ResourceType, request: SearchRequest): Exa
   if (request.sortBy !== undefined || request.cursor !== undefined) return undefined;
   if ((request.startIndex ?? 1) !== 1 || request.count < 1) return undefined;
   const name = filter.path.attr.toLowerCase();
-  const attribute = Object.keys(LOOKUP_ATTRIBUTES[resource.name]).find((known) => known.toLowerCase() === name);
+  const attribute = LOOKUP_ATTRIBUTES[resource.name].find((known) => known.toLowerCase() === name);
   return attribute === undefined ? undefined : { attribute, value: filter.value };
 }
 
@@ -61,10 +61,13 @@ export async function findExactly(
   withGroups: boolean,
 ): Promise<(StoredResource[] | undefined)[]> {
   if (items.length === 0) return [];
-  const lookup = LOOKUP_ATTRIBUTES[resource.name][attribute];
   const column = sqlFor(resource).columns[attribute]?.sql;
-  const caseExact = resource.coreAttributes.get(attribute.toLowerCase())?.caseExact;
-  if (!lookup || !column || caseExact === undefined) throw new Error(`${resource.name}.${attribute} is no lookup`);
+  const def = resource.coreAttributes.get(attribute.toLowerCase());
+  if (!LOOKUP_ATTRIBUTES[resource.name].includes(attribute) || !column || !def)
+    throw new Error(`${resource.name}.${attribute} is no lookup`);
+  const { caseExact } = def;
+  // Server uniqueness (userName, a group's displayName) is the tables' unique indexes: at most one match.
+  const unique = def.uniqueness === 'server';
   const table = resource.name === 'User' ? 'users' : 'groups';
   // As textComparison compiles `eq`: lower() on both sides unless the attribute is caseExact.
   const matches = caseExact ? sql`${column} = k.value` : sql`lower(${column}) = lower(k.value)`;
@@ -79,5 +82,5 @@ export async function findExactly(
     order by k.n, found.id`.execute(db);
   const found = items.map((): StoredResource[] => []);
   for (const row of rows) found[Number(row.n) - 1]?.push(toStored(row));
-  return found.map((each, index) => (lookup.unique || each.length < (items[index]?.limit ?? 0) ? each : undefined));
+  return found.map((each, index) => (unique || each.length < (items[index]?.limit ?? 0) ? each : undefined));
 }

@@ -43,11 +43,11 @@ export interface ReadDeps {
   readonly lookups?: ResourceLookups;
 }
 
-/** A search request as the repository's search spec, with how to render what it finds. */
+/**
+ * A search request as the repository's search spec (built when asked: a lookup answered with
+ * others' never needs its filter compiled), with how to render what it finds.
+ */
 function searchPlan(deps: ReadDeps, resource: ResourceType, request: SearchRequest) {
-  const mapping = sqlFor(resource);
-  const where = request.filter ? compileFilter(mapping, request.filter) : undefined;
-  const sort = sortSpec(mapping, request.sortBy, request.sortOrder);
   const ctx: RenderContext = {
     base: deps.base,
     projection: parseProjection(resource, request.attributes, request.excludedAttributes),
@@ -57,11 +57,16 @@ function searchPlan(deps: ReadDeps, resource: ResourceType, request: SearchReque
     request.cursor === undefined
       ? ''
       : queryFingerprint([resource.name, request.filter ?? null, request.sortBy ?? null, request.sortOrder]);
-  const spec = {
-    tenantId: deps.tenantId,
-    ...(where ? { where } : {}),
-    ...(sort ? { sort } : {}),
-    page: pageOf(request, fingerprint),
+  const spec = () => {
+    const mapping = sqlFor(resource);
+    const where = request.filter ? compileFilter(mapping, request.filter) : undefined;
+    const sort = sortSpec(mapping, request.sortBy, request.sortOrder);
+    return {
+      tenantId: deps.tenantId,
+      ...(where ? { where } : {}),
+      ...(sort ? { sort } : {}),
+      page: pageOf(request, fingerprint),
+    };
   };
   return { ctx, fingerprint, spec };
 }
@@ -75,7 +80,7 @@ export async function searchPage(deps: ReadDeps, resource: ResourceType, request
   const withGroups = resource.name === 'User' && projects(UserResource, ctx.projection, 'groups');
   const page =
     (await deps.lookups?.page(deps.tenantId, resource, request, withGroups)) ??
-    (await searchResources(deps.db, resource, { ...spec, withGroups }));
+    (await searchResources(deps.db, resource, { ...spec(), withGroups }));
   return {
     schemas: [Urn.ListResponse],
     ...headerOf(page, request, fingerprint),
@@ -102,8 +107,9 @@ export async function search(
     await writeGroupList(new StreamingBody(res), deps.db, deps.tenantId, found.rows, header, ctx);
     return void res.end();
   }
+  const searchSpec = spec();
   await readSnapshot(deps.db, async (trx) => {
-    const page = await searchResources(trx, GroupResource, spec);
+    const page = await searchResources(trx, GroupResource, searchSpec);
     startScimStream(res, 200);
     await writeGroupList(
       new StreamingBody(res),
