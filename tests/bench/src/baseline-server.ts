@@ -21,6 +21,13 @@ app.post('/Users', async (req, res) => {
   res.status(201).json({ ...rows[0].data, id: rows[0].id });
 });
 
+// The many-tenant open loop's PATCH adding a member (scenarios.ts): one insert, as bare as the POST.
+app.patch('/Groups/:id', async (req, res) => {
+  const member: unknown = req.body?.Operations?.[0]?.value?.[0]?.value;
+  await pool.query('insert into bench_members (group_id, user_id) values ($1, $2)', [req.params.id, member]);
+  res.status(200).json({ id: req.params.id });
+});
+
 app.get('/Users', async (req, res) => {
   const userName = (typeof req.query.filter === 'string' ? req.query.filter : '').match(/"(.*)"/)?.[1] ?? '';
   const { rows } = await pool.query('select * from bench_users where lower(user_name) = lower($1)', [userName]);

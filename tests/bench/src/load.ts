@@ -87,6 +87,8 @@ export async function openLoop(
   rate: number,
   durationS: number,
   next: (n: number) => OpenRequest,
+  /** Names the BENCH_TRACE file: `<traceName>-<rate>.json`. */
+  traceName = 'open',
 ): Promise<OpenLoopFigures> {
   const url = new URL(baseUrl);
   const total = Math.round(rate * durationS);
@@ -119,7 +121,7 @@ export async function openLoop(
   await Promise.all(inFlight);
   // BENCH_TRACE=<dir>: every open-loop request's send time, latency and kind, to see where a tail comes from.
   if (process.env.BENCH_TRACE)
-    writeFileSync(path.join(process.env.BENCH_TRACE, `open-${rate}.json`), JSON.stringify(trace));
+    writeFileSync(path.join(process.env.BENCH_TRACE, `${traceName}-${rate}.json`), JSON.stringify(trace));
   const sorted = latencies.toSorted((a, b) => a - b);
   const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { rate, sent: total, p50: Math.round(pick(0.5)), p99: Math.round(pick(0.99)), errors, statuses };

@@ -56,6 +56,9 @@ async function main(): Promise<void> {
   await raw.query('create table bench_users (id uuid primary key, user_name text not null, data jsonb not null)');
   await raw.query('create unique index bench_users_user_name on bench_users (lower(user_name))');
   await raw.query('create table bench_floor_users (like bench_users including all)');
+  await raw.query(
+    'create table bench_members (group_id uuid not null, user_id uuid not null, primary key (group_id, user_id))',
+  );
 
   const port = 18080 + Math.floor(Math.random() * 1000);
   const env = {

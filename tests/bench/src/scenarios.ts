@@ -1,6 +1,7 @@
 // The many-tenant scenarios of `npm run bench`: 40 tenants at rising open-loop rates, and five small
 // tenants' latency while a big one syncs (CPU per write at a fixed rate: cpu-per-write.ts).
 import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
 import { cpuSince, pidsNamed } from './cpu';
 import { closedLoop, openLoop, type OpenLoopFigures, type OpenRequest } from './load';
 
@@ -72,6 +73,17 @@ export interface MultiTenantFigures {
   readonly tenants: number;
   readonly rates: readonly RateFigures[];
   readonly maxRateP99Under50ms: number;
+  /**
+   * The bare baseline (baseline-server.ts: one insert per request) driven by the same open loop, the
+   * same mix and rates, each rate right after scimflow's: what this machine and load generator hold
+   * with nothing of the ingress → queue → worker shape or of scimflow around the insert.
+   */
+  readonly baseline: { readonly rates: readonly RateFigures[]; readonly maxRateP99Under50ms: number };
+}
+
+/** Which kind of write request n is: the kind follows the round over the tenants, so every tenant gets both. */
+function isPost(n: number, tenants: number): boolean {
+  return Math.floor(n / tenants) % 10 < 7;
 }
 
 /** 40 tenants, 70% POST / 30% PATCH adding a member to the tenant's group, open loop at rising rates. */
@@ -101,43 +113,74 @@ export async function multiTenant(
   await ctx.settle();
   await ctx.checkpoint();
   const results: RateFigures[] = [];
+  const baseline: RateFigures[] = [];
+  const scimflowSide = { ingress: () => [ctx.pids.ingress], worker: () => [ctx.pids.worker] };
   for (const rate of rates) {
-    const cpu = cpuSince({
-      ingress: () => [ctx.pids.ingress],
-      worker: () => [ctx.pids.worker],
-      postgres: () => pidsNamed('postgres'),
-      redis: () => pidsNamed('redis-server'),
-      loadGenerator: () => [process.pid],
-    });
-    const started = performance.now();
-    const figures = await openLoop(ctx.scimUrl, rate, durationS, (n) => {
-      const target = prepared[n % prepared.length];
-      if (!target) throw new Error('no tenant');
-      // Which kind of write follows the round over the tenants, so every tenant gets both kinds.
-      if (Math.floor(n / prepared.length) % 10 < 7) return postUser(target.tenant, `mt-${rate}`);
-      const value = target.users.pop() ?? target.users[0] ?? '';
-      return {
-        method: 'PATCH',
-        path: `${target.tenant.path}/Groups/${target.group}`,
-        headers: target.tenant.headers,
-        body: JSON.stringify({
-          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-          Operations: [{ op: 'Add', path: 'members', value: [{ value }] }],
-        }),
-      };
-    });
-    const used = cpu();
-    const elapsedMs = performance.now() - started;
-    results.push({
-      ...figures,
-      cpuMsPerRequest: Object.fromEntries(
-        Object.entries(used).map(([group, ms]) => [group, Number((ms / figures.sent).toFixed(3))]),
-      ),
-      coresBusy: Number((Object.values(used).reduce((sum, ms) => sum + ms, 0) / elapsedMs).toFixed(2)),
-    });
+    results.push(
+      await measureRate(ctx.scimUrl, 'scimflow', rate, durationS, scimflowSide, (n) => {
+        const target = prepared[n % prepared.length];
+        if (!target) throw new Error('no tenant');
+        if (isPost(n, prepared.length)) return postUser(target.tenant, `mt-${rate}`);
+        return addMember(`${target.tenant.path}/Groups/${target.group}`, target.tenant.headers, target.users.pop());
+      }),
+    );
     await ctx.settle();
+    // The baseline's groups are names only (no table): each PATCH inserts one (group, user) pair.
+    const bare: BenchTenant = { id: '', path: '', headers: { 'content-type': 'application/scim+json' } };
+    baseline.push(
+      await measureRate(ctx.baseUrl, 'baseline', rate, durationS, { server: () => [ctx.pids.baseline] }, (n) =>
+        isPost(n, prepared.length)
+          ? postUser(bare, `mt-base-${rate}`)
+          : addMember(`/Groups/${prepared[n % prepared.length]?.group ?? ''}`, bare.headers, randomUUID()),
+      ),
+    );
   }
-  return { tenants: tenants.length, rates: results, maxRateP99Under50ms: highestPassingRate(results) };
+  return {
+    tenants: tenants.length,
+    rates: results,
+    maxRateP99Under50ms: highestPassingRate(results),
+    baseline: { rates: baseline, maxRateP99Under50ms: highestPassingRate(baseline) },
+  };
+}
+
+function addMember(path: string, headers: Record<string, string>, userId: string | undefined): OpenRequest {
+  return {
+    method: 'PATCH',
+    path,
+    headers,
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Add', path: 'members', value: [{ value: userId ?? '' }] }],
+    }),
+  };
+}
+
+/** One open-loop rate against one server, with the CPU each process group spent on it. */
+async function measureRate(
+  url: string,
+  name: 'scimflow' | 'baseline',
+  rate: number,
+  durationS: number,
+  own: Record<string, () => (number | undefined)[]>,
+  next: (n: number) => OpenRequest,
+): Promise<RateFigures> {
+  const cpu = cpuSince({
+    ...own,
+    postgres: () => pidsNamed('postgres'),
+    redis: () => pidsNamed('redis-server'),
+    loadGenerator: () => [process.pid],
+  });
+  const started = performance.now();
+  const figures = await openLoop(url, rate, durationS, next, name);
+  const used = cpu();
+  const elapsedMs = performance.now() - started;
+  return {
+    ...figures,
+    cpuMsPerRequest: Object.fromEntries(
+      Object.entries(used).map(([group, ms]) => [group, Number((ms / figures.sent).toFixed(3))]),
+    ),
+    coresBusy: Number((Object.values(used).reduce((sum, ms) => sum + ms, 0) / elapsedMs).toFixed(2)),
+  };
 }
 
 /**
