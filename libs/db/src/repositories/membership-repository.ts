@@ -95,6 +95,67 @@ export async function addFoundMembers(
     select found.id, found.type, added.id is not null as added, bumped.version, bumped.updated_at
     from found left join added on added.id = found.id left join bumped on true`.execute(trx);
   // Every row carries the one bumped row (a cross join), or nulls.
+  return foundMembersOf(rows);
+}
+
+/** Members to add to one group: the ids it names (distinct), for `addFoundMembersOfGroups`. */
+export interface MemberAddition {
+  readonly tenantId: string;
+  readonly groupId: string;
+  readonly ids: readonly string[];
+}
+
+/**
+ * `addFoundMembers` (with `bumpGroup`) for several groups in one round trip: a batch of PATCHes
+ * that only add members (a sync's group phase) pays one statement instead of one each. The groups
+ * must be distinct (each gets one new version) and locked by the caller; results are in the order
+ * of `additions`.
+ */
+export async function addFoundMembersOfGroups(
+  trx: Executor,
+  additions: readonly MemberAddition[],
+): Promise<FoundMembers[]> {
+  const wanted = additions.flatMap((addition, n) => addition.ids.map((id) => ({ n, addition, id })));
+  const results = additions.map((): FoundMembers => ({ found: new Map(), added: [] }));
+  if (wanted.length === 0) return results;
+  const { rows } = await sql<
+    MemberRef & { n: number; added: boolean; version: number | null; updated_at: Date | null }
+  >`
+    with wanted as (
+      select * from rows from (unnest(${wanted.map((w) => w.n)}::int[]), unnest(${wanted.map((w) => w.addition.tenantId)}::uuid[]),
+        unnest(${wanted.map((w) => w.addition.groupId)}::uuid[]), unnest(${wanted.map((w) => w.id)}::uuid[])) as w(n, tenant_id, group_id, id)
+    ), found as (
+      select w.n, w.tenant_id, w.group_id, w.id, 'User' as type from wanted w join users u on u.tenant_id = w.tenant_id and u.id = w.id
+      union all
+      select w.n, w.tenant_id, w.group_id, w.id, 'Group' as type from wanted w join groups g on g.tenant_id = w.tenant_id and g.id = w.id
+    ), added as (
+      insert into group_members (tenant_id, group_id, user_id, member_group_id)
+      select tenant_id, group_id, case when type = 'User' then id end, case when type = 'Group' then id end
+      from found where id <> group_id
+      on conflict do nothing
+      returning tenant_id, group_id, coalesce(user_id, member_group_id) as id
+    ), bumped as (
+      update groups g set version = g.version + 1, updated_at = now()
+      from (select distinct tenant_id, group_id from added) a
+      where g.tenant_id = a.tenant_id and g.id = a.group_id
+      returning g.tenant_id, g.id, g.version, g.updated_at
+    )
+    select found.n, found.id, found.type, added.id is not null as added, bumped.version, bumped.updated_at
+    from found
+    left join added on added.tenant_id = found.tenant_id and added.group_id = found.group_id and added.id = found.id
+    left join bumped on bumped.tenant_id = found.tenant_id and bumped.id = found.group_id`.execute(trx);
+  const byAddition = new Map<number, typeof rows>();
+  for (const row of rows) byAddition.set(row.n, [...(byAddition.get(row.n) ?? []), row]);
+  return results.map((empty, n) => {
+    const mine = byAddition.get(n);
+    return mine ? foundMembersOf(mine) : empty;
+  });
+}
+
+/** One group's rows of an add-members statement: every row carries the group's bumped version, or nulls. */
+function foundMembersOf(
+  rows: readonly (MemberRef & { added: boolean; version: number | null; updated_at: Date | null })[],
+): FoundMembers {
   const [first] = rows;
   const bumped =
     first && first.version !== null && first.updated_at !== null

@@ -327,6 +327,73 @@ describe('groups', () => {
     expect((await findResource(t.db, 'groups', { tenantId, id: groupId }))?.version).toBe(3);
   });
 
+  it("adds the members of a batch's member-adding PATCHes to different groups in one statement, each answered as alone", async () => {
+    const [a, b, c] = [
+      await createUser('together-a@example.com'),
+      await createUser('together-b@example.com'),
+      await createUser('together-c@example.com'),
+    ];
+    const groups = [
+      await createGroup('Together 1'),
+      await createGroup('Together 2'),
+      await createGroup('Together 3', [c]),
+    ];
+    const add = (groupId: string | undefined, values: string[]) =>
+      command('group.patch', {
+        groupId: groupId ?? '',
+        operations: [
+          patchOp(
+            'add',
+            'members',
+            values.map((value) => ({ value })),
+          ),
+        ],
+        returnResource: true,
+      });
+    let statements = 0;
+    const counted = t.db.withPlugin({
+      transformQuery: ({ node }) => {
+        statements++;
+        return node;
+      },
+      transformResult: ({ result }) => Promise.resolve(result),
+    });
+    const batch = [add(groups[0], [a]), add(groups[1], [a, b, groups[2] ?? '']), add(groups[2], [c])];
+    const results = outcomes(await applyCommandBatch(counted, batch, later()));
+    // Group 2 gets two users and a group; group 3 had c already: no change, no new version.
+    expect(results.map((o) => (o.ok ? [o.status, o.resource?.version] : o.error.status))).toEqual([
+      [200, 2],
+      [200, 2],
+      [200, 1],
+    ]);
+    expect(await Promise.all(groups.map((id) => memberIds(id ?? '')))).toEqual([
+      [a],
+      [a, b, groups[2] ?? ''].toSorted(),
+      [c],
+    ]);
+    // The tenant's profile, the group locks, the three PATCHes' additions, the effects: four, where
+    // a statement per PATCH made six.
+    expect(statements).toBe(4);
+    const { rows: events } = await sql<{ uri: string }>`
+      select payload->'sub_id'->>'uri' as uri from outbox
+      where kind = 'event' and payload->>'txn' = any(${batch.map((cmd) => cmd.id)}::text[])`.execute(t.db);
+    expect(events.map((row) => row.uri).toSorted()).toEqual(
+      [`/Groups/${groups[0]}`, `/Groups/${groups[1]}`].toSorted(),
+    );
+  });
+
+  it('undoes a refused PATCH of a batch alone when its members were to be added with others', async () => {
+    const a = await createUser('together-refused@example.com');
+    const [kept, refused] = [await createGroup('Together kept'), await createGroup('Together refused')];
+    const add = (groupId: string, value: string) =>
+      command('group.patch', { groupId, operations: [patchOp('add', 'members', [{ value }])], returnResource: true });
+    const results = outcomes(await applyCommandBatch(t.db, [add(kept, a), add(refused, uuidv7())], later()));
+    expect(results.map((o) => (o.ok ? o.resource?.version : o.error.status))).toEqual([2, 400]);
+    expect([await memberIds(kept), await memberIds(refused)]).toEqual([[a], []]);
+    expect((await findResource(t.db, 'groups', { tenantId, id: kept }))?.version).toBe(2);
+    expect((await findResource(t.db, 'groups', { tenantId, id: refused }))?.version).toBe(1);
+  });
+
   it('loses none of 20 concurrent member additions to one group', async () => {
     const groupId = await createGroup('Crowded');
     const members = await Promise.all(Array.from({ length: 20 }, (_, n) => createUser(`crowd-${n}@example.com`)));

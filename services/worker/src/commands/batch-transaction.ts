@@ -21,6 +21,7 @@ import {
 } from '@scimflow/db';
 import type { Command, CommandName, CommandOutcome, CommittedWrite, OutcomeSummary } from '@scimflow/jobs';
 import { recordEffects } from './record-effects';
+import { addMembersTogether } from './member-additions';
 import { failed, isSlotOf, type CommandContext, type CommandSlot } from './command-context';
 import { createGroups, patchGroup, removeGroup, replaceGroup } from './group-commands';
 import { createUsers, patchUser, removeUser, replaceUser } from './user-commands';
@@ -128,6 +129,7 @@ export async function applyInTransaction(
     events: [],
     issuer: run.issuer,
     now: run.now,
+    memberAdditions: new Map(),
   };
 
   await createGroups(
@@ -138,6 +140,8 @@ export async function applyInTransaction(
     ctx,
     live.filter((entry) => isSlotOf(entry, 'user.create')),
   );
+  // Without savepoints a refusal rolls the whole attempt back, so PATCHes adding members can share a statement.
+  if (commands.length > 1 && !run.savepoints) await addMembersTogether(ctx, updates);
   for (const [index, entry] of updates.entries()) {
     const mode: AtomicMode = commands.length === 1 ? 'alone' : run.savepoints ? `scimflow_${index}` : 'optimistic';
     entry.outcome = await applyAtomically(ctx, entry, mode);

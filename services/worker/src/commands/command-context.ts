@@ -13,6 +13,7 @@ import {
   isNameTaken,
   keyOf,
   updateResourceData,
+  type FoundMembers,
   type Trx,
   type ResourceTable,
   type TenantProfile,
@@ -31,6 +32,8 @@ export interface CommandContext {
   /** `iss` of those events. */
   readonly issuer: string;
   readonly now: number;
+  /** Members already added for group PATCHes of the batch, in one statement (member-additions.ts), by group key. */
+  readonly memberAdditions: Map<string, FoundMembers>;
 }
 
 /** One command of a batch and what became of it: each command's state is kept in one record. */

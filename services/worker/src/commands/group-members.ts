@@ -15,6 +15,7 @@ import { memberInputs, type MemberInput } from '@scimflow/jobs';
 import { ScimError, type AtomicOperation, type StoredResource } from '@scimflow/scim';
 import { MemberChanges } from './change-events';
 import { remember, type CommandContext } from './command-context';
+import { memberIdsOf, takeMemberAddition } from './member-additions';
 
 const SHOWN_MISSING = 10;
 
@@ -30,11 +31,6 @@ export async function resolveMemberInputs(
 ): Promise<MemberRef[]> {
   const found = await resolveMembers(ctx.trx, tenantId, memberIdsOf(inputs));
   return checkMembers(inputs, found, groupId);
-}
-
-/** The distinct ids the inputs name that can be ids at all (others are simply not found). */
-function memberIdsOf(inputs: readonly MemberInput[]): string[] {
-  return [...new Set(inputs.map((input) => input.value.toLowerCase()))].filter(isUuid);
 }
 
 export function checkMembers(
@@ -100,8 +96,9 @@ export async function applyMemberOperations(
   if (operations.length === 1 && only?.kind === 'set' && only.op === 'add') {
     // The common PATCH (Entra and Okta add members one operation at a time): resolved and added at once.
     const inputs = memberInputs(only.value);
-    const ids = memberIdsOf(inputs);
-    const { found, added, bumped } = await addFoundMembers(ctx.trx, tenantId, groupId, ids, unwritten !== undefined);
+    const { found, added, bumped } =
+      takeMemberAddition(ctx, tenantId, groupId, unwritten) ??
+      (await addFoundMembers(ctx.trx, tenantId, groupId, memberIdsOf(inputs), unwritten !== undefined));
     checkMembers(inputs, found, groupId);
     const changes = new MemberChanges();
     changes.add(added);
