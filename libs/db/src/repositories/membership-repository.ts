@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { JsonValue } from '@scimflow/scim';
 import type { Executor } from '../database';
 import type { Condition } from '../query/filter-sql';
@@ -152,15 +152,19 @@ export async function addFoundMembersOfGroups(
   });
 }
 
-/** One group's rows of an add-members statement: every row carries the group's bumped version, or nulls. */
+/** The group's new version, which every row of a membership statement carries (a cross join), or nulls. */
+function bumpedOf(rows: readonly { version: number | null; updated_at: Date | null }[]) {
+  const [first] = rows;
+  return first && first.version !== null && first.updated_at !== null
+    ? { version: first.version, lastModified: first.updated_at.toISOString() }
+    : undefined;
+}
+
+/** One group's rows of an add-members statement. */
 function foundMembersOf(
   rows: readonly (MemberRef & { added: boolean; version: number | null; updated_at: Date | null })[],
 ): FoundMembers {
-  const [first] = rows;
-  const bumped =
-    first && first.version !== null && first.updated_at !== null
-      ? { version: first.version, lastModified: first.updated_at.toISOString() }
-      : undefined;
+  const bumped = bumpedOf(rows);
   return {
     found: new Map(rows.map((row) => [row.id, row.type])),
     added: rows.filter((row) => row.added).map(({ id, type }) => ({ id, type })),
@@ -168,33 +172,70 @@ function foundMembersOf(
   };
 }
 
-/** Removes these members; returns the ones that were members. */
+/** The memberships a removal deleted, and the group's new version when it was asked to bump it and removed any. */
+export interface RemovedMembers {
+  readonly removed: MemberRef[];
+  readonly bumped?: { readonly version: number; readonly lastModified: string };
+}
+
+/**
+ * Removes these members. With `bumpGroup` (a PATCH whose one operation removes members) the same
+ * statement gives the group its new version when a membership went: one round trip, not two.
+ */
 export async function removeMembers(
   trx: Executor,
   tenantId: string,
   groupId: string,
   ids: readonly string[],
-): Promise<MemberRef[]> {
-  if (ids.length === 0) return [];
-  const { rows } = await sql<MemberRef>`
-    delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id = any(${ids}::uuid[])
-    returning ${CHANGED}`.execute(trx);
-  return rows;
+  bumpGroup = false,
+): Promise<RemovedMembers> {
+  if (ids.length === 0) return { removed: [] };
+  return deleteMembers(
+    trx,
+    tenantId,
+    groupId,
+    sql`delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id = any(${ids}::uuid[])`,
+    bumpGroup,
+  );
 }
 
-/** Removes the members matching a compiled value filter (`members[type eq "Group"]`), or all of them. */
+/** Removes the members matching a compiled value filter (`members[type eq "Group"]`), or all of them; `bumpGroup` as for removeMembers. */
 export async function removeMembersWhere(
   trx: Executor,
   tenantId: string,
   groupId: string,
   condition?: Condition,
-): Promise<MemberRef[]> {
+  bumpGroup = false,
+): Promise<RemovedMembers> {
   const matching = condition ? sql` and ${condition}` : sql``;
-  const { rows } = await sql<MemberRef>`
-    delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id in (
-      select scim_m.member_id from ${MEMBER_JOINS} where scim_m.tenant_id = ${tenantId} and scim_m.group_id = ${groupId}${matching})
-    returning ${CHANGED}`.execute(trx);
-  return rows;
+  return deleteMembers(
+    trx,
+    tenantId,
+    groupId,
+    sql`delete from group_members where tenant_id = ${tenantId} and group_id = ${groupId} and member_id in (
+      select scim_m.member_id from ${MEMBER_JOINS} where scim_m.tenant_id = ${tenantId} and scim_m.group_id = ${groupId}${matching})`,
+    bumpGroup,
+  );
+}
+
+async function deleteMembers(
+  trx: Executor,
+  tenantId: string,
+  groupId: string,
+  deletion: RawBuilder<unknown>,
+  bumpGroup: boolean,
+): Promise<RemovedMembers> {
+  const { rows } = await sql<MemberRef & { version: number | null; updated_at: Date | null }>`
+    with removed as (${deletion} returning ${CHANGED}), bumped as (
+      update groups set version = version + 1, updated_at = now()
+      where ${bumpGroup}::boolean and tenant_id = ${tenantId} and id = ${groupId}::uuid and exists (select 1 from removed)
+      returning version, updated_at
+    )
+    select removed.id, removed.type, bumped.version, bumped.updated_at from removed left join bumped on true`.execute(
+    trx,
+  );
+  const bumped = bumpedOf(rows);
+  return { removed: rows.map(({ id, type }) => ({ id, type })), ...(bumped ? { bumped } : {}) };
 }
 
 export interface MemberDelta {

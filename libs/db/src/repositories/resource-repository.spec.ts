@@ -130,7 +130,7 @@ describe('memberships', () => {
     expect((await memberSlice(t.db, tenantA, g, undefined, 10)).map((m) => m.id).toSorted()).toEqual(
       [u1, u2, sub].toSorted(),
     );
-    expect(await removeMembers(t.db, tenantA, g, [u2, uuidv7()])).toEqual([{ id: u2, type: 'User' }]);
+    expect((await removeMembers(t.db, tenantA, g, [u2, uuidv7()])).removed).toEqual([{ id: u2, type: 'User' }]);
     expect(
       await removeMembersWhere(
         t.db,
@@ -143,7 +143,7 @@ describe('memberships', () => {
           value: 'Group',
         }),
       ),
-    ).toEqual([{ id: sub, type: 'Group' }]);
+    ).toEqual({ removed: [{ id: sub, type: 'Group' }] });
     const delta = await replaceMembers(t.db, tenantA, g, [
       { id: u2, type: 'User' },
       { id: u3, type: 'User' },
@@ -153,7 +153,7 @@ describe('memberships', () => {
     const members = await memberSlice(t.db, tenantA, g, undefined, 10);
     expect(members.map((m) => m.id).toSorted()).toEqual([u2, u3].toSorted());
     expect(members.every((m) => m.type === 'User' && m.display?.endsWith('@example.com'))).toBe(true);
-    expect(await removeMembersWhere(t.db, tenantA, g)).toHaveLength(2);
+    expect((await removeMembersWhere(t.db, tenantA, g)).removed).toHaveLength(2);
   });
 
   it('are dropped by the database when the member goes, and refused for members that do not exist', async () => {

@@ -58,6 +58,19 @@ async function createGroup(displayName: string, members: string[] = []): Promise
   return groupId;
 }
 
+/** The test database with every statement sent through it counted (BEGIN and COMMIT are not statements here). */
+function countingStatements() {
+  let statements = 0;
+  const db = t.db.withPlugin({
+    transformQuery: ({ node }) => {
+      statements++;
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  });
+  return { db, statements: () => statements };
+}
+
 async function memberIds(groupId: string): Promise<string[]> {
   return (await memberSlice(t.db, tenantId, groupId, undefined, 1000)).map((member) => member.id).toSorted();
 }
@@ -350,16 +363,9 @@ describe('groups', () => {
         ],
         returnResource: true,
       });
-    let statements = 0;
-    const counted = t.db.withPlugin({
-      transformQuery: ({ node }) => {
-        statements++;
-        return node;
-      },
-      transformResult: ({ result }) => Promise.resolve(result),
-    });
+    const counted = countingStatements();
     const batch = [add(groups[0], [a]), add(groups[1], [a, b, groups[2] ?? '']), add(groups[2], [c])];
-    const results = outcomes(await applyCommandBatch(counted, batch, later()));
+    const results = outcomes(await applyCommandBatch(counted.db, batch, later()));
     // Group 2 gets two users and a group; group 3 had c already: no change, no new version.
     expect(results.map((o) => (o.ok ? [o.status, o.resource?.version] : o.error.status))).toEqual([
       [200, 2],
@@ -373,13 +379,37 @@ describe('groups', () => {
     ]);
     // The tenant's profile, the group locks, the three PATCHes' additions, the effects: four, where
     // a statement per PATCH made six.
-    expect(statements).toBe(4);
+    expect(counted.statements()).toBe(4);
     const { rows: events } = await sql<{ uri: string }>`
       select payload->'sub_id'->>'uri' as uri from outbox
       where kind = 'event' and payload->>'txn' = any(${batch.map((cmd) => cmd.id)}::text[])`.execute(t.db);
     expect(events.map((row) => row.uri).toSorted()).toEqual(
       [`/Groups/${groups[0]}`, `/Groups/${groups[1]}`].toSorted(),
     );
+  });
+
+  it('removes members and gives the group its new version in one statement, by value list or by filter', async () => {
+    const [a, b] = [await createUser('remove-one-a@example.com'), await createUser('remove-one-b@example.com')];
+    const groupId = await createGroup('Remove in one', [a, b]);
+    const remove = (path: string, value?: string) =>
+      command('group.patch', {
+        groupId,
+        operations: [patchOp('remove', path, value === undefined ? undefined : [{ value }])],
+        returnResource: true,
+      });
+    const counted = countingStatements();
+    const [byValue] = outcomes(await applyCommandBatch(counted.db, [remove('members', a)], later()));
+    expect(byValue).toMatchObject({ ok: true, status: 200, resource: { version: 2 } });
+    // The tenant's profile, the group's lock, the removal with the new version, the effects: four, where
+    // a removal and a separate version bump made five.
+    expect(counted.statements()).toBe(4);
+    const [byFilter] = outcomes(await applyCommandBatch(t.db, [remove(`members[value eq "${b}"]`)], later()));
+    expect(byFilter).toMatchObject({ ok: true, resource: { version: 3 } });
+    expect(await memberIds(groupId)).toEqual([]);
+    // Removing a member that isn't there changes nothing: no new version.
+    const [nothing] = outcomes(await applyCommandBatch(t.db, [remove('members', a)], later()));
+    expect(nothing).toMatchObject({ ok: true, resource: { version: 3 } });
+    expect((await findResource(t.db, 'groups', { tenantId, id: groupId }))?.version).toBe(3);
   });
 
   it('undoes a refused PATCH of a batch alone when its members were to be added with others', async () => {

@@ -10,6 +10,7 @@ import {
   resolveMembers,
   type MemberRef,
   type MemberType,
+  type RemovedMembers,
 } from '@scimflow/db';
 import { memberInputs, type MemberInput } from '@scimflow/jobs';
 import { ScimError, type AtomicOperation, type StoredResource } from '@scimflow/scim';
@@ -116,6 +117,10 @@ export async function applyMemberOperations(
     return ref;
   };
   const changes = new MemberChanges();
+  // A PATCH whose one operation removes members (Entra's value list, Okta's filter) gives the group
+  // its new version in the statement that removes them, as the common add does.
+  const bumpGroup = operations.length === 1 && unwritten !== undefined;
+  let removal: RemovedMembers = { removed: [] };
   for (const operation of operations) {
     if (operation.kind === 'set') {
       const members = memberInputs(operation.value).map(refOf);
@@ -126,22 +131,19 @@ export async function applyMemberOperations(
         changes.add(delta.added);
       }
     } else if (operation.values) {
-      changes.remove(
-        await removeMembers(
-          ctx.trx,
-          tenantId,
-          groupId,
-          memberInputs(operation.values)
-            .map((input) => input.value.toLowerCase())
-            .filter(isUuid),
-        ),
-      );
+      const ids = memberInputs(operation.values)
+        .map((input) => input.value.toLowerCase())
+        .filter(isUuid);
+      removal = await removeMembers(ctx.trx, tenantId, groupId, ids, bumpGroup);
+      changes.remove(removal.removed);
     } else {
       const condition = operation.target.filter
         ? compileRelationFilter(GroupSql, 'members', operation.target.filter)
         : undefined;
-      changes.remove(await removeMembersWhere(ctx.trx, tenantId, groupId, condition));
+      removal = await removeMembersWhere(ctx.trx, tenantId, groupId, condition, bumpGroup);
+      changes.remove(removal.removed);
     }
   }
-  return { changes };
+  if (!unwritten || !removal.bumped) return { changes };
+  return { changes, bumped: remember(ctx, 'groups', tenantId, { ...unwritten, ...removal.bumped }) };
 }
