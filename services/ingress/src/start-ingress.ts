@@ -122,6 +122,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     logger,
   });
   const server = createServer(app);
+  // Identity providers and load balancers keep connections pooled for up to a minute (an AWS ALB's
+  // idle timeout is 60 s). With Node's 5 s default the ingress closed pooled connections that a client
+  // could be reusing at that moment, and the request died with ECONNRESET. Headers must time out later.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.listen(config.port);
   await once(server, 'listening');
   const port = portOf(server);
