@@ -78,24 +78,8 @@ export async function addFoundMembers(
   ids: readonly string[],
   bumpGroup: boolean,
 ): Promise<FoundMembers> {
-  if (ids.length === 0) return { found: new Map(), added: [] };
-  const { rows } = await sql<MemberRef & { added: boolean; version: number | null; updated_at: Date | null }>`
-    with found as (${membersAmong(tenantId, ids)}), added as (
-      insert into group_members (tenant_id, group_id, user_id, member_group_id)
-      select ${tenantId}::uuid, ${groupId}::uuid,
-        case when type = 'User' then id end, case when type = 'Group' then id end
-      from found where id <> ${groupId}::uuid
-      on conflict do nothing
-      returning coalesce(user_id, member_group_id) as id
-    ), bumped as (
-      update groups set version = version + 1, updated_at = now()
-      where ${bumpGroup}::boolean and tenant_id = ${tenantId} and id = ${groupId}::uuid and exists (select 1 from added)
-      returning version, updated_at
-    )
-    select found.id, found.type, added.id is not null as added, bumped.version, bumped.updated_at
-    from found left join added on added.id = found.id left join bumped on true`.execute(trx);
-  // Every row carries the one bumped row (a cross join), or nulls.
-  return foundMembersOf(rows);
+  const [result] = await addFoundMembersOfGroups(trx, [{ tenantId, groupId, ids }], bumpGroup);
+  return result ?? { found: new Map(), added: [] };
 }
 
 /** Members to add to one group: the ids it names (distinct), for `addFoundMembersOfGroups`. */
@@ -106,18 +90,17 @@ export interface MemberAddition {
 }
 
 /**
- * `addFoundMembers` (with `bumpGroup`) for several groups in one round trip: a batch of PATCHes
- * that only add members (a sync's group phase) pays one statement instead of one each. The groups
- * must be distinct (each gets one new version) and locked by the caller; results are in the order
- * of `additions`.
+ * `addFoundMembers` for several groups in one round trip: a batch of PATCHes that only add members
+ * (a sync's group phase) pays one statement instead of one each. The groups must be distinct (each
+ * gets at most one new version) and locked by the caller; results are in the order of `additions`.
  */
 export async function addFoundMembersOfGroups(
   trx: Executor,
   additions: readonly MemberAddition[],
+  bumpGroups = true,
 ): Promise<FoundMembers[]> {
   const wanted = additions.flatMap((addition, n) => addition.ids.map((id) => ({ n, addition, id })));
-  const results = additions.map((): FoundMembers => ({ found: new Map(), added: [] }));
-  if (wanted.length === 0) return results;
+  if (wanted.length === 0) return additions.map(() => ({ found: new Map(), added: [] }));
   const { rows } = await sql<
     MemberRef & { n: number; added: boolean; version: number | null; updated_at: Date | null }
   >`
@@ -137,19 +120,17 @@ export async function addFoundMembersOfGroups(
     ), bumped as (
       update groups g set version = g.version + 1, updated_at = now()
       from (select distinct tenant_id, group_id from added) a
-      where g.tenant_id = a.tenant_id and g.id = a.group_id
+      where ${bumpGroups}::boolean and g.tenant_id = a.tenant_id and g.id = a.group_id
       returning g.tenant_id, g.id, g.version, g.updated_at
     )
     select found.n, found.id, found.type, added.id is not null as added, bumped.version, bumped.updated_at
     from found
     left join added on added.tenant_id = found.tenant_id and added.group_id = found.group_id and added.id = found.id
     left join bumped on bumped.tenant_id = found.tenant_id and bumped.id = found.group_id`.execute(trx);
-  const byAddition = new Map<number, typeof rows>();
-  for (const row of rows) byAddition.set(row.n, [...(byAddition.get(row.n) ?? []), row]);
-  return results.map((empty, n) => {
-    const mine = byAddition.get(n);
-    return mine ? foundMembersOf(mine) : empty;
-  });
+  const byAddition = additions.map((): typeof rows => []);
+  for (const row of rows) byAddition[row.n]?.push(row);
+  // Every row of an addition carries its group's bumped row (a join on the group), or nulls.
+  return byAddition.map((mine) => foundMembersOf(mine));
 }
 
 /** The group's new version, which every row of a membership statement carries (a cross join), or nulls. */
