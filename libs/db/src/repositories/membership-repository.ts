@@ -78,8 +78,26 @@ export async function addFoundMembers(
   ids: readonly string[],
   bumpGroup: boolean,
 ): Promise<FoundMembers> {
-  const [result] = await addFoundMembersOfGroups(trx, [{ tenantId, groupId, ids }], bumpGroup);
-  return result ?? { found: new Map(), added: [] };
+  // Its own statement, not addFoundMembersOfGroups for one group: that one's three-column joins of
+  // CTEs plan as nested loops, and a 10,000-member PATCH took 4.5 s instead of 0.3 (bench, 2172e69).
+  if (ids.length === 0) return { found: new Map(), added: [] };
+  const { rows } = await sql<MemberRef & { added: boolean; version: number | null; updated_at: Date | null }>`
+    with found as (${membersAmong(tenantId, ids)}), added as (
+      insert into group_members (tenant_id, group_id, user_id, member_group_id)
+      select ${tenantId}::uuid, ${groupId}::uuid,
+        case when type = 'User' then id end, case when type = 'Group' then id end
+      from found where id <> ${groupId}::uuid
+      on conflict do nothing
+      returning coalesce(user_id, member_group_id) as id
+    ), bumped as (
+      update groups set version = version + 1, updated_at = now()
+      where ${bumpGroup}::boolean and tenant_id = ${tenantId} and id = ${groupId}::uuid and exists (select 1 from added)
+      returning version, updated_at
+    )
+    select found.id, found.type, added.id is not null as added, bumped.version, bumped.updated_at
+    from found left join added on added.id = found.id left join bumped on true`.execute(trx);
+  // Every row carries the one bumped row (a cross join), or nulls.
+  return foundMembersOf(rows);
 }
 
 /** Members to add to one group: the ids it names (distinct), for `addFoundMembersOfGroups`. */
